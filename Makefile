@@ -1,0 +1,36 @@
+# Every target installs what it needs first (scripts/setup.sh skips what is
+# already there), so each works on a fresh machine.
+
+.PHONY: demo test setup wasm pkg test-rust test-js bench clean
+
+## demo: build the package and verify tokens with it, printing what happens
+demo: pkg
+	node examples/node-verify.mjs
+
+## test: every test: Rust (unit, vectors, interop), then the built package
+## in Node, headless Chromium and the Mini Program simulator
+test: setup
+	cargo test --all-targets
+	$(MAKE) pkg
+	$(MAKE) test-js
+
+setup:
+	scripts/setup.sh
+
+## wasm: the one WebAssembly MVP module, checked as WeChat on iOS checks it
+wasm: setup
+	scripts/build-wasm.sh
+
+## pkg: the npm package in pkg/
+pkg: wasm
+	node scripts/assemble-pkg.mjs
+
+test-js:
+	node --test --test-concurrency=1 tests/js/ tests/miniprogram-sim/
+
+## bench: verify throughput, size and cold start against other libraries
+bench: pkg
+	node bench/run.mjs
+
+clean:
+	rm -rf target/wasm-out pkg

@@ -1,0 +1,186 @@
+// The public API, written once for every runtime. A platform entry (node/,
+// web/, miniprogram/) hands in the wasm bindings once they are loaded and
+// the I/O it owns (HTTP and the clock); every rule about tokens and keys is
+// decided in the Rust core behind `core`.
+
+import { MiniAuthError, callCore } from './errors.js';
+
+const DEFAULT_CACHE_MAX_AGE = 600_000;
+const DEFAULT_COOLDOWN = 30_000;
+const DEFAULT_TIMEOUT = 5_000;
+
+/**
+ * @param {object} platform
+ * @param {Promise<object>} platform.loaded  resolves to the wasm-bindgen bindings
+ * @param {(url: string, init: { timeout: number, headers?: object }) => Promise<{ status: number, text: string }>} platform.fetchText
+ *   rejects with a MiniAuthError, whose `timeout` is true when the time ran out
+ * @param {() => number} [platform.now]  milliseconds since the epoch
+ */
+export function createMiniAuth({ loaded, fetchText, now = Date.now }) {
+  let core = null;
+  const ready = loaded.then((bindings) => {
+    core = bindings;
+  });
+
+  function bindings() {
+    if (core === null) {
+      throw new MiniAuthError('ERR_NOT_READY', 'miniauth is still loading its WebAssembly module: await ready first');
+    }
+    return core;
+  }
+
+  function parsePolicy(options) {
+    const { currentDate, ...rest } = options;
+    const json = JSON.stringify({ ...rest, currentDate: toMillis(currentDate) });
+    return callCore(() => bindings().Policy.parse(json));
+  }
+
+  function verifyWith(keys, policy, token) {
+    if (typeof token !== 'string') throw new MiniAuthError('ERR_JWS_INVALID', 'the token must be a string');
+    return JSON.parse(callCore(() => bindings().verify(keys, policy, token, now())));
+  }
+
+  /** Imports `{ jwks }` or `{ key }` (a JWK, an SPKI PEM, or HMAC bytes). */
+  function importKeys(jwks, key) {
+    const { KeyStore } = bindings();
+    if ((jwks === undefined) === (key === undefined)) {
+      throw new MiniAuthError('ERR_INVALID_ARGUMENT', 'pass exactly one of "jwks" and "key"');
+    }
+    if (jwks !== undefined) {
+      if (!isPlainObject(jwks)) throw new MiniAuthError('ERR_INVALID_ARGUMENT', '"jwks" must be a JWK Set object');
+      return callCore(() => KeyStore.from_jwks(JSON.stringify(jwks)));
+    }
+    if (typeof key === 'string') return callCore(() => KeyStore.from_pem(key));
+    if (key instanceof Uint8Array) return callCore(() => KeyStore.from_secret(key));
+    if (key instanceof ArrayBuffer) return callCore(() => KeyStore.from_secret(new Uint8Array(key)));
+    if (isPlainObject(key)) return callCore(() => KeyStore.from_jwk(JSON.stringify(key)));
+    throw new MiniAuthError('ERR_INVALID_ARGUMENT', '"key" must be a JWK object, an SPKI PEM string or a Uint8Array secret');
+  }
+
+  /**
+   * A synchronous verifier for one key or key set: the fast path. Keys and
+   * options are imported and checked once, here.
+   */
+  function createVerifier(options = {}) {
+    const { jwks, key, ...policyOptions } = options;
+    const keys = importKeys(jwks, key);
+    let policy;
+    try {
+      policy = parsePolicy(policyOptions);
+    } catch (error) {
+      keys.free();
+      throw error;
+    }
+    return {
+      verify: (token) => verifyWith(keys, policy, token),
+      /** Releases the wasm memory now rather than when garbage-collected. */
+      free() {
+        keys.free();
+        policy.free();
+      },
+    };
+  }
+
+  /** A key set fetched from `url`, cached, refetched for an unknown `kid`. */
+  class RemoteJwks {
+    constructor(url, options = {}) {
+      this.url = String(url);
+      this.timeout = options.timeout ?? DEFAULT_TIMEOUT;
+      this.headers = options.headers;
+      this.store = null;
+      this.cacheMaxAge = options.cacheMaxAge ?? DEFAULT_CACHE_MAX_AGE;
+      this.cooldown = options.cooldown ?? DEFAULT_COOLDOWN;
+      this.inFlight = null;
+    }
+
+    keyStore() {
+      this.store ??= bindings().KeyStore.remote(this.cacheMaxAge, this.cooldown);
+      return this.store;
+    }
+
+    /** Fetches the set now; concurrent callers share one request. */
+    reload() {
+      this.inFlight ??= this.fetchOnce().finally(() => {
+        this.inFlight = null;
+      });
+      return this.inFlight;
+    }
+
+    async fetchOnce() {
+      await ready;
+      let answer;
+      try {
+        answer = await fetchText(this.url, { timeout: this.timeout, headers: this.headers });
+      } catch (error) {
+        if (error.timeout) throw new MiniAuthError('ERR_JWKS_TIMEOUT', error.message, { cause: error });
+        throw error;
+      }
+      const { status, text } = answer;
+      if (status !== 200) {
+        throw new MiniAuthError('ERR_NETWORK', `expected 200 OK from the JWKS endpoint, got ${status}`, { status });
+      }
+      callCore(() => this.keyStore().store_jwks(text, now()));
+    }
+
+    async verify(token, options) {
+      await ready;
+      const store = this.keyStore();
+      if (!store.is_fresh(now())) await this.reload();
+      const policy = parsePolicy(options);
+      try {
+        try {
+          return verifyWith(store, policy, token);
+        } catch (error) {
+          if (error.code !== 'ERR_JWKS_NO_MATCHING_KEY' || !store.may_refetch(now())) throw error;
+        }
+        await this.reload();
+        return verifyWith(store, policy, token);
+      } finally {
+        policy.free();
+      }
+    }
+  }
+
+  function createRemoteJwks(url, options) {
+    return new RemoteJwks(url, options);
+  }
+
+  /**
+   * Verifies a JWT with a remote key set, a JWK Set object, or a key; jose's
+   * `jwtVerify` shape. Resolves to `{ header, claims }`.
+   */
+  async function jwtVerify(token, keyOrJwks, options = {}) {
+    if (keyOrJwks instanceof RemoteJwks) return keyOrJwks.verify(token, options);
+    await ready;
+    const keySource = isPlainObject(keyOrJwks) && Array.isArray(keyOrJwks.keys) ? { jwks: keyOrJwks } : { key: keyOrJwks };
+    const verifier = createVerifier({ ...options, ...keySource });
+    try {
+      return verifier.verify(token);
+    } finally {
+      verifier.free();
+    }
+  }
+
+  function decodeJwt(token) {
+    if (typeof token !== 'string') throw new MiniAuthError('ERR_JWT_INVALID', 'the token must be a string');
+    return JSON.parse(callCore(() => bindings().decode_jwt(token)));
+  }
+
+  function decodeProtectedHeader(token) {
+    if (typeof token !== 'string') throw new MiniAuthError('ERR_JWS_INVALID', 'the token must be a string');
+    return JSON.parse(callCore(() => bindings().decode_protected_header(token)));
+  }
+
+  return { ready, createVerifier, createRemoteJwks, jwtVerify, decodeJwt, decodeProtectedHeader };
+}
+
+function isPlainObject(value) {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
+function toMillis(date) {
+  if (date === undefined) return undefined;
+  if (date instanceof Date) return date.getTime();
+  if (typeof date === 'number') return date;
+  throw new MiniAuthError('ERR_INVALID_ARGUMENT', '"currentDate" must be a Date');
+}

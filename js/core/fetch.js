@@ -1,0 +1,52 @@
+// HTTP for runtimes with the Fetch API (Node 18+ and browsers).
+
+import { MiniAuthError } from './errors.js';
+
+/** The most bytes read from a response; key sets are far smaller. */
+export const MAX_RESPONSE_BYTES = 256 * 1024;
+
+/**
+ * GETs `url` and resolves to `{ status, text }`. Rejects with a
+ * MiniAuthError `ERR_NETWORK` (with `timeout: true` when `timeout` ms passed
+ * first, body included) and never reads more than MAX_RESPONSE_BYTES.
+ */
+export async function fetchText(url, { timeout, headers }) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeout);
+  try {
+    const response = await fetch(url, { headers, signal: controller.signal });
+    return { status: response.status, text: await readLimited(response) };
+  } catch (cause) {
+    if (cause instanceof MiniAuthError) throw cause;
+    const timedOut = controller.signal.aborted;
+    const message = timedOut ? `no answer from ${url} within ${timeout} ms` : `request to ${url} failed`;
+    const error = new MiniAuthError('ERR_NETWORK', message, { cause });
+    error.timeout = timedOut;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readLimited(response) {
+  const reader = response.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > MAX_RESPONSE_BYTES) {
+      await reader.cancel();
+      throw new MiniAuthError('ERR_NETWORK', `response from ${response.url} exceeds ${MAX_RESPONSE_BYTES} bytes`);
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return new TextDecoder().decode(body);
+}

@@ -1,0 +1,43 @@
+// WeChat Mini Program entry (miniprogram_dist/). Mini Programs have no
+// WebAssembly, fetch, TextEncoder or TextDecoder globals: the module is
+// loaded from the code package with WXWebAssembly, HTTP goes through
+// wx.request, and UTF-8 comes from ../core/utf8.js (injected at build time
+// in place of the TextEncoder/TextDecoder globals the glue names).
+
+import * as glue from 'miniauth-wasm-glue';
+import { createMiniAuth } from '../core/api.js';
+import { MiniAuthError } from '../core/errors.js';
+
+/** Where WeChat DevTools' "Build npm" puts this package's files. */
+const WASM_PATH = '/miniprogram_npm/miniauth/miniauth.wasm.br';
+
+const loaded = WXWebAssembly.instantiate(WASM_PATH, glue.__wbg_get_imports()).then(({ instance, module }) => {
+  glue.__wbg_finalize_init(instance, module);
+  return glue;
+});
+
+function fetchText(url, { timeout, headers }) {
+  return new Promise((resolve, reject) => {
+    wx.request({
+      url,
+      method: 'GET',
+      header: headers,
+      timeout,
+      dataType: 'text',
+      responseType: 'text',
+      success: (res) => resolve({ status: res.statusCode, text: typeof res.data === 'string' ? res.data : '' }),
+      fail: (res) => {
+        const timedOut = /timeout/i.test(res.errMsg || '');
+        const error = new MiniAuthError('ERR_NETWORK', `request to ${url} failed: ${res.errMsg}`);
+        error.timeout = timedOut;
+        reject(error);
+      },
+    });
+  });
+}
+
+export const { ready, createVerifier, createRemoteJwks, jwtVerify, decodeJwt, decodeProtectedHeader } = createMiniAuth({
+  loaded,
+  fetchText,
+});
+export { MiniAuthError };

@@ -1,0 +1,6 @@
+// ESM entry for Node: the same instance as `require('miniauth')`.
+import miniauth from './index.cjs';
+
+export const { ready, createVerifier, createRemoteJwks, jwtVerify, decodeJwt, decodeProtectedHeader, MiniAuthError } =
+  miniauth;
+export default miniauth;

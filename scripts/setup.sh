@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what building and testing need, skipping whatever is already
+# there, so it is cheap to run before every build. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf 'setup: %s\n' "$*"; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Debian packages: clang (ring's C code for wasm), binaryen (wasm-opt),
+# wabt (wasm-validate), brotli, and Chromium for the browser tests.
+declare -A package_of=(
+  [clang]=clang [wasm-opt]=binaryen [wasm-validate]=wabt [brotli]=brotli [chromium]=chromium
+)
+missing=()
+for cmd in "${!package_of[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${package_of[$cmd]}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! rustup target list --installed | grep -qx wasm32v1-none; then
+  log "adding the wasm32v1-none target"
+  rustup target add wasm32v1-none
+fi
+
+# wasm-bindgen-cli must match the crate's pinned wasm-bindgen exactly.
+bindgen_version=$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]; then
+  log "installing wasm-bindgen-cli $bindgen_version"
+  cargo install wasm-bindgen-cli --version "$bindgen_version" --force
+fi
+
+# npm ci when node_modules is missing or older than the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm packages"
+  npm ci --no-audit --no-fund
+fi

@@ -1,0 +1,39 @@
+//! miniauth: JWS/JWT verification and (later) the session core for WeChat
+//! Mini Program login, written once and compiled to one WebAssembly module.
+//!
+//! The core does no I/O. It takes bytes and times and returns decisions:
+//!
+//! * [`jws`] parses compact JWS and checks signatures with [`ring`];
+//! * [`jwk`] imports keys (JWK, JWKS, SPKI PEM, HMAC secrets), each bound to
+//!   its key type and the algorithms it may verify;
+//! * [`jwt`] validates claims after the signature has been checked;
+//! * [`verifier`] ties them together the way callers use them;
+//! * [`jwks_cache`] decides when a remote key set must be fetched again.
+//!
+//! Every failure is an [`Error`] with a stable [`ErrorCode`].
+#![no_std]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod algorithm;
+mod base64url;
+pub mod error;
+pub mod jwk;
+pub mod jwks_cache;
+pub mod jws;
+pub mod jwt;
+mod strict_json;
+pub mod verifier;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+pub use algorithm::Algorithm;
+pub use error::{Error, ErrorCode};
+pub use jwk::{KeySet, VerifyingKey};
+pub use jws::Keys;
+pub use verifier::{Validation, Verified, Verifier, VerifyOptions};

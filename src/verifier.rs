@@ -1,0 +1,231 @@
+//! Verification as callers use it: a key source, options, a token and the
+//! current time in; the verified header and claims, or one error, out.
+//!
+//! Order matters and is fixed: size limit, structure, header rules,
+//! algorithm allow-list, key selection, signature, then claims. Nothing in
+//! the payload is looked at before the signature has verified.
+
+use crate::algorithm::{Algorithm, AlgorithmSet};
+use crate::error::{Error, ErrorCode, Result};
+use crate::jws::{CompactJws, Header, Keys};
+use crate::jwt::{self, ClaimRules};
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// Verification options as the JS API names them (`camelCase`), parsed from
+/// JSON. Unknown options are an error, so a misspelt `audience` cannot
+/// silently switch a check off.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VerifyOptions {
+    /// Accepted `alg` values; default: every algorithm the key allows.
+    pub algorithms: Option<Vec<String>>,
+    /// Accepted issuer, or list of issuers.
+    pub issuer: Option<OneOrMany>,
+    /// Accepted audience, or list of audiences.
+    pub audience: Option<OneOrMany>,
+    /// Required subject.
+    pub subject: Option<String>,
+    /// Allowed clock skew: seconds, or a duration such as `"30s"`.
+    pub clock_tolerance: Option<Duration>,
+    /// Oldest acceptable `iat`: seconds, or a duration such as `"2h"`.
+    pub max_token_age: Option<Duration>,
+    /// Claims that must be present.
+    pub required_claims: Option<Vec<String>>,
+    /// Required `typ` header.
+    pub typ: Option<String>,
+    /// The time to verify at, in milliseconds since the epoch, instead of now.
+    pub current_date: Option<f64>,
+}
+
+/// A string or a list of strings.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    /// One value.
+    One(String),
+    /// Several values.
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            Self::One(one) => alloc::vec![one],
+            Self::Many(many) => many,
+        }
+    }
+}
+
+/// A duration in seconds, given as a number or as jose-style text
+/// (`"90s"`, `"5 minutes"`, `"2h"`, `"1d"`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Duration {
+    /// Seconds.
+    Seconds(f64),
+    /// Text with a unit.
+    Text(String),
+}
+
+impl Duration {
+    fn seconds(&self, option: &'static str) -> Result<f64> {
+        let seconds = match self {
+            Self::Seconds(s) => Some(*s),
+            Self::Text(text) => parse_duration(text),
+        };
+        seconds.filter(|s| s.is_finite() && *s >= 0.0).ok_or_else(|| {
+            Error::with_message(
+                ErrorCode::InvalidArgument,
+                alloc::format!("\"{option}\" must be a non-negative number of seconds or a duration like \"30s\""),
+            )
+        })
+    }
+}
+
+fn parse_duration(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let value: f64 = text[..split].parse().ok()?;
+    let unit = match text[split..].trim() {
+        "" | "s" | "sec" | "secs" | "second" | "seconds" => 1.0,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60.0,
+        "h" | "hr" | "hrs" | "hour" | "hours" => 3600.0,
+        "d" | "day" | "days" => 86_400.0,
+        "w" | "week" | "weeks" => 604_800.0,
+        _ => return None,
+    };
+    Some(value * unit)
+}
+
+/// Validated options, ready to apply to many tokens.
+#[derive(Clone, Debug, Default)]
+pub struct Validation {
+    algorithms: Option<AlgorithmSet>,
+    claims: ClaimRules,
+    current_date_ms: Option<f64>,
+}
+
+impl Validation {
+    /// Parses options from their JSON text (`{}` for none).
+    pub fn from_json(json: &[u8]) -> Result<Self> {
+        let options: VerifyOptions = serde_json::from_slice(json).map_err(|e| {
+            Error::with_message(ErrorCode::InvalidArgument, alloc::format!("invalid verify options: {e}"))
+        })?;
+        Self::from_options(options)
+    }
+
+    /// Checks and converts options.
+    pub fn from_options(options: VerifyOptions) -> Result<Self> {
+        let invalid = |message| Error::new(ErrorCode::InvalidArgument, message);
+        let algorithms = match options.algorithms {
+            None => None,
+            Some(names) if names.is_empty() => return Err(invalid("\"algorithms\" must not be empty")),
+            Some(names) => Some(
+                names
+                    .iter()
+                    .map(|name| {
+                        Algorithm::from_name(name).ok_or_else(|| {
+                            Error::with_message(
+                                ErrorCode::InvalidArgument,
+                                alloc::format!("\"algorithms\" names an unsupported algorithm: {name:?}"),
+                            )
+                        })
+                    })
+                    .collect::<Result<AlgorithmSet>>()?,
+            ),
+        };
+        let issuer = options.issuer.map(OneOrMany::into_vec);
+        let audience = options.audience.map(OneOrMany::into_vec);
+        if issuer.as_ref().is_some_and(Vec::is_empty) || audience.as_ref().is_some_and(Vec::is_empty) {
+            return Err(invalid("\"issuer\" and \"audience\" lists must not be empty"));
+        }
+        let claims = ClaimRules {
+            issuer,
+            audience,
+            subject: options.subject,
+            typ: options.typ,
+            clock_tolerance: options.clock_tolerance.map_or(Ok(0.0), |d| d.seconds("clockTolerance"))?,
+            max_token_age: options.max_token_age.map(|d| d.seconds("maxTokenAge")).transpose()?,
+            required_claims: options.required_claims.unwrap_or_default(),
+        };
+        if options.current_date.is_some_and(|ms| !ms.is_finite()) {
+            return Err(invalid("\"currentDate\" must be a valid date"));
+        }
+        Ok(Self { algorithms, claims, current_date_ms: options.current_date })
+    }
+
+    /// Verifies `token` with `keys` at `now_ms` (milliseconds since the
+    /// epoch; the `currentDate` option takes precedence).
+    pub fn verify(&self, keys: &Keys, token: &str, now_ms: f64) -> Result<Verified> {
+        let jws = CompactJws::parse(token)?;
+        if !jws.header.b64 {
+            return Err(Error::new(ErrorCode::JwtInvalid, "JWTs must not use unencoded payloads (b64: false)"));
+        }
+        jws.verify(keys, self.algorithms)?;
+        let claims = jwt::parse_claims(&jws.payload)?;
+        let now = libm_floor(self.current_date_ms.unwrap_or(now_ms) / 1000.0);
+        jwt::validate(&jws.header, &claims, &self.claims, now)?;
+        Ok(Verified { header: jws.header, header_json: jws.header_json, claims, claims_json: jws.payload })
+    }
+}
+
+/// `f64::floor` lives in std; NumericDates are far inside i64's range.
+fn libm_floor(x: f64) -> f64 {
+    let truncated = x as i64 as f64;
+    if truncated > x {
+        truncated - 1.0
+    } else {
+        truncated
+    }
+}
+
+/// A token whose signature and claims have been verified.
+#[derive(Debug)]
+pub struct Verified {
+    /// The protected header.
+    pub header: Header,
+    /// The claims.
+    pub claims: Map<String, Value>,
+    header_json: Vec<u8>,
+    claims_json: Vec<u8>,
+}
+
+impl Verified {
+    /// `{"header":{...},"claims":{...}}`, built from the token's own JSON text
+    /// (already validated), which is how results cross into JavaScript.
+    pub fn to_json(&self) -> String {
+        let mut out = Vec::with_capacity(self.header_json.len() + self.claims_json.len() + 24);
+        out.extend_from_slice(b"{\"header\":");
+        out.extend_from_slice(&self.header_json);
+        out.extend_from_slice(b",\"claims\":");
+        out.extend_from_slice(&self.claims_json);
+        out.push(b'}');
+        // Both parts were parsed from UTF-8 JSON, so this cannot fail.
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+/// Keys and options together: the common case of one issuer's tokens.
+#[derive(Debug)]
+pub struct Verifier {
+    keys: Keys,
+    validation: Validation,
+}
+
+impl Verifier {
+    /// A verifier for `keys` with `validation`.
+    pub fn new(keys: Keys, validation: Validation) -> Self {
+        Self { keys, validation }
+    }
+
+    /// Verifies `token` at `now_ms` (milliseconds since the epoch).
+    pub fn verify(&self, token: &str, now_ms: f64) -> Result<Verified> {
+        self.validation.verify(&self.keys, token, now_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests;
