@@ -26,7 +26,7 @@ pkg: wasm
 	node scripts/assemble-pkg.mjs
 
 test-js:
-	node --test --test-concurrency=1 tests/js/ tests/miniprogram-sim/
+	node --test --test-concurrency=1 tests/js/ tests/miniprogram-sim/ tests/types/
 
 ## bench: verify throughput, size and cold start against other libraries
 bench: pkg
