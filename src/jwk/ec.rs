@@ -86,9 +86,9 @@ fn add(a: &[u32], b: &[u32]) -> Big {
 /// `a -= b`, for `a >= b`.
 fn sub_assign(a: &mut Big, b: &[u32]) {
     let mut borrow = 0i64;
-    for i in 0..a.len() {
-        let diff = i64::from(a[i]) - i64::from(*b.get(i).unwrap_or(&0)) - borrow;
-        a[i] = diff as u32;
+    for (i, limb) in a.iter_mut().enumerate() {
+        let diff = i64::from(*limb) - i64::from(*b.get(i).unwrap_or(&0)) - borrow;
+        *limb = diff as u32;
         borrow = i64::from(diff < 0);
     }
     let trimmed = trim(core::mem::take(a));
