@@ -180,7 +180,8 @@ function isPlainObject(value) {
 
 function toMillis(date) {
   if (date === undefined) return undefined;
-  if (date instanceof Date) return date.getTime();
-  if (typeof date === 'number') return date;
-  throw new MiniAuthError('ERR_INVALID_ARGUMENT', '"currentDate" must be a Date');
+  const millis = date instanceof Date ? date.getTime() : date;
+  // An Invalid Date is NaN, which JSON turns into null, which means "now": refuse it here.
+  if (typeof millis === 'number' && Number.isFinite(millis)) return millis;
+  throw new MiniAuthError('ERR_INVALID_ARGUMENT', '"currentDate" must be a valid Date');
 }

@@ -74,19 +74,24 @@ export class TextDecoder {
   }
 }
 
-/** One code point at `i`: [codePoint, bytesConsumed]; U+FFFD on bad input. */
+/**
+ * One code point at `i`: [codePoint, bytesConsumed]; U+FFFD on bad input,
+ * consuming what the WHATWG decoder consumes (so as many U+FFFD as it gives).
+ */
 function decodeOne(bytes, i) {
   const first = bytes[i];
   if (first < 0x80) return [first, 1];
-  const size = first >= 0xf0 && first <= 0xf4 ? 4 : first >= 0xe0 ? 3 : first >= 0xc2 ? 2 : 0;
-  if (size === 0 || first > 0xf4) return [0xfffd, 1];
+  const size = first >= 0xf0 && first <= 0xf4 ? 4 : first >= 0xe0 && first <= 0xef ? 3 : first >= 0xc2 && first <= 0xdf ? 2 : 0;
+  if (size === 0) return [0xfffd, 1];
+  // The second byte's range rules out overlong forms, surrogates and code
+  // points above U+10FFFF before they are decoded.
+  const low = first === 0xe0 ? 0xa0 : first === 0xf0 ? 0x90 : 0x80;
+  const high = first === 0xed ? 0x9f : first === 0xf4 ? 0x8f : 0xbf;
   let code = first & (0x7f >> size);
   for (let k = 1; k < size; k++) {
     const next = bytes[i + k];
-    if (next === undefined || (next & 0xc0) !== 0x80) return [0xfffd, k];
+    if (next === undefined || next < (k === 1 ? low : 0x80) || next > (k === 1 ? high : 0xbf)) return [0xfffd, k];
     code = (code << 6) | (next & 0x3f);
   }
-  const overlong = (size === 3 && code < 0x800) || (size === 4 && code < 0x10000);
-  if (overlong || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return [0xfffd, size];
   return [code, size];
 }

@@ -7,6 +7,8 @@
 import * as glue from 'miniauth-wasm-glue';
 import { createMiniAuth } from '../core/api.js';
 import { MiniAuthError } from '../core/errors.js';
+import { MAX_RESPONSE_BYTES } from '../core/fetch.js';
+import { TextDecoder } from '../core/utf8.js';
 
 /** Where WeChat DevTools' "Build npm" puts this package's files. */
 const WASM_PATH = '/miniprogram_npm/miniauth/miniauth.wasm.br';
@@ -24,8 +26,17 @@ function fetchText(url, { timeout, headers }) {
       header: headers,
       timeout,
       dataType: 'text',
-      responseType: 'text',
-      success: (res) => resolve({ status: res.statusCode, text: typeof res.data === 'string' ? res.data : '' }),
+      // Bytes, so that the size limit of fetch.js applies here too: wx.request
+      // cannot stop reading early, but an oversized answer is refused alike.
+      responseType: 'arraybuffer',
+      success: (res) => {
+        const body = new Uint8Array(res.data);
+        if (body.length > MAX_RESPONSE_BYTES) {
+          reject(new MiniAuthError('ERR_NETWORK', `response from ${url} exceeds ${MAX_RESPONSE_BYTES} bytes`));
+          return;
+        }
+        resolve({ status: res.statusCode, text: new TextDecoder().decode(body) });
+      },
       fail: (res) => {
         const timedOut = /timeout/i.test(res.errMsg || '');
         const error = new MiniAuthError('ERR_NETWORK', `request to ${url} failed: ${res.errMsg}`);

@@ -1,0 +1,159 @@
+// The shared cases and the remote-JWKS scenarios in headless Chromium, against
+// pkg/web/index.js loaded as an ES module by a test page. One local server
+// serves the page, pkg/ and the JWKS endpoints (same origin, so no CORS).
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { extname, join, normalize, sep } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { createFixtures } from './fixtures.mjs';
+import { startServer } from './support/http-server.mjs';
+import { createJwksEndpoints } from './support/jwks-endpoints.mjs';
+import { ASSERT_FILE, CASES_FILE, HARNESS_FILE, PKG_DIR } from './support/paths.mjs';
+import { registerRemoteScenarios } from './support/remote-scenarios.mjs';
+import { caseNames, registerCases } from './support/run-cases.mjs';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const CONTENT_TYPES = { '.wasm': 'application/wasm', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json', '.html': 'text/html' };
+
+/** The shared CommonJS files, served to the page as ES modules (their exports as the default export). */
+function commonJsAsEsModule(file) {
+  const source = readFileSync(file, 'utf8');
+  return `const module = { exports: {} };\n(function (exports, module) {\n${source}\n}).call(module.exports, module.exports, module);\nexport default module.exports;\n`;
+}
+
+const TEST_PAGE = `<!doctype html>
+<meta charset="utf-8">
+<title>miniauth tests</title>
+<link rel="icon" href="data:,">
+<script type="module" src="/test/page.js"></script>
+`;
+
+// Imports the package the way an application would, checks that a call made
+// before \`ready\` is refused, then exposes the harness and remote driver.
+const PAGE_MODULE = `import * as miniauth from '/pkg/web/index.js';
+import cases from '/test/cases.js';
+import assert from '/test/assert.js';
+import harness from '/test/harness.js';
+
+try {
+  let notReadyCode = null;
+  try {
+    miniauth.decodeJwt('e30.e30.');
+  } catch (error) {
+    notReadyCode = error.code;
+  }
+  const fixtures = await (await fetch('/test/fixtures.json')).json();
+  await miniauth.ready;
+  window.miniauthTest = {
+    notReadyCode,
+    harness: harness.createHarness(cases, assert, miniauth, fixtures),
+    remote: harness.createRemoteDriver(miniauth),
+  };
+} catch (error) {
+  window.miniauthTest = { loadError: String(error && error.stack) };
+}
+`;
+
+const fixtures = await createFixtures();
+const endpoints = createJwksEndpoints();
+const served = [];
+
+function serve(req, res) {
+  const { pathname } = new URL(req.url, 'http://127.0.0.1');
+  served.push(pathname);
+  if (endpoints.handle(req, res)) return;
+  const send = (type, body) => res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
+  const generated = {
+    '/': () => send(CONTENT_TYPES['.html'], TEST_PAGE),
+    '/test/page.js': () => send(CONTENT_TYPES['.js'], PAGE_MODULE),
+    '/test/cases.js': () => send(CONTENT_TYPES['.js'], commonJsAsEsModule(CASES_FILE)),
+    '/test/assert.js': () => send(CONTENT_TYPES['.js'], commonJsAsEsModule(ASSERT_FILE)),
+    '/test/harness.js': () => send(CONTENT_TYPES['.js'], commonJsAsEsModule(HARNESS_FILE)),
+    '/test/fixtures.json': () => send(CONTENT_TYPES['.json'], JSON.stringify(fixtures)),
+  };
+  if (generated[pathname]) return generated[pathname]();
+  if (pathname.startsWith('/pkg/')) {
+    const file = normalize(join(PKG_DIR, decodeURIComponent(pathname.slice('/pkg/'.length))));
+    const type = CONTENT_TYPES[extname(file)];
+    if (file.startsWith(PKG_DIR + sep) && type) {
+      let body;
+      try {
+        body = readFileSync(file);
+      } catch {
+        body = null;
+      }
+      if (body) return send(type, body);
+    }
+  }
+  res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+}
+
+let server;
+let browser;
+let page;
+const pageErrors = [];
+const consoleMessages = [];
+
+before(async () => {
+  server = await startServer(serve);
+  // chromium.launch gives the browser a fresh temporary user-data-dir.
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  page = await browser.newPage();
+  page.on('pageerror', (error) => pageErrors.push(String(error && error.stack)));
+  page.on('console', (message) => consoleMessages.push({ type: message.type(), text: message.text() }));
+  await page.goto(`${server.url}/`);
+  await page.waitForFunction(() => window.miniauthTest !== undefined, null, { timeout: 30_000 });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Calls a method of the page's window.miniauthTest[object] with JSON-serialisable arguments. */
+function callInPage(object, method, ...args) {
+  return page.evaluate(([o, m, a]) => window.miniauthTest[o][m](...a), [object, method, args]);
+}
+
+describe('Chromium (pkg/web/index.js)', () => {
+  test('the page loaded the package, and a call before ready was refused', async () => {
+    const state = await page.evaluate(() => ({ loadError: window.miniauthTest.loadError, notReadyCode: window.miniauthTest.notReadyCode }));
+    assert.equal(state.loadError, undefined, state.loadError);
+    assert.equal(state.notReadyCode, 'ERR_NOT_READY');
+    assert.equal(served.filter((path) => path === '/pkg/miniauth_bg.wasm').length, 1, 'the module was fetched once, from beside the package');
+    // A wrong MIME type would show as wasm-bindgen's instantiateStreaming fallback warning.
+    assert.deepEqual(consoleMessages.filter(({ type }) => type === 'error' || type === 'warning'), []);
+  });
+
+  test('the page loaded every shared case', async () => {
+    assert.deepEqual(await callInPage('harness', 'names'), caseNames);
+  });
+
+  registerCases(() => (name) => callInPage('harness', 'run', name));
+});
+
+describe('remote JWKS in Chromium (fetch, same origin)', () => {
+  const driver = {
+    create: (url, options) => callInPage('remote', 'create', url, options),
+    verifyAll: (handle, tokens, options) => callInPage('remote', 'verifyAll', handle, tokens, options),
+  };
+  registerRemoteScenarios(() => ({ driver, serverUrl: server.url, endpoints, fixtures }));
+});
+
+describe('Chromium page health', () => {
+  test('no uncaught exception in the page', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});

@@ -1,0 +1,86 @@
+// A Mini Program code package holding the built package and the shared
+// cases, run in the simulator (tests/miniprogram-sim/).
+
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { compileFunction } from 'node:vm';
+import { ASSERT_FILE, CASES_FILE, HARNESS_FILE, PKG_DIR, SIMULATOR_FILE } from './paths.mjs';
+
+/** Where the Mini Program entry loads the module from (js/miniprogram/index.js WASM_PATH). */
+export const WASM_PATH = '/miniprogram_npm/miniauth/miniauth.wasm.br';
+
+/**
+ * The simulator is a CommonJS module, but the workspace package.json says
+ * "type": "module", so a plain require() would load tests/miniprogram-sim/
+ * index.js as an ES module. Compile it as CommonJS explicitly.
+ */
+function loadSimulator() {
+  const module = { exports: {} };
+  const wrapper = compileFunction(readFileSync(SIMULATOR_FILE, 'utf8'), ['exports', 'require', 'module', '__filename', '__dirname'], {
+    filename: SIMULATOR_FILE,
+  });
+  wrapper.call(module.exports, module.exports, createRequire(SIMULATOR_FILE), module, SIMULATOR_FILE, dirname(SIMULATOR_FILE));
+  return module.exports.MiniProgramSim;
+}
+
+export const MiniProgramSim = loadSimulator();
+
+// The code package's test entry: the shared cases and the remote-JWKS
+// driver against require('miniauth'), as a Mini Program page would use it.
+const TEST_ENTRY = `'use strict';
+var miniauth = require('miniauth');
+var harness = require('./harness.js');
+module.exports = {
+  miniauth: miniauth,
+  harness: harness.createHarness(require('./cases.js'), require('./assert.js'), miniauth, require('./fixtures.js')),
+  remote: harness.createRemoteDriver(miniauth),
+};
+`;
+
+/** Lays out a code package as WeChat DevTools' "Build npm" would, plus test/ with the shared cases. */
+export function buildCodePackage(fixtures) {
+  const root = mkdtempSync(join(tmpdir(), 'miniauth-miniprogram-'));
+  cpSync(join(PKG_DIR, 'miniprogram_dist'), join(root, 'miniprogram_npm', 'miniauth'), { recursive: true });
+  const testDir = join(root, 'test');
+  mkdirSync(testDir);
+  // The simulator loads only .js files, so the .cjs sources are copied under .js names.
+  cpSync(CASES_FILE, join(testDir, 'cases.js'));
+  cpSync(ASSERT_FILE, join(testDir, 'assert.js'));
+  cpSync(HARNESS_FILE, join(testDir, 'harness.js'));
+  writeFileSync(join(testDir, 'fixtures.js'), `module.exports = ${JSON.stringify(fixtures)};\n`);
+  writeFileSync(join(testDir, 'index.js'), TEST_ENTRY);
+  writeFileSync(join(root, 'app.js'), 'App({});\n');
+  writeFileSync(join(root, 'app.json'), JSON.stringify({ pages: [] }));
+  return root;
+}
+
+/**
+ * Starts a simulator on a fresh code package and loads the test entry.
+ * Resolves once miniauth's `ready` has; `instantiated` lists every path
+ * given to WXWebAssembly.instantiate.
+ */
+export async function startMiniProgram(fixtures) {
+  const root = buildCodePackage(fixtures);
+  const sim = new MiniProgramSim({ root });
+  const instantiated = [];
+  const { WXWebAssembly } = sim.global;
+  const instantiate = WXWebAssembly.instantiate;
+  WXWebAssembly.instantiate = (path, imports) => {
+    instantiated.push(path);
+    return instantiate(path, imports);
+  };
+  const dispose = () => {
+    sim.dispose();
+    rmSync(root, { recursive: true, force: true });
+  };
+  try {
+    const entry = sim.require('test/index.js');
+    await entry.miniauth.ready;
+    return { root, sim, entry, instantiated, dispose };
+  } catch (error) {
+    dispose();
+    throw error;
+  }
+}
