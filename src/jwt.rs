@@ -46,7 +46,8 @@ pub fn validate(header: &Header, claims: &Map<String, Value>, rules: &ClaimRules
         (rules.audience.is_some(), "aud"),
         (rules.max_token_age.is_some(), "iat"),
     ];
-    let required = rules.required_claims.iter().map(String::as_str);
+    // jose checks requiredClaims last to first (it reverses the list).
+    let required = rules.required_claims.iter().rev().map(String::as_str);
     for name in implied.iter().filter(|(on, _)| *on).map(|(_, name)| *name).chain(required) {
         if !claims.contains_key(name) {
             return Err(Error::claim(
@@ -139,11 +140,14 @@ fn check_failed(claim: &'static str, message: &'static str) -> Error {
     Error::claim(ErrorCode::JwtClaimValidationFailed, claim, ClaimFailure::CheckFailed, message)
 }
 
+/// RFC 7515 §4.1.9: a value without "/" is read as if "application/" were
+/// prepended. A value that already has a "/" is taken as it is.
 fn normalize_typ(typ: &str) -> String {
     let lower = typ.to_ascii_lowercase();
-    match lower.strip_prefix("application/") {
-        Some(rest) => rest.into(),
-        None => lower,
+    if lower.contains('/') {
+        lower
+    } else {
+        alloc::format!("application/{lower}")
     }
 }
 

@@ -111,7 +111,15 @@ pub struct Validation {
 impl Validation {
     /// Parses options from their JSON text (`{}` for none).
     pub fn from_json(json: &[u8]) -> Result<Self> {
-        let options: VerifyOptions = serde_json::from_slice(json).map_err(|e| {
+        let options = crate::strict_json::parse_object(json).map_err(|_| {
+            Error::new(ErrorCode::InvalidArgument, "verify options must be a JSON object (with no repeated member)")
+        })?;
+        // serde reads `null` as an absent option: `{"issuer": null}` would
+        // switch the issuer check off instead of failing.
+        if let Some((name, _)) = options.iter().find(|(_, value)| value.is_null()) {
+            return Err(Error::with_message(ErrorCode::InvalidArgument, alloc::format!("\"{name}\" must not be null")));
+        }
+        let options: VerifyOptions = serde_json::from_value(Value::Object(options)).map_err(|e| {
             Error::with_message(ErrorCode::InvalidArgument, alloc::format!("invalid verify options: {e}"))
         })?;
         Self::from_options(options)

@@ -11,16 +11,24 @@ const DEFAULT_TIMEOUT = 5_000;
 
 /**
  * @param {object} platform
- * @param {Promise<object>} platform.loaded  resolves to the wasm-bindgen bindings
+ * @param {object | Promise<object>} platform.loaded  the wasm-bindgen bindings, or a promise of
+ *   them where instantiation is asynchronous (browsers, Mini Programs)
  * @param {(url: string, init: { timeout: number, headers?: object }) => Promise<{ status: number, text: string }>} platform.fetchText
  *   rejects with a MiniAuthError, whose `timeout` is true when the time ran out
  * @param {() => number} [platform.now]  milliseconds since the epoch
  */
 export function createMiniAuth({ loaded, fetchText, now = Date.now }) {
   let core = null;
-  const ready = loaded.then((bindings) => {
-    core = bindings;
-  });
+  let ready;
+  if (typeof loaded.then === 'function') {
+    ready = loaded.then((bindings) => {
+      core = bindings;
+    });
+  } else {
+    // Node hands the bindings over already instantiated: usable at once.
+    core = loaded;
+    ready = Promise.resolve();
+  }
 
   function bindings() {
     if (core === null) {

@@ -13,6 +13,6 @@ glue.initSync({ module: readFileSync(join(__dirname, '..', 'miniauth_bg.wasm')) 
 
 export { MiniAuthError } from '../core/errors.js';
 export const { ready, createVerifier, createRemoteJwks, jwtVerify, decodeJwt, decodeProtectedHeader } = createMiniAuth({
-  loaded: Promise.resolve(glue),
+  loaded: glue,
   fetchText,
 });

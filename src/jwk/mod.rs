@@ -139,7 +139,8 @@ impl VerifyingKey {
     fn rsa(kid: Option<String>, n: &[u8], e: &[u8], algorithms: AlgorithmSet) -> Result<Self> {
         let n = strip_leading_zeros(n);
         let e = strip_leading_zeros(e);
-        let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
+        // A zero modulus strips to nothing and has no bits (it must not underflow).
+        let bits = n.len() * 8 - n.first().map_or(0, |b| b.leading_zeros() as usize);
         if bits < MIN_RSA_BITS {
             return Err(Invalid("RSA keys must be at least 2048 bits").into());
         }

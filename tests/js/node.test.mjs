@@ -51,6 +51,21 @@ describe('require and import in one process', () => {
   });
 });
 
+describe('synchronous use in Node', () => {
+  // The design promises that Node's entries instantiate the module while
+  // loading, so the first call can come right after require() in a fresh
+  // process, with no await.
+  test('a fresh process verifies right after require(), before any microtask', async () => {
+    const script = `
+      const m = require(${JSON.stringify(join(PKG_DIR, 'node', 'index.cjs'))});
+      const { claims } = m.createVerifier({ key: ${JSON.stringify(fixtures.keys.ES256.publicJwk)}, currentDate: new Date(${fixtures.now}) })
+        .verify(${JSON.stringify(fixtures.tokens.valid.ES256)});
+      process.stdout.write(claims.sub);`;
+    const { stdout } = await run(process.execPath, ['-e', script]);
+    assert.equal(stdout, fixtures.claims.sub);
+  });
+});
+
 describe('the package as npm ships it', () => {
   const manifest = JSON.parse(readFileSync(join(PKG_DIR, 'package.json'), 'utf8'));
   let workDir;
