@@ -224,6 +224,9 @@ fn parse_key_document(json: &[u8], code: ErrorCode) -> Result<Map<String, Value>
     })
 }
 
+/// Members that only a private RSA, EC or OKP key has (RFC 7518 §6).
+const PRIVATE_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth"];
+
 /// The metadata of one JWK: what it is and what it may be used for, read
 /// without importing the key so that a key set can be searched.
 struct JwkParams {
@@ -307,6 +310,12 @@ impl JwkParams {
             Some(None) => return Err(Error::new(ErrorCode::JoseNotSupported, "unsupported \"alg\" on the key")),
             None => AlgorithmSet::of_family(family),
         };
+        // A verifier never needs a private key, and one handed over here (or
+        // published in a key set) has already leaked: refuse it rather than
+        // quietly using its public half.
+        if family != KeyFamily::Hmac && PRIVATE_MEMBERS.iter().any(|m| jwk.contains_key(*m)) {
+            return Err(Invalid("JWK holds private key material: give the verifier the public key only").into());
+        }
         let kid = self.kid.clone();
         match family {
             KeyFamily::Rsa => VerifyingKey::rsa(kid, &bytes_member(jwk, "n")?, &bytes_member(jwk, "e")?, algorithms),

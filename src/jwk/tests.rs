@@ -418,8 +418,20 @@ fn oversized_documents_are_refused() {
 
 #[test]
 fn unknown_members_are_ignored() {
-    let key = import(&edited(RSA_A_JWK, json!({"x5c": ["MIIB"], "ext": true, "d": null}))).unwrap();
+    let key = import(&edited(RSA_A_JWK, json!({"x5c": ["MIIB"], "ext": true}))).unwrap();
     assert_eq!(key.algorithms(), algs(RSA_FAMILY));
+}
+
+#[test]
+fn private_keys_are_refused_for_verification() {
+    for (base, member) in [(RSA_A_JWK, "d"), (RSA_A_JWK, "p"), (P256_JWK, "d"), (ED25519_JWK, "d")] {
+        let private = edited(base, json!({ member: "AQAB" }));
+        assert_eq!(code(import(&private)), JwkInvalid, "{member} in {base}");
+        let set = format!(r#"{{"keys":[{private}]}}"#);
+        let keys = KeySet::from_jwks_json(set.as_bytes()).unwrap();
+        let alg = if base == RSA_A_JWK { Algorithm::RS256 } else if base == P256_JWK { Algorithm::ES256 } else { Algorithm::EdDSA };
+        assert_eq!(code(keys.select(alg, None).map(|_| ())), JwkInvalid, "selected from a set");
+    }
 }
 
 // ---------------------------------------------------------------- SPKI PEM

@@ -502,6 +502,8 @@ test('keys that are weak, malformed or not for signatures are ERR_JWK_INVALID', 
     notBase64url: badKeys.notBase64url,
     garbagePem: badKeys.garbagePem,
     privateKeyPem: '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n',
+    // A private JWK in a verifier has already leaked; it is refused, not trimmed.
+    privateJwk: Object.assign({}, fixtures.keys.ES256.publicJwk, { d: 'AQAB' }),
   };
   for (const name of Object.keys(invalid)) {
     throwsCode(miniauth, assert, () => miniauth.createVerifier({ key: invalid[name] }), 'ERR_JWK_INVALID', name);
