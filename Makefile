@@ -10,7 +10,7 @@ demo: pkg
 ## test: every test: Rust (unit, vectors, interop), then the built package
 ## in Node, headless Chromium and the Mini Program simulator
 test: setup
-	cargo test --all-targets
+	cargo test --all-targets --features server
 	$(MAKE) pkg
 	$(MAKE) test-js
 

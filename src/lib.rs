@@ -8,16 +8,17 @@
 //!   its key type and the algorithms it may verify;
 //! * [`jwt`] validates claims after the signature has been checked;
 //! * [`verifier`] ties them together the way callers use them;
-//! * [`jwks_cache`] decides when a remote key set must be fetched again.
+//! * [`jwks_cache`] decides when a remote key set must be fetched again;
+//! * [`protocol`] defines the server API's requests and answers.
+//!
+//! With the `server` feature, [`server`] is the reference identity server.
 //!
 //! Every failure is an [`Error`] with a stable [`ErrorCode`].
-#![no_std]
+#![cfg_attr(not(feature = "std"), no_std)]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;
-#[cfg(feature = "std")]
-extern crate std;
 
 pub mod algorithm;
 mod base64url;
@@ -26,9 +27,12 @@ pub mod jwk;
 pub mod jwks_cache;
 pub mod jws;
 pub mod jwt;
+pub mod protocol;
 mod strict_json;
 pub mod verifier;
 
+#[cfg(feature = "server")]
+pub mod server;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 

@@ -1,0 +1,164 @@
+//! `miniauth`: the reference identity server and its admin commands.
+
+use clap::{Parser, Subcommand};
+use miniauth::server::clock::{Clock, SystemClock};
+use miniauth::server::config::Config;
+use miniauth::server::keys::{self, SigningAlgorithm};
+use miniauth::server::users::{self, NewUser};
+use miniauth::server::{codes, db, start};
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// miniauth: WeChat Mini Program login, binding and sessions.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the identity server (Ctrl-C or SIGTERM stops it cleanly).
+    Serve(Config),
+    /// Manages users.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Manages signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Runs the WeChat simulator alone (WeChat's API and the /sim/wx/ endpoints).
+    WechatSim {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8788")]
+        listen: std::net::SocketAddr,
+        /// The AppID it accepts.
+        #[arg(long, default_value = miniauth::server::SIMULATOR_APPID)]
+        appid: String,
+        /// The AppSecret it accepts.
+        #[arg(long, env = "WECHAT_SECRET", hide_env_values = true)]
+        secret: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Adds a user that WeChat identities can bind to. The password, if
+    /// any, is read from standard input (one line), never from a flag.
+    Add {
+        /// SQLite database file.
+        #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db")]
+        database: PathBuf,
+        /// Username, for binding by password.
+        #[arg(long)]
+        username: Option<String>,
+        /// Read a password from standard input.
+        #[arg(long, requires = "username")]
+        password_stdin: bool,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Verified phone number.
+        #[arg(long)]
+        phone: Option<String>,
+        /// Verified email address.
+        #[arg(long)]
+        email: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Generates a new signing key and retires the current one; running
+    /// servers pick it up within a minute, and keep publishing the old key
+    /// until its tokens have expired.
+    Rotate {
+        /// SQLite database file.
+        #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db")]
+        database: PathBuf,
+        /// Algorithm of the new key.
+        #[arg(long, value_enum, default_value_t = SigningAlgorithm::Rs256)]
+        signing_alg: SigningAlgorithm,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("MINIAUTH_LOG").unwrap_or_else(|_| "info".into()))
+        .init();
+    match run(Cli::parse().command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("miniauth: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match command {
+        Command::Serve(config) => {
+            let running = start(&config, clock).await?;
+            println!("miniauth listening on http://{}", running.addr);
+            running.run_until(shutdown_signal()).await?;
+            println!("miniauth stopped");
+        }
+        Command::Users(UsersCommand::Add { database, username, password_stdin, name, phone, email }) => {
+            let pool = db::open(&database).await?;
+            let password_hash = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                let password = line.trim_end_matches(['\r', '\n']);
+                if password.is_empty() {
+                    return Err("the password on standard input is empty".into());
+                }
+                Some(users::hash_password(password).map_err(|e| format!("hashing: {}", e.code()))?)
+            } else {
+                None
+            };
+            let phone = phone.map(|p| codes::normalize_phone(&p).ok_or("not a valid phone number")).transpose()?;
+            let email = email
+                .map(|e| codes::normalize_recipient(miniauth::protocol::Channel::Email, &e).map_err(|_| "not a valid email address"))
+                .transpose()?;
+            let new = NewUser { username, password_hash, name, phone, email };
+            let id = users::create(&pool, new, clock.now()).await.map_err(|e| e.code().to_string())?;
+            println!("{id}");
+        }
+        Command::Keys(KeysCommand::Rotate { database, signing_alg }) => {
+            let pool = db::open(&database).await?;
+            let kid = keys::rotate(&pool, signing_alg, clock.now()).await?;
+            println!("new signing key {kid}");
+        }
+        Command::WechatSim { listen, appid, secret } => {
+            let simulator = miniauth::server::wechat::Simulator::new(appid, secret, clock);
+            let router = simulator.wechat_router().merge(simulator.control_router());
+            let listener = tokio::net::TcpListener::bind(listen).await?;
+            println!("WeChat simulator listening on http://{}", listener.local_addr()?);
+            axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

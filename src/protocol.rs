@@ -1,0 +1,262 @@
+//! The server API (version 1): one definition of every request and answer,
+//! used by the reference server to serve them and by the client session to
+//! read them. JSON field names are the wire names.
+//!
+//! Errors are `{"error": "<code>", "message": "..."}` ([`ErrorBody`]) with a
+//! fitting HTTP status; the codes are listed in [`error_code`].
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "server")]
+use utoipa::ToSchema;
+
+/// `POST /v1/login/wechat` and `POST /v1/login/wechat-phone`: a one-time code
+/// from `wx.login()` or from the `getPhoneNumber` button.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CodeRequest {
+    /// The one-time code (valid 5 minutes, single use).
+    pub code: String,
+}
+
+/// What a login or bind call led to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(tag = "status", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LoginResponse {
+    /// Signed in: the tokens.
+    Success(Tokens),
+    /// The WeChat identity is bound to no user and registration is closed:
+    /// bind it to an existing user with one of `flows`.
+    SocialBind(BindChallenge),
+    /// The WeChat identity is bound to no user and registration is open:
+    /// bind it, or register a new user.
+    UserRegister(BindChallenge),
+}
+
+/// A signed-in session's tokens.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct Tokens {
+    /// A signed JWT with the user's claims; verify it against the JWKS.
+    pub id_token: String,
+    /// Opaque and long-lived; spent on `/v1/session/refresh`, which rotates it.
+    pub session_token: String,
+    /// Seconds until `id_token` expires, counted from when the answer arrived.
+    pub expires_in: u64,
+    /// Seconds until `session_token` expires if it is not used.
+    pub session_expires_in: u64,
+}
+
+/// The way forward for an unbound WeChat identity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct BindChallenge {
+    /// Short-lived and bound to the WeChat identity; spent by a successful bind.
+    pub state_token: String,
+    /// Seconds until `state_token` expires.
+    pub expires_in: u64,
+    /// The binding flows this server allows now.
+    pub flows: Vec<BindFlow>,
+}
+
+/// A way to bind a WeChat identity to a user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BindFlow {
+    /// The phone number WeChat vouches for (`getPhoneNumber`).
+    WechatPhone,
+    /// A phone number and a one-time code sent to it by SMS.
+    SmsCode,
+    /// An email address and a one-time code sent to it.
+    EmailCode,
+    /// An existing user's username and password (SOCIAL_BIND only).
+    Password,
+    /// A new user for this WeChat identity (USER_REGISTER only).
+    Register,
+}
+
+/// How a one-time code is delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// A text message to a phone number.
+    Sms,
+    /// An email.
+    Email,
+}
+
+/// `POST /v1/verify-codes`: send a one-time code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct VerifyCodeRequest {
+    /// The delivery channel.
+    pub channel: Channel,
+    /// A phone number (`+8613800138000` or `13800138000`) or an email address.
+    pub to: String,
+    /// The state token of the bind this code is for, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_token: Option<String>,
+}
+
+/// The answer to `POST /v1/verify-codes` (202 Accepted).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct VerifyCodeSent {
+    /// Seconds the code stays valid.
+    pub expires_in: u64,
+    /// Seconds before another code may be sent to this recipient.
+    pub resend_after: u64,
+}
+
+/// `POST /v1/bind/wechat-phone`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BindWechatPhoneRequest {
+    /// From the SOCIAL_BIND or USER_REGISTER answer.
+    pub state_token: String,
+    /// The `getPhoneNumber` code.
+    pub code: String,
+}
+
+/// `POST /v1/bind/verify-code`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BindVerifyCodeRequest {
+    /// From the SOCIAL_BIND or USER_REGISTER answer.
+    pub state_token: String,
+    /// Where the code was sent.
+    pub channel: Channel,
+    /// The phone number or email address it was sent to.
+    pub to: String,
+    /// The six digits received.
+    pub code: String,
+}
+
+/// `POST /v1/bind/password`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BindPasswordRequest {
+    /// From the SOCIAL_BIND answer.
+    pub state_token: String,
+    /// The existing user's username.
+    pub username: String,
+    /// The existing user's password.
+    pub password: String,
+}
+
+/// `POST /v1/register`: a new user for an unbound WeChat identity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// From the USER_REGISTER answer.
+    pub state_token: String,
+    /// A display name for the new user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// `POST /v1/session/refresh` and `POST /v1/logout`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SessionRequest {
+    /// The current session token.
+    pub session_token: String,
+}
+
+/// `GET /v1/userinfo`: the signed-in user's profile.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct UserInfo {
+    /// The user's stable id.
+    pub sub: String,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Username, for password sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
+    /// Phone number in E.164 form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// Whether the phone number has been verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number_verified: Option<bool>,
+    /// Email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether the email address has been verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+}
+
+/// Every error answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct ErrorBody {
+    /// A stable code from [`error_code`].
+    pub error: String,
+    /// A human-readable explanation.
+    pub message: String,
+}
+
+/// The stable `error` codes of [`ErrorBody`].
+pub mod error_code {
+    /// The body is not the JSON this endpoint takes.
+    pub const INVALID_REQUEST: &str = "invalid_request";
+    /// The body is larger than the server accepts.
+    pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    /// Too many requests; wait `Retry-After` seconds.
+    pub const RATE_LIMITED: &str = "rate_limited";
+    /// No such endpoint.
+    pub const NOT_FOUND: &str = "not_found";
+    /// The endpoint does not take this method.
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    /// The WeChat code is unknown, expired or already used (WeChat 40029, 40163).
+    pub const WECHAT_CODE_INVALID: &str = "wechat_code_invalid";
+    /// WeChat refused: this user asks too often (WeChat 45011).
+    pub const WECHAT_RATE_LIMITED: &str = "wechat_rate_limited";
+    /// WeChat is busy (WeChat -1); try again.
+    pub const WECHAT_BUSY: &str = "wechat_busy";
+    /// WeChat could not be reached or answered with an unexpected error.
+    pub const WECHAT_UNAVAILABLE: &str = "wechat_unavailable";
+    /// The state token is unknown, spent, or for another identity.
+    pub const INVALID_STATE_TOKEN: &str = "invalid_state_token";
+    /// The state token has expired: log in again.
+    pub const STATE_TOKEN_EXPIRED: &str = "state_token_expired";
+    /// The bind flow is not offered for this state token.
+    pub const FLOW_NOT_ALLOWED: &str = "flow_not_allowed";
+    /// No user has this phone number, email or username.
+    pub const USER_NOT_FOUND: &str = "user_not_found";
+    /// Username and password do not match.
+    pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
+    /// The phone number or email address is not valid.
+    pub const INVALID_RECIPIENT: &str = "invalid_recipient";
+    /// The one-time code is wrong.
+    pub const INVALID_VERIFY_CODE: &str = "invalid_verify_code";
+    /// The one-time code has expired, was used, or was replaced by a newer one.
+    pub const VERIFY_CODE_EXPIRED: &str = "verify_code_expired";
+    /// Five wrong tries: the code is dead; ask for a new one.
+    pub const VERIFY_CODE_EXHAUSTED: &str = "verify_code_exhausted";
+    /// A code was sent to this recipient less than a minute ago.
+    pub const VERIFY_CODE_TOO_FREQUENT: &str = "verify_code_too_frequent";
+    /// The WeChat identity or the user is already bound elsewhere.
+    pub const ALREADY_BOUND: &str = "already_bound";
+    /// The session token is unknown, expired or revoked: sign in again.
+    pub const INVALID_SESSION: &str = "invalid_session";
+    /// The bearer token is missing or does not verify.
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    /// Something failed on the server.
+    pub const INTERNAL: &str = "internal_error";
+}

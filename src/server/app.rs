@@ -1,0 +1,184 @@
+//! The application: its shared state, the one router, and the OpenAPI
+//! document generated from the handlers.
+
+use super::binding::Mode;
+use super::clock::{Clock, Millis};
+use super::codes::{Outbox, Sender};
+use super::error::AppError;
+use super::handlers::{bind, discovery, login, session, simulator};
+use super::keys::KeyRing;
+use super::ratelimit::RateLimiter;
+use super::sessions::Sessions;
+use super::wechat::{Simulator, WechatClient};
+use crate::protocol::{self, error_code};
+use crate::verifier::Validation;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use sqlx::SqlitePool;
+use std::sync::{Arc, RwLock};
+use utoipa::OpenApi;
+
+/// Request bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Everything handlers share.
+pub struct App {
+    /// The database.
+    pub pool: SqlitePool,
+    /// Now.
+    pub clock: Arc<dyn Clock>,
+    /// The Mini Program this server serves.
+    pub appid: String,
+    /// Whether unbound identities may register.
+    pub registration: Mode,
+    /// State token lifetime.
+    pub state_token_ttl_ms: Millis,
+    /// Token issuing and refresh.
+    pub sessions: Sessions,
+    /// What `/v1/userinfo` requires of an id_token.
+    pub id_token_validation: Validation,
+    /// WeChat's API (real or simulated).
+    pub wechat: WechatClient,
+    /// Delivers one-time codes.
+    pub sender: Arc<dyn Sender>,
+    /// The simulator's outbox, in simulator mode.
+    pub outbox: Option<Arc<Outbox>>,
+    /// The WeChat simulator, in simulator mode.
+    pub simulator: Option<Simulator>,
+    /// Rate limits.
+    pub limits: RateLimiter,
+    keys: RwLock<Arc<KeyRing>>,
+}
+
+/// The state handlers receive.
+pub type AppState = Arc<App>;
+
+/// What [`App::new`] needs besides the keys.
+pub struct Parts {
+    /// The database.
+    pub pool: SqlitePool,
+    /// Now.
+    pub clock: Arc<dyn Clock>,
+    /// The Mini Program this server serves.
+    pub appid: String,
+    /// Whether unbound identities may register.
+    pub registration: Mode,
+    /// State token lifetime.
+    pub state_token_ttl_ms: Millis,
+    /// Token issuing and refresh.
+    pub sessions: Sessions,
+    /// WeChat's API.
+    pub wechat: WechatClient,
+    /// Delivers one-time codes.
+    pub sender: Arc<dyn Sender>,
+    /// The simulator's outbox, in simulator mode.
+    pub outbox: Option<Arc<Outbox>>,
+    /// The WeChat simulator, in simulator mode.
+    pub simulator: Option<Simulator>,
+    /// Rate limits.
+    pub limits: RateLimiter,
+}
+
+impl App {
+    /// Assembles the application.
+    pub fn new(parts: Parts, keys: Arc<KeyRing>) -> Result<Self, crate::Error> {
+        let settings = parts.sessions.settings();
+        let options = serde_json::json!({ "issuer": settings.issuer, "audience": settings.audience });
+        let id_token_validation = Validation::from_json(options.to_string().as_bytes())?;
+        Ok(Self {
+            pool: parts.pool,
+            clock: parts.clock,
+            appid: parts.appid,
+            registration: parts.registration,
+            state_token_ttl_ms: parts.state_token_ttl_ms,
+            sessions: parts.sessions,
+            id_token_validation,
+            wechat: parts.wechat,
+            sender: parts.sender,
+            outbox: parts.outbox,
+            simulator: parts.simulator,
+            limits: parts.limits,
+            keys: RwLock::new(keys),
+        })
+    }
+
+    /// The current keys.
+    pub fn keys(&self) -> Arc<KeyRing> {
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the keys (after a rotation, or as retired keys age out).
+    pub fn set_keys(&self, keys: Arc<KeyRing>) {
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = keys;
+    }
+}
+
+/// The router: every endpoint of the API in one place.
+pub fn router(app: AppState) -> Router {
+    let api = Router::new()
+        .route("/v1/login/wechat", post(login::wechat))
+        .route("/v1/login/wechat-phone", post(login::wechat_phone))
+        .route("/v1/verify-codes", post(bind::send_code))
+        .route("/v1/bind/wechat-phone", post(bind::wechat_phone))
+        .route("/v1/bind/verify-code", post(bind::verify_code))
+        .route("/v1/bind/password", post(bind::password))
+        .route("/v1/register", post(bind::register))
+        .route("/v1/session/refresh", post(session::refresh))
+        .route("/v1/logout", post(session::logout))
+        .route("/v1/userinfo", get(session::userinfo))
+        .route("/.well-known/jwks.json", get(discovery::jwks))
+        .route("/.well-known/openid-configuration", get(discovery::openid_configuration))
+        .route("/openapi.json", get(discovery::openapi));
+    let mut router = api;
+    if let Some(simulator) = &app.simulator {
+        router = router
+            .route("/sim/outbox", get(simulator::outbox))
+            .merge(simulator.control_router())
+            .nest(SIMULATED_WECHAT_PATH, simulator.wechat_router());
+    }
+    router
+        .fallback(|| async { AppError::new(StatusCode::NOT_FOUND, error_code::NOT_FOUND, "no such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            AppError::new(StatusCode::METHOD_NOT_ALLOWED, error_code::METHOD_NOT_ALLOWED, "this endpoint does not take that method")
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(app)
+}
+
+/// Where the built-in simulator serves WeChat's own API, so that the
+/// server's WeChat client talks HTTP to it exactly as it would to WeChat.
+pub const SIMULATED_WECHAT_PATH: &str = "/sim/wechat";
+
+/// The OpenAPI document, from the handlers' `#[utoipa::path]` and the
+/// protocol types.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "miniauth identity server", version = "1", description = "WeChat Mini Program login, binding and sessions."),
+    paths(
+        login::wechat, login::wechat_phone,
+        bind::send_code, bind::wechat_phone, bind::verify_code, bind::password, bind::register,
+        session::refresh, session::logout, session::userinfo,
+        discovery::jwks, discovery::openid_configuration,
+    ),
+    components(schemas(
+        protocol::CodeRequest, protocol::LoginResponse, protocol::Tokens, protocol::BindChallenge, protocol::BindFlow,
+        protocol::Channel, protocol::VerifyCodeRequest, protocol::VerifyCodeSent, protocol::BindWechatPhoneRequest,
+        protocol::BindVerifyCodeRequest, protocol::BindPasswordRequest, protocol::RegisterRequest,
+        protocol::SessionRequest, protocol::UserInfo, protocol::ErrorBody,
+    )),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let scheme = Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build();
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}

@@ -1,0 +1,130 @@
+//! State tokens: what carries an unbound WeChat identity from the login
+//! answer to the bind call. Short-lived, stored by hash, bound to the
+//! identity, and spent by the bind that succeeds, in the same transaction
+//! as the binding itself.
+
+use super::clock::Millis;
+use super::error::{AppError, AppResult};
+use super::secrets::{new_token, token_hash};
+use super::users::{self, NewUser, WechatIdentity};
+use crate::protocol::{error_code, BindChallenge, BindFlow};
+use axum::http::StatusCode;
+use sqlx::SqlitePool;
+
+/// Whether unbound identities may register, which decides the answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Registration closed: bind to an existing user.
+    SocialBind,
+    /// Registration open: bind, or register a new user.
+    UserRegister,
+}
+
+impl Mode {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::SocialBind => "SOCIAL_BIND",
+            Self::UserRegister => "USER_REGISTER",
+        }
+    }
+
+    /// The flows offered in this mode.
+    pub fn flows(self) -> Vec<BindFlow> {
+        let last = match self {
+            Self::SocialBind => BindFlow::Password,
+            Self::UserRegister => BindFlow::Register,
+        };
+        vec![BindFlow::WechatPhone, BindFlow::SmsCode, BindFlow::EmailCode, last]
+    }
+}
+
+/// A valid, unspent state token.
+#[derive(Debug)]
+pub struct Pending {
+    /// The stored hash, to spend it.
+    pub token_hash: Vec<u8>,
+    /// The identity to bind.
+    pub identity: WechatIdentity,
+    /// The mode it was issued in.
+    pub mode: Mode,
+}
+
+/// Issues a state token for `identity`.
+pub async fn challenge(pool: &SqlitePool, identity: &WechatIdentity, mode: Mode, ttl_ms: Millis, now: Millis) -> AppResult<BindChallenge> {
+    let token = new_token();
+    sqlx::query("INSERT INTO state_tokens (token_hash, appid, openid, unionid, mode, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(token_hash(&token))
+        .bind(&identity.appid)
+        .bind(&identity.openid)
+        .bind(&identity.unionid)
+        .bind(mode.as_str())
+        .bind(now + ttl_ms)
+        .execute(pool)
+        .await?;
+    Ok(BindChallenge { state_token: token, expires_in: u64::try_from(ttl_ms / 1000).unwrap_or(0), flows: mode.flows() })
+}
+
+#[derive(sqlx::FromRow)]
+struct StateRow {
+    appid: String,
+    openid: String,
+    unionid: Option<String>,
+    mode: String,
+    expires_at: i64,
+    spent_at: Option<i64>,
+}
+
+/// Reads a state token, checking it is unspent, unexpired and allows `flow`.
+pub async fn pending(pool: &SqlitePool, state_token: &str, flow: BindFlow, now: Millis) -> AppResult<Pending> {
+    let hash = token_hash(state_token);
+    let row: Option<StateRow> = sqlx::query_as(
+        "SELECT appid, openid, unionid, mode, expires_at, spent_at FROM state_tokens WHERE token_hash = ?",
+    )
+    .bind(&hash)
+    .fetch_optional(pool)
+    .await?;
+    let invalid = || AppError::new(StatusCode::BAD_REQUEST, error_code::INVALID_STATE_TOKEN, "unknown or already used state token");
+    let Some(StateRow { appid, openid, unionid, mode, expires_at, spent_at }) = row else { return Err(invalid()) };
+    if spent_at.is_some() {
+        return Err(invalid());
+    }
+    if now >= expires_at {
+        return Err(AppError::new(StatusCode::BAD_REQUEST, error_code::STATE_TOKEN_EXPIRED, "the state token has expired; log in again"));
+    }
+    let mode = if mode == Mode::UserRegister.as_str() { Mode::UserRegister } else { Mode::SocialBind };
+    if !mode.flows().contains(&flow) {
+        return Err(AppError::new(StatusCode::FORBIDDEN, error_code::FLOW_NOT_ALLOWED, "this bind flow is not offered for this login"));
+    }
+    Ok(Pending { token_hash: hash, identity: WechatIdentity { appid, openid, unionid }, mode })
+}
+
+/// Whom a bind attaches the identity to.
+#[derive(Debug)]
+pub enum Target {
+    /// An existing user, by id.
+    Existing(String),
+    /// A user created by this bind (USER_REGISTER only).
+    New(NewUser),
+}
+
+/// Binds the pending identity to `target` (creating the user if new) and
+/// spends the state token, in one transaction: all of it happens or none.
+/// Returns the user's id.
+pub async fn complete(pool: &SqlitePool, pending: &Pending, target: Target, now: Millis) -> AppResult<String> {
+    let mut tx = pool.begin().await?;
+    let spent = sqlx::query("UPDATE state_tokens SET spent_at = ? WHERE token_hash = ? AND spent_at IS NULL")
+        .bind(now)
+        .bind(&pending.token_hash)
+        .execute(&mut *tx)
+        .await?;
+    if spent.rows_affected() != 1 {
+        return Err(AppError::new(StatusCode::BAD_REQUEST, error_code::INVALID_STATE_TOKEN, "unknown or already used state token"));
+    }
+    let user_id = match target {
+        Target::Existing(id) => id,
+        Target::New(new) => users::create(&mut *tx, new, now).await?,
+    };
+    users::bind_identity(&mut tx, &pending.identity, &user_id, now).await?;
+    tx.commit().await?;
+    Ok(user_id)
+}

@@ -1,0 +1,281 @@
+//! One-time codes for binding by phone or email: six digits, five minutes,
+//! single use, only the latest code per recipient counts, five wrong tries
+//! kill it, at most one new code per recipient per minute. Codes are stored
+//! as salted hashes and compared in constant time; the plain code goes only
+//! to the [`Sender`].
+
+use super::clock::Millis;
+use super::error::AppError;
+use super::secrets::{constant_time_eq, new_six_digit_code, random_bytes, salted_hash};
+use crate::protocol::{error_code, Channel};
+use axum::http::StatusCode;
+use sqlx::SqlitePool;
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+
+/// How long a code lives.
+pub const CODE_TTL_MS: Millis = 5 * 60_000;
+/// The least time between two codes for one recipient.
+pub const RESEND_AFTER_MS: Millis = 60_000;
+/// Wrong tries after which a code is dead.
+pub const MAX_ATTEMPTS: i64 = 5;
+
+/// A code to deliver.
+#[derive(Clone)]
+pub struct Message {
+    /// How to deliver it.
+    pub channel: Channel,
+    /// The normalised phone number or email address.
+    pub to: String,
+    /// The code itself.
+    pub code: String,
+}
+
+impl std::fmt::Debug for Message {
+    // The code is a secret: never in a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Message").field("channel", &self.channel).field("to", &self.to).finish_non_exhaustive()
+    }
+}
+
+/// Delivers codes: the simulator's outbox, or SMS, email, a chat bot…
+pub trait Sender: Send + Sync + 'static {
+    /// Sends `message`; an error means the code did not go out.
+    fn send<'a>(&'a self, message: &'a Message) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+}
+
+/// The built-in sender: keeps the latest messages per recipient in memory
+/// for `/sim/outbox`, as a phone or mailbox would show them.
+#[derive(Default)]
+pub struct Outbox {
+    messages: Mutex<HashMap<String, VecDeque<(Message, Millis)>>>,
+}
+
+/// Messages kept per recipient, and recipients kept in all.
+const OUTBOX_PER_RECIPIENT: usize = 10;
+const OUTBOX_RECIPIENTS: usize = 10_000;
+
+impl Outbox {
+    /// An empty outbox.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// What was sent to `to` (normalised), newest first, with send times.
+    pub fn for_recipient(&self, to: &str) -> Vec<(Message, Millis)> {
+        let messages = self.messages.lock().unwrap_or_else(|e| e.into_inner());
+        messages.get(to).map(|q| q.iter().rev().cloned().collect()).unwrap_or_default()
+    }
+
+    /// Records a message as sent at `at`.
+    pub fn record(&self, message: Message, at: Millis) {
+        let mut messages = self.messages.lock().unwrap_or_else(|e| e.into_inner());
+        if messages.len() >= OUTBOX_RECIPIENTS && !messages.contains_key(&message.to) {
+            messages.clear();
+        }
+        let queue = messages.entry(message.to.clone()).or_default();
+        if queue.len() == OUTBOX_PER_RECIPIENT {
+            queue.pop_front();
+        }
+        queue.push_back((message, at));
+    }
+}
+
+/// The outbox as a [`Sender`], stamping messages with the server's clock.
+pub struct OutboxSender {
+    /// Where messages go.
+    pub outbox: std::sync::Arc<Outbox>,
+    /// The server's clock.
+    pub clock: std::sync::Arc<dyn super::clock::Clock>,
+}
+
+impl Sender for OutboxSender {
+    fn send<'a>(&'a self, message: &'a Message) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move {
+            self.outbox.record(message.clone(), self.clock.now());
+            Ok(())
+        })
+    }
+}
+
+/// Normalises a recipient: phone numbers to E.164 (mainland China numbers
+/// may omit +86), email addresses to lower case.
+pub fn normalize_recipient(channel: Channel, to: &str) -> Result<String, AppError> {
+    let invalid = |what| AppError::new(StatusCode::BAD_REQUEST, error_code::INVALID_RECIPIENT, what);
+    let to = to.trim();
+    match channel {
+        Channel::Sms => normalize_phone(to).ok_or_else(|| invalid("not a valid phone number")),
+        Channel::Email => {
+            let lower = to.to_ascii_lowercase();
+            let valid = lower.len() <= 254
+                && lower.split_once('@').is_some_and(|(local, domain)| {
+                    !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
+                })
+                && lower.bytes().all(|b| b.is_ascii_graphic());
+            if valid {
+                Ok(lower)
+            } else {
+                Err(invalid("not a valid email address"))
+            }
+        }
+    }
+}
+
+/// E.164 form of a phone number, or `None`.
+pub fn normalize_phone(phone: &str) -> Option<String> {
+    let compact: String = phone.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    let digits = compact.strip_prefix('+').unwrap_or(&compact);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let china_mobile = |d: &str| d.len() == 11 && d.starts_with('1') && matches!(d.as_bytes()[1], b'3'..=b'9');
+    if !compact.starts_with('+') {
+        return china_mobile(digits).then(|| format!("+86{digits}"));
+    }
+    match digits.strip_prefix("86") {
+        Some(national) => china_mobile(national).then(|| format!("+{digits}")),
+        None => (8..=15).contains(&digits.len()).then(|| format!("+{digits}")),
+    }
+}
+
+fn channel_name(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Sms => "sms",
+        Channel::Email => "email",
+    }
+}
+
+/// Issues a new code for `to` (normalised) and hands it to `sender`. The
+/// new code replaces any earlier one.
+pub async fn issue(pool: &SqlitePool, sender: &dyn Sender, channel: Channel, to: &str, now: Millis) -> Result<(), AppError> {
+    let last: Option<(i64,)> = sqlx::query_as("SELECT created_at FROM verify_codes WHERE channel = ? AND recipient = ?")
+        .bind(channel_name(channel))
+        .bind(to)
+        .fetch_optional(pool)
+        .await?;
+    if let Some((created_at,)) = last {
+        let wait = created_at + RESEND_AFTER_MS - now;
+        if wait > 0 {
+            let secs = u64::try_from((wait + 999) / 1000).unwrap_or(1);
+            return Err(AppError::too_many(
+                error_code::VERIFY_CODE_TOO_FREQUENT,
+                "a code was sent to this recipient less than a minute ago",
+                secs,
+            ));
+        }
+    }
+    let code = new_six_digit_code();
+    let salt = random_bytes::<16>();
+    sqlx::query(
+        "INSERT INTO verify_codes (channel, recipient, code_hash, salt, created_at, expires_at, attempts, used_at)
+         VALUES (?, ?, ?, ?, ?, ?, 0, NULL)
+         ON CONFLICT (channel, recipient) DO UPDATE SET
+           code_hash = excluded.code_hash, salt = excluded.salt, created_at = excluded.created_at,
+           expires_at = excluded.expires_at, attempts = 0, used_at = NULL",
+    )
+    .bind(channel_name(channel))
+    .bind(to)
+    .bind(salted_hash(&salt, &code))
+    .bind(salt.as_slice())
+    .bind(now)
+    .bind(now + CODE_TTL_MS)
+    .execute(pool)
+    .await?;
+    let message = Message { channel, to: to.to_string(), code };
+    sender.send(&message).await.map_err(|why| {
+        tracing::warn!(channel = channel_name(channel), %why, "could not deliver a one-time code");
+        AppError::new(StatusCode::BAD_GATEWAY, error_code::INTERNAL, "the code could not be delivered")
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct CodeRow {
+    code_hash: Vec<u8>,
+    salt: Vec<u8>,
+    expires_at: i64,
+    attempts: i64,
+    used_at: Option<i64>,
+}
+
+/// Spends the code for `to` (normalised) if `code` is right. Each wrong try
+/// counts; the fifth kills the code.
+pub async fn redeem(pool: &SqlitePool, channel: Channel, to: &str, code: &str, now: Millis) -> Result<(), AppError> {
+    let expired = || AppError::new(StatusCode::BAD_REQUEST, error_code::VERIFY_CODE_EXPIRED, "the code has expired or was already used; ask for a new one");
+    let exhausted = || AppError::new(StatusCode::BAD_REQUEST, error_code::VERIFY_CODE_EXHAUSTED, "too many wrong codes; ask for a new one");
+    let wrong = || AppError::new(StatusCode::BAD_REQUEST, error_code::INVALID_VERIFY_CODE, "the code is wrong");
+    let row: Option<CodeRow> = sqlx::query_as(
+        "SELECT code_hash, salt, expires_at, attempts, used_at FROM verify_codes WHERE channel = ? AND recipient = ?",
+    )
+    .bind(channel_name(channel))
+    .bind(to)
+    .fetch_optional(pool)
+    .await?;
+    let Some(CodeRow { code_hash: stored, salt, expires_at, attempts, used_at }) = row else {
+        return Err(wrong());
+    };
+    if attempts >= MAX_ATTEMPTS {
+        return Err(exhausted());
+    }
+    if used_at.is_some() || now >= expires_at {
+        return Err(expired());
+    }
+    if constant_time_eq(&stored, &salted_hash(&salt, code)) {
+        // Spent only if nobody spent or exhausted it in the meantime.
+        let spent = sqlx::query(
+            "UPDATE verify_codes SET used_at = ? WHERE channel = ? AND recipient = ? AND code_hash = ?
+             AND used_at IS NULL AND attempts < ?",
+        )
+        .bind(now)
+        .bind(channel_name(channel))
+        .bind(to)
+        .bind(&stored)
+        .bind(MAX_ATTEMPTS)
+        .execute(pool)
+        .await?;
+        return if spent.rows_affected() == 1 { Ok(()) } else { Err(expired()) };
+    }
+    let counted: Option<(i64,)> = sqlx::query_as(
+        "UPDATE verify_codes SET attempts = attempts + 1 WHERE channel = ? AND recipient = ? AND code_hash = ?
+         RETURNING attempts",
+    )
+    .bind(channel_name(channel))
+    .bind(to)
+    .bind(&stored)
+    .fetch_optional(pool)
+    .await?;
+    match counted {
+        Some((attempts,)) if attempts >= MAX_ATTEMPTS => Err(exhausted()),
+        _ => Err(wrong()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_normalise_to_e164() {
+        assert_eq!(normalize_phone("13800138000").as_deref(), Some("+8613800138000"));
+        assert_eq!(normalize_phone("+86 138-0013-8000").as_deref(), Some("+8613800138000"));
+        assert_eq!(normalize_phone("+14155550123").as_deref(), Some("+14155550123"));
+        for bad in ["", "+", "12800138000", "1380013800", "+86123", "abc", "+1415555012345678", "138001380001"] {
+            assert_eq!(normalize_phone(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails_normalise_to_lower_case() {
+        assert_eq!(normalize_recipient(Channel::Email, " Li.Lei@Example.COM ").unwrap(), "li.lei@example.com");
+        for bad in ["", "a", "a@b", "@b.c", "a@.c", "a@b.", "a b@c.d", "a@b@c.d"] {
+            assert!(normalize_recipient(Channel::Email, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn messages_do_not_print_their_code() {
+        let message = Message { channel: Channel::Sms, to: "+8613800138000".into(), code: "424242".into() };
+        assert!(!format!("{message:?}").contains("424242"));
+    }
+}

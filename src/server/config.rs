@@ -1,0 +1,110 @@
+//! Configuration of `miniauth serve`, from flags or environment variables.
+
+use super::binding::Mode;
+use super::keys::SigningAlgorithm;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Settings of the identity server.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Config {
+    /// Address to listen on. Loopback by default; put a TLS-terminating proxy
+    /// in front for anything else.
+    #[arg(long, env = "MINIAUTH_LISTEN", default_value = "127.0.0.1:8787")]
+    pub listen: SocketAddr,
+
+    /// SQLite database file, created and migrated on start (WAL mode).
+    #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db")]
+    pub database: PathBuf,
+
+    /// `iss` of id_tokens and base of the discovery URLs. Default:
+    /// http://<listen address>.
+    #[arg(long, env = "MINIAUTH_ISSUER")]
+    pub issuer: Option<String>,
+
+    /// `aud` of id_tokens. Default: the Mini Program's AppID.
+    #[arg(long, env = "MINIAUTH_AUDIENCE")]
+    pub audience: Option<String>,
+
+    /// The Mini Program's AppID. Without AppID and AppSecret the server runs
+    /// the built-in WeChat simulator.
+    #[arg(long, env = "WECHAT_APPID", requires = "wechat_secret")]
+    pub wechat_appid: Option<String>,
+
+    /// The Mini Program's AppSecret (prefer the environment variable: flags
+    /// show up in process lists).
+    #[arg(long, env = "WECHAT_SECRET", hide_env_values = true, requires = "wechat_appid")]
+    pub wechat_secret: Option<String>,
+
+    /// Base URL of WeChat's API (for a proxy, or a simulator run alone).
+    #[arg(long, env = "WECHAT_API", default_value = super::wechat::WECHAT_API)]
+    pub wechat_api: String,
+
+    /// Whether WeChat users bound to nobody may register (USER_REGISTER) or
+    /// must bind to an existing user (SOCIAL_BIND).
+    #[arg(long, env = "MINIAUTH_REGISTRATION", value_enum, default_value_t = Registration::Open)]
+    pub registration: Registration,
+
+    /// Algorithm of newly generated signing keys.
+    #[arg(long, env = "MINIAUTH_SIGNING_ALG", value_enum, default_value_t = SigningAlgorithm::Rs256)]
+    pub signing_alg: SigningAlgorithm,
+
+    /// id_token lifetime, in seconds.
+    #[arg(long, env = "MINIAUTH_ID_TOKEN_TTL", default_value_t = 900, value_parser = clap::value_parser!(u32).range(60..=86_400))]
+    pub id_token_ttl: u32,
+
+    /// A session_token unused for this many seconds expires.
+    #[arg(long, env = "MINIAUTH_SESSION_IDLE_TTL", default_value_t = 30 * 86_400, value_parser = clap::value_parser!(u32).range(60..))]
+    pub session_idle_ttl: u32,
+
+    /// Sessions end this many seconds after login, however they are used.
+    #[arg(long, env = "MINIAUTH_SESSION_ABSOLUTE_TTL", default_value_t = 90 * 86_400, value_parser = clap::value_parser!(u32).range(60..))]
+    pub session_absolute_ttl: u32,
+
+    /// State token (bind) lifetime, in seconds.
+    #[arg(long, env = "MINIAUTH_STATE_TOKEN_TTL", default_value_t = 600, value_parser = clap::value_parser!(u32).range(30..=3_600))]
+    pub state_token_ttl: u32,
+
+    /// Requests per minute per client address, per endpoint group.
+    #[arg(long, env = "MINIAUTH_RATE_LIMIT_IP", default_value_t = 120)]
+    pub rate_limit_ip: u32,
+
+    /// Requests per minute per account (WeChat user, recipient, session),
+    /// per endpoint group.
+    #[arg(long, env = "MINIAUTH_RATE_LIMIT_ACCOUNT", default_value_t = 20)]
+    pub rate_limit_account: u32,
+}
+
+/// Whether unbound WeChat users may register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Registration {
+    /// New users may register: unbound logins answer USER_REGISTER.
+    Open,
+    /// Only existing users: unbound logins answer SOCIAL_BIND.
+    Closed,
+}
+
+impl From<Registration> for Mode {
+    fn from(registration: Registration) -> Self {
+        match registration {
+            Registration::Open => Mode::UserRegister,
+            Registration::Closed => Mode::SocialBind,
+        }
+    }
+}
+
+impl Config {
+    /// The defaults, with everything in simulator mode: for tests.
+    pub fn for_tests(database: PathBuf) -> Self {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            config: Config,
+        }
+        let mut config = Wrapper::parse_from(["miniauth"]).config;
+        config.database = database;
+        config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        config
+    }
+}

@@ -1,0 +1,202 @@
+//! Binding an unbound WeChat identity: `POST /v1/verify-codes`,
+//! `/v1/bind/wechat-phone`, `/v1/bind/verify-code`, `/v1/bind/password` and
+//! `/v1/register`. Every bind spends its state token and answers SUCCESS.
+
+use super::login::check_code;
+use crate::protocol::{
+    error_code, BindFlow, BindPasswordRequest, BindVerifyCodeRequest, BindWechatPhoneRequest, Channel, ErrorBody, LoginResponse,
+    RegisterRequest, VerifyCodeRequest, VerifyCodeSent,
+};
+use crate::server::app::AppState;
+use crate::server::binding::{self, Mode, Pending, Target};
+use crate::server::codes;
+use crate::server::error::{AppError, AppResult};
+use crate::server::extract::{ApiJson, ClientIp};
+use crate::server::ratelimit::Scope;
+use crate::server::sessions::Method;
+use crate::server::users::{self, NewUser};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+
+/// Sends a one-time code by SMS or email.
+#[utoipa::path(
+    post, path = "/v1/verify-codes", tag = "bind",
+    request_body = VerifyCodeRequest,
+    responses(
+        (status = 202, description = "the code is on its way", body = VerifyCodeSent),
+        (status = 400, description = "invalid_request, invalid_recipient, invalid_state_token, state_token_expired", body = ErrorBody),
+        (status = 429, description = "rate_limited, verify_code_too_frequent", body = ErrorBody),
+    )
+)]
+pub async fn send_code(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(request): ApiJson<VerifyCodeRequest>,
+) -> AppResult<(StatusCode, Json<VerifyCodeSent>)> {
+    app.limits.check_ip(Scope::VerifyCode, &ip.to_string())?;
+    let to = codes::normalize_recipient(request.channel, &request.to)?;
+    let now = app.clock.now();
+    if let Some(state_token) = &request.state_token {
+        binding::pending(&app.pool, state_token, flow_of(request.channel), now).await?;
+    }
+    app.limits.check_account(Scope::VerifyCode, &to)?;
+    codes::issue(&app.pool, app.sender.as_ref(), request.channel, &to, now).await?;
+    let sent = VerifyCodeSent {
+        expires_in: u64::try_from(codes::CODE_TTL_MS / 1000).unwrap_or(0),
+        resend_after: u64::try_from(codes::RESEND_AFTER_MS / 1000).unwrap_or(0),
+    };
+    Ok((StatusCode::ACCEPTED, Json(sent)))
+}
+
+/// Binds with the phone number WeChat vouches for.
+#[utoipa::path(
+    post, path = "/v1/bind/wechat-phone", tag = "bind",
+    request_body = BindWechatPhoneRequest,
+    responses(
+        (status = 200, description = "SUCCESS with tokens", body = LoginResponse),
+        (status = 400, description = "invalid_request, invalid_state_token, state_token_expired, wechat_code_invalid", body = ErrorBody),
+        (status = 404, description = "user_not_found (SOCIAL_BIND)", body = ErrorBody),
+        (status = 409, description = "already_bound", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody),
+        (status = 502, description = "wechat_unavailable", body = ErrorBody),
+    )
+)]
+pub async fn wechat_phone(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(request): ApiJson<BindWechatPhoneRequest>,
+) -> AppResult<Json<LoginResponse>> {
+    app.limits.check_ip(Scope::Bind, &ip.to_string())?;
+    check_code(&request.code)?;
+    let pending = binding::pending(&app.pool, &request.state_token, BindFlow::WechatPhone, app.clock.now()).await?;
+    app.limits.check_account(Scope::Bind, &pending.identity.openid)?;
+    let phone = app.wechat.phone_number(&request.code).await?.phone_number;
+    let existing = users::by_phone(&app.pool, &phone).await?.map(|u| u.id);
+    let target = target_for(&pending, existing, || NewUser { phone: Some(phone), ..NewUser::default() })?;
+    finish(&app, &pending, target, Method::WechatPhone).await
+}
+
+/// Binds with a phone number or email address and the code sent to it.
+#[utoipa::path(
+    post, path = "/v1/bind/verify-code", tag = "bind",
+    request_body = BindVerifyCodeRequest,
+    responses(
+        (status = 200, description = "SUCCESS with tokens", body = LoginResponse),
+        (status = 400, description = "invalid_request, invalid_recipient, invalid_state_token, state_token_expired, invalid_verify_code, verify_code_expired, verify_code_exhausted", body = ErrorBody),
+        (status = 403, description = "flow_not_allowed", body = ErrorBody),
+        (status = 404, description = "user_not_found (SOCIAL_BIND)", body = ErrorBody),
+        (status = 409, description = "already_bound", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody),
+    )
+)]
+pub async fn verify_code(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(request): ApiJson<BindVerifyCodeRequest>,
+) -> AppResult<Json<LoginResponse>> {
+    app.limits.check_ip(Scope::Bind, &ip.to_string())?;
+    let now = app.clock.now();
+    let pending = binding::pending(&app.pool, &request.state_token, flow_of(request.channel), now).await?;
+    app.limits.check_account(Scope::Bind, &pending.identity.openid)?;
+    let to = codes::normalize_recipient(request.channel, &request.to)?;
+    codes::redeem(&app.pool, request.channel, &to, &request.code, now).await?;
+    let (existing, method) = match request.channel {
+        Channel::Sms => (users::by_phone(&app.pool, &to).await?, Method::Sms),
+        Channel::Email => (users::by_email(&app.pool, &to).await?, Method::Email),
+    };
+    let target = target_for(&pending, existing.map(|u| u.id), || match request.channel {
+        Channel::Sms => NewUser { phone: Some(to.clone()), ..NewUser::default() },
+        Channel::Email => NewUser { email: Some(to.clone()), ..NewUser::default() },
+    })?;
+    finish(&app, &pending, target, method).await
+}
+
+/// Binds to an existing user by username and password (SOCIAL_BIND only).
+#[utoipa::path(
+    post, path = "/v1/bind/password", tag = "bind",
+    request_body = BindPasswordRequest,
+    responses(
+        (status = 200, description = "SUCCESS with tokens", body = LoginResponse),
+        (status = 400, description = "invalid_request, invalid_state_token, state_token_expired", body = ErrorBody),
+        (status = 401, description = "invalid_credentials", body = ErrorBody),
+        (status = 403, description = "flow_not_allowed", body = ErrorBody),
+        (status = 409, description = "already_bound", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody),
+    )
+)]
+pub async fn password(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(request): ApiJson<BindPasswordRequest>,
+) -> AppResult<Json<LoginResponse>> {
+    app.limits.check_ip(Scope::Bind, &ip.to_string())?;
+    if request.password.len() > 1024 || request.username.len() > 256 {
+        return Err(AppError::invalid_request("username or password too long"));
+    }
+    let pending = binding::pending(&app.pool, &request.state_token, BindFlow::Password, app.clock.now()).await?;
+    app.limits.check_account(Scope::Bind, &pending.identity.openid)?;
+    app.limits.check_account(Scope::Bind, &format!("username:{}", request.username))?;
+    let found = users::by_username(&app.pool, &request.username).await?;
+    let hash = found.as_ref().and_then(|(_, hash)| hash.clone());
+    // argon2 is slow on purpose: off the async workers.
+    let password = request.password;
+    let matches = tokio::task::spawn_blocking(move || users::verify_password(&password, hash.as_deref()))
+        .await
+        .map_err(AppError::internal)?;
+    let user = match found {
+        Some((user, _)) if matches => user,
+        _ => return Err(AppError::new(StatusCode::UNAUTHORIZED, error_code::INVALID_CREDENTIALS, "wrong username or password")),
+    };
+    finish(&app, &pending, Target::Existing(user.id), Method::Password).await
+}
+
+/// Registers a new user for the WeChat identity (USER_REGISTER only).
+#[utoipa::path(
+    post, path = "/v1/register", tag = "bind",
+    request_body = RegisterRequest,
+    responses(
+        (status = 200, description = "SUCCESS with tokens", body = LoginResponse),
+        (status = 400, description = "invalid_request, invalid_state_token, state_token_expired", body = ErrorBody),
+        (status = 403, description = "flow_not_allowed", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody),
+    )
+)]
+pub async fn register(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(request): ApiJson<RegisterRequest>,
+) -> AppResult<Json<LoginResponse>> {
+    app.limits.check_ip(Scope::Bind, &ip.to_string())?;
+    if request.name.as_ref().is_some_and(|n| n.trim().is_empty() || n.chars().count() > 64) {
+        return Err(AppError::invalid_request("\"name\" must be 1 to 64 characters"));
+    }
+    let pending = binding::pending(&app.pool, &request.state_token, BindFlow::Register, app.clock.now()).await?;
+    let new = NewUser { name: request.name.map(|n| n.trim().to_string()), ..NewUser::default() };
+    finish(&app, &pending, Target::New(new), Method::Wechat).await
+}
+
+fn flow_of(channel: Channel) -> BindFlow {
+    match channel {
+        Channel::Sms => BindFlow::SmsCode,
+        Channel::Email => BindFlow::EmailCode,
+    }
+}
+
+/// The existing user, or (USER_REGISTER) a new one; SOCIAL_BIND needs an
+/// existing user.
+fn target_for(pending: &Pending, existing: Option<String>, new: impl FnOnce() -> NewUser) -> AppResult<Target> {
+    match (existing, pending.mode) {
+        (Some(id), _) => Ok(Target::Existing(id)),
+        (None, Mode::UserRegister) => Ok(Target::New(new())),
+        (None, Mode::SocialBind) => Err(AppError::new(StatusCode::NOT_FOUND, error_code::USER_NOT_FOUND, "no user has this phone number or email")),
+    }
+}
+
+async fn finish(app: &AppState, pending: &Pending, target: Target, method: Method) -> AppResult<Json<LoginResponse>> {
+    let now = app.clock.now();
+    let user_id = binding::complete(&app.pool, pending, target, now).await?;
+    let user = users::by_id(&app.pool, &user_id).await?.ok_or_else(|| AppError::internal("bound user vanished"))?;
+    let tokens = app.sessions.start(&app.pool, &app.keys(), &user, &[Method::Wechat, method], now).await?;
+    Ok(Json(LoginResponse::Success(tokens)))
+}

@@ -1,0 +1,8 @@
+//! The API's handlers, one module per group; the router in `app.rs` wires
+//! them. Each handler returns `AppResult<Json<T>>` with the protocol's types.
+
+pub mod bind;
+pub mod discovery;
+pub mod login;
+pub mod session;
+pub mod simulator;

@@ -1,0 +1,81 @@
+//! `POST /v1/session/refresh`, `POST /v1/logout` and `GET /v1/userinfo`.
+
+use crate::protocol::{error_code, ErrorBody, SessionRequest, Tokens, UserInfo};
+use crate::server::app::AppState;
+use crate::server::error::{AppError, AppResult};
+use crate::server::extract::{ApiJson, Bearer, ClientIp};
+use crate::server::ratelimit::Scope;
+use crate::server::secrets::token_hash;
+use crate::server::users;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+
+/// Refreshes the id_token and rotates the session_token.
+#[utoipa::path(
+    post, path = "/v1/session/refresh", tag = "session",
+    request_body = SessionRequest,
+    responses(
+        (status = 200, description = "a new id_token and a rotated session_token", body = Tokens),
+        (status = 400, description = "invalid_request", body = ErrorBody),
+        (status = 401, description = "invalid_session: unknown, expired, revoked or replayed", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody),
+    )
+)]
+pub async fn refresh(State(app): State<AppState>, ClientIp(ip): ClientIp, ApiJson(request): ApiJson<SessionRequest>) -> AppResult<Json<Tokens>> {
+    app.limits.check_ip(Scope::Refresh, &ip.to_string())?;
+    check_session_token(&request.session_token)?;
+    app.limits.check_account(Scope::Refresh, &hex(&token_hash(&request.session_token)))?;
+    let tokens = app.sessions.refresh(&app.pool, &app.keys(), &request.session_token, app.clock.now()).await?;
+    Ok(Json(tokens))
+}
+
+/// Signs out: revokes the session family.
+#[utoipa::path(
+    post, path = "/v1/logout", tag = "session",
+    request_body = SessionRequest,
+    responses(
+        (status = 204, description = "the session is over"),
+        (status = 400, description = "invalid_request", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody),
+    )
+)]
+pub async fn logout(State(app): State<AppState>, ClientIp(ip): ClientIp, ApiJson(request): ApiJson<SessionRequest>) -> AppResult<StatusCode> {
+    app.limits.check_ip(Scope::Refresh, &ip.to_string())?;
+    check_session_token(&request.session_token)?;
+    app.sessions.logout(&app.pool, &request.session_token, app.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in user's profile, for a valid id_token.
+#[utoipa::path(
+    get, path = "/v1/userinfo", tag = "session",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "the user's profile", body = UserInfo),
+        (status = 401, description = "unauthorized", body = ErrorBody),
+    )
+)]
+pub async fn userinfo(State(app): State<AppState>, Bearer(id_token): Bearer) -> AppResult<Json<UserInfo>> {
+    let unauthorized = |why: &str| AppError::new(StatusCode::UNAUTHORIZED, error_code::UNAUTHORIZED, format!("the id_token does not verify: {why}"));
+    // The server checks its own tokens with the miniauth core, as any
+    // backend would.
+    let verified = app
+        .id_token_validation
+        .verify(&app.keys().verify_keys, &id_token, app.clock.now() as f64)
+        .map_err(|e| unauthorized(e.code().as_str()))?;
+    let sub = verified.claims.get("sub").and_then(|s| s.as_str()).ok_or_else(|| unauthorized("no sub"))?;
+    let user = users::by_id(&app.pool, sub).await?.ok_or_else(|| unauthorized("unknown user"))?;
+    Ok(Json(user.info()))
+}
+
+fn check_session_token(token: &str) -> AppResult<()> {
+    if token.is_empty() || token.len() > 128 {
+        return Err(AppError::invalid_request("\"session_token\" is malformed"));
+    }
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,45 @@
+//! `GET /sim/outbox?to=…` (simulator mode only): the one-time codes "sent"
+//! to a phone number or email address, as its owner would read them.
+
+use crate::protocol::Channel;
+use crate::server::app::AppState;
+use crate::server::codes::normalize_recipient;
+use crate::server::error::{AppError, AppResult};
+use axum::extract::{Query, State};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+/// The query.
+#[derive(Deserialize)]
+pub struct OutboxQuery {
+    to: String,
+}
+
+/// One delivered message.
+#[derive(Serialize)]
+pub struct OutboxMessage {
+    channel: Channel,
+    to: String,
+    code: String,
+    text: String,
+    sent_at: i64,
+}
+
+/// The messages for one recipient, newest first.
+pub async fn outbox(State(app): State<AppState>, Query(query): Query<OutboxQuery>) -> AppResult<Json<Vec<OutboxMessage>>> {
+    let outbox = app.outbox.as_ref().ok_or_else(|| AppError::internal("outbox requested outside simulator mode"))?;
+    let channel = if query.to.contains('@') { Channel::Email } else { Channel::Sms };
+    let to = normalize_recipient(channel, &query.to)?;
+    let messages = outbox
+        .for_recipient(&to)
+        .into_iter()
+        .map(|(message, sent_at)| OutboxMessage {
+            channel: message.channel,
+            text: format!("Your miniauth verification code is {}. It expires in 5 minutes.", message.code),
+            to: message.to,
+            code: message.code,
+            sent_at: sent_at / 1000,
+        })
+        .collect();
+    Ok(Json(messages))
+}

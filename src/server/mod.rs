@@ -1,0 +1,184 @@
+//! The reference identity server (feature `server`): axum on tokio, SQLite
+//! through sqlx, id_tokens signed by `jsonwebtoken` through ring, WeChat over
+//! HTTP, and a built-in WeChat simulator for local use and tests.
+//!
+//! [`start`] runs it on a listener and hands back its address and a handle
+//! to stop it; the `miniauth serve` command and the integration tests both
+//! go through it.
+
+pub mod app;
+pub mod binding;
+pub mod clock;
+pub mod codes;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod handlers;
+pub mod keys;
+pub mod ratelimit;
+pub mod ring_provider;
+pub mod secrets;
+pub mod sessions;
+pub mod users;
+pub mod wechat;
+
+use app::{App, AppState, Parts, SIMULATED_WECHAT_PATH};
+use clock::Clock;
+use codes::{Outbox, OutboxSender, Sender};
+use config::Config;
+use ratelimit::{Limits, RateLimiter};
+use sessions::{Sessions, Settings};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use wechat::{Simulator, WechatClient, WechatConfig};
+
+/// The AppID and AppSecret the built-in simulator accepts.
+pub const SIMULATOR_APPID: &str = "wx_simulator_appid";
+const SIMULATOR_SECRET: &str = "simulator-secret";
+
+/// How often signing keys are reloaded (to pick up a rotation and to drop
+/// retired keys whose tokens have all expired).
+const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(60);
+
+/// A running server.
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its state, for tests that look inside.
+    pub app: AppState,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting connections, lets requests in flight finish, and
+    /// waits for the server to end.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+
+    /// Waits until the server ends (after `shutdown` from elsewhere or an
+    /// error), resolving `stop` when `signal` completes.
+    pub async fn run_until(mut self, signal: impl std::future::Future<Output = ()>) -> std::io::Result<()> {
+        signal.await;
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// Opens the database, loads or creates the signing keys, binds the
+/// listener and starts serving.
+pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, StartError> {
+    let fail = |what: &str, e: &dyn std::fmt::Display| StartError(format!("{what}: {e}"));
+    rustls::crypto::ring::default_provider().install_default().ok();
+    ring_provider::install();
+
+    let pool = db::open(&config.database).await.map_err(|e| fail("database", &e))?;
+    let listener = TcpListener::bind(config.listen).await.map_err(|e| fail("listen", &e))?;
+    let addr = listener.local_addr().map_err(|e| fail("listen", &e))?;
+
+    let simulated = config.wechat_appid.is_none();
+    let (appid, wechat_config) = match (&config.wechat_appid, &config.wechat_secret) {
+        (Some(appid), Some(secret)) => {
+            (appid.clone(), WechatConfig { base_url: config.wechat_api.clone(), appid: appid.clone(), secret: secret.clone() })
+        }
+        _ => (
+            SIMULATOR_APPID.to_string(),
+            WechatConfig {
+                base_url: format!("http://{addr}{SIMULATED_WECHAT_PATH}"),
+                appid: SIMULATOR_APPID.into(),
+                secret: SIMULATOR_SECRET.into(),
+            },
+        ),
+    };
+    let issuer = config.issuer.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let settings = Settings {
+        issuer,
+        audience: config.audience.clone().unwrap_or_else(|| appid.clone()),
+        id_token_ttl_ms: i64::from(config.id_token_ttl) * 1000,
+        session_idle_ttl_ms: i64::from(config.session_idle_ttl) * 1000,
+        session_absolute_ttl_ms: i64::from(config.session_absolute_ttl) * 1000,
+        refresh_grace_ms: 10_000,
+    };
+    let keys = keys::load_or_create(&pool, config.signing_alg, clock.now(), settings.id_token_ttl_ms)
+        .await
+        .map_err(|e| fail("signing keys", &e))?;
+
+    let (outbox, sender, simulator): (Option<Arc<Outbox>>, Arc<dyn Sender>, Option<Simulator>) = if simulated {
+        let outbox = Arc::new(Outbox::new());
+        let sender = Arc::new(OutboxSender { outbox: outbox.clone(), clock: clock.clone() });
+        (Some(outbox), sender, Some(Simulator::new(SIMULATOR_APPID, SIMULATOR_SECRET, clock.clone())))
+    } else {
+        // A real deployment plugs its SMS and email delivery in here; until
+        // then codes go to the log-free outbox and nobody receives them.
+        let outbox = Arc::new(Outbox::new());
+        (None, Arc::new(OutboxSender { outbox, clock: clock.clone() }), None)
+    };
+    let id_token_ttl_ms = settings.id_token_ttl_ms;
+    let parts = Parts {
+        pool: pool.clone(),
+        clock: clock.clone(),
+        appid,
+        registration: config.registration.into(),
+        state_token_ttl_ms: i64::from(config.state_token_ttl) * 1000,
+        sessions: Sessions::new(settings),
+        wechat: WechatClient::new(wechat_config, clock.clone()),
+        sender,
+        outbox,
+        simulator,
+        limits: RateLimiter::new(Limits { per_ip: config.rate_limit_ip, per_account: config.rate_limit_account }, clock.clone()),
+    };
+    let app: AppState = Arc::new(App::new(parts, keys).map_err(|e| fail("settings", &e))?);
+
+    let reloader = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(KEY_RELOAD_INTERVAL);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                match keys::load(&app.pool, app.clock.now(), id_token_ttl_ms).await {
+                    Ok(keys) => app.set_keys(keys),
+                    Err(error) => tracing::error!(%error, "could not reload signing keys"),
+                }
+            }
+        })
+    };
+
+    let (stop, stopped) = oneshot::channel::<()>();
+    let service = app::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, service)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+        reloader.abort();
+        pool.close().await;
+        served
+    });
+    tracing::info!(%addr, simulated, "miniauth server listening");
+    Ok(Running { addr, app, stop: Some(stop), task })
+}

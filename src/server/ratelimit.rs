@@ -1,0 +1,103 @@
+//! Fixed-window rate limits per client address and per account, kept in
+//! memory. Each limit answers 429 with `Retry-After` when exceeded.
+
+use super::clock::{Clock, Millis};
+use super::error::AppError;
+use crate::protocol::error_code;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// The window every limit counts over.
+const WINDOW_MS: Millis = 60_000;
+/// Entries kept before stale windows are swept, so memory stays bounded
+/// however many addresses call.
+const SWEEP_AT: usize = 100_000;
+
+/// What a limit applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// WeChat and phone logins.
+    Login,
+    /// Bind and register calls.
+    Bind,
+    /// Sending one-time codes.
+    VerifyCode,
+    /// Session refresh and logout.
+    Refresh,
+}
+
+/// Requests allowed per minute, per client address and per account.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Per client address, per scope.
+    pub per_ip: u32,
+    /// Per account (a WeChat identity, a recipient, a session), per scope.
+    pub per_account: u32,
+}
+
+/// The counters.
+pub struct RateLimiter {
+    limits: Limits,
+    clock: Arc<dyn Clock>,
+    windows: Mutex<HashMap<(Scope, String), (Millis, u32)>>,
+}
+
+impl RateLimiter {
+    /// Limits counted on `clock`.
+    pub fn new(limits: Limits, clock: Arc<dyn Clock>) -> Self {
+        Self { limits, clock, windows: Mutex::new(HashMap::new()) }
+    }
+
+    /// Counts a request from client address `ip`.
+    pub fn check_ip(&self, scope: Scope, ip: &str) -> Result<(), AppError> {
+        self.check(scope, format!("ip:{ip}"), self.limits.per_ip)
+    }
+
+    /// Counts a request for `account` (any stable key for the account).
+    pub fn check_account(&self, scope: Scope, account: &str) -> Result<(), AppError> {
+        self.check(scope, format!("acct:{account}"), self.limits.per_account)
+    }
+
+    fn check(&self, scope: Scope, key: String, limit: u32) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if windows.len() >= SWEEP_AT {
+            windows.retain(|_, (start, _)| now - *start < WINDOW_MS);
+        }
+        let (start, count) = windows.entry((scope, key)).or_insert((now, 0));
+        if now - *start >= WINDOW_MS {
+            *start = now;
+            *count = 0;
+        }
+        if *count >= limit {
+            let retry_after = u64::try_from((*start + WINDOW_MS - now + 999) / 1000).unwrap_or(1);
+            return Err(AppError::too_many(error_code::RATE_LIMITED, "too many requests; try again later", retry_after));
+        }
+        *count += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::clock::ManualClock;
+    use std::time::Duration;
+
+    #[test]
+    fn counts_per_key_and_resets_after_the_window() {
+        let clock = Arc::new(ManualClock::new(1_000_000));
+        let limiter = RateLimiter::new(Limits { per_ip: 2, per_account: 1 }, clock.clone());
+        assert!(limiter.check_ip(Scope::Login, "1.2.3.4").is_ok());
+        assert!(limiter.check_ip(Scope::Login, "1.2.3.4").is_ok());
+        let refused = limiter.check_ip(Scope::Login, "1.2.3.4").unwrap_err();
+        assert_eq!(refused.code(), error_code::RATE_LIMITED);
+        assert!(limiter.check_ip(Scope::Login, "5.6.7.8").is_ok(), "other addresses are unaffected");
+        assert!(limiter.check_ip(Scope::Bind, "1.2.3.4").is_ok(), "other scopes are unaffected");
+        assert!(limiter.check_account(Scope::Refresh, "s").is_ok());
+        assert!(limiter.check_account(Scope::Refresh, "s").is_err());
+        clock.advance(Duration::from_secs(60));
+        assert!(limiter.check_ip(Scope::Login, "1.2.3.4").is_ok());
+        assert!(limiter.check_account(Scope::Refresh, "s").is_ok());
+    }
+}

@@ -1,0 +1,297 @@
+//! Sessions: the id_token (a signed JWT) and the session_token (an opaque
+//! 256-bit secret, stored only as a hash) that refreshes it.
+//!
+//! Every refresh rotates the session_token. The tokens rotated from one
+//! login form a family:
+//! * the previous token replayed within [`Settings::refresh_grace_ms`] gets
+//!   the same new pair (a client that lost the answer retries safely, and
+//!   concurrent refreshes of one token yield one new token);
+//! * replayed later, it revokes the whole family (RFC 9700 §4.14.2: a stolen
+//!   token that was used by the thief or by the owner shows up here);
+//! * idle and absolute lifetimes end a family; logout revokes it.
+
+use super::clock::Millis;
+use super::error::{AppError, AppResult};
+use super::keys::KeyRing;
+use super::secrets::{new_id, new_token, token_hash};
+use super::users::{self, User};
+use crate::protocol::Tokens;
+use serde::Serialize;
+use sqlx::SqlitePool;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::Mutex as AsyncMutex;
+
+/// Lifetimes and names that go into tokens.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// `iss` of id_tokens.
+    pub issuer: String,
+    /// `aud` of id_tokens (the Mini Program's AppID by default).
+    pub audience: String,
+    /// id_token lifetime.
+    pub id_token_ttl_ms: Millis,
+    /// A session_token unused this long expires.
+    pub session_idle_ttl_ms: Millis,
+    /// A login's sessions end this long after it, however they are used.
+    pub session_absolute_ttl_ms: Millis,
+    /// How long a rotated session_token still gets the same new pair.
+    pub refresh_grace_ms: Millis,
+}
+
+/// How the user proved who they are (RFC 8176 values where they exist).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// WeChat login (`wx.login` code).
+    Wechat,
+    /// A phone number WeChat vouched for.
+    WechatPhone,
+    /// A one-time code by SMS.
+    Sms,
+    /// A one-time code by email.
+    Email,
+    /// A password.
+    Password,
+}
+
+impl Method {
+    fn amr(self) -> &'static str {
+        match self {
+            Self::Wechat => "wechat",
+            Self::WechatPhone => "wechat_phone",
+            Self::Sms => "sms",
+            Self::Email => "otp",
+            Self::Password => "pwd",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct IdTokenClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    iat: i64,
+    exp: i64,
+    auth_time: i64,
+    amr: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preferred_username: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone_number: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone_number_verified: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email_verified: Option<bool>,
+}
+
+/// Issues id_tokens and session tokens.
+pub struct Sessions {
+    settings: Settings,
+    /// Answers given to refreshes within the grace window, by the hash of
+    /// the token that was refreshed. In memory only: a session_token is
+    /// never stored in plain text.
+    recent: Mutex<HashMap<Vec<u8>, Recent>>,
+    /// Serialises refreshes of one token (striped by its hash).
+    stripes: Vec<AsyncMutex<()>>,
+}
+
+struct Recent {
+    family_id: String,
+    tokens: Tokens,
+    until: Millis,
+}
+
+const STRIPES: usize = 64;
+
+impl Sessions {
+    /// Sessions with `settings`.
+    pub fn new(settings: Settings) -> Self {
+        Self { settings, recent: Mutex::new(HashMap::new()), stripes: (0..STRIPES).map(|_| AsyncMutex::new(())).collect() }
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Starts a session for `user` after a login or bind.
+    pub async fn start(&self, pool: &SqlitePool, keys: &KeyRing, user: &User, methods: &[Method], now: Millis) -> AppResult<Tokens> {
+        let amr: Vec<String> = methods.iter().map(|m| m.amr().to_string()).collect();
+        let family_id = new_id("fam");
+        let session_token = new_token();
+        let id_token = self.id_token(keys, user, &amr, now, now)?;
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO session_families (id, user_id, amr, auth_time, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&family_id)
+        .bind(&user.id)
+        .bind(serde_json::to_string(&amr).map_err(AppError::internal)?)
+        .bind(now)
+        .bind(now)
+        .bind(now + self.settings.session_absolute_ttl_ms)
+        .execute(&mut *tx)
+        .await?;
+        self.insert_token(&mut tx, &family_id, &session_token, now).await?;
+        tx.commit().await?;
+        Ok(self.tokens(id_token, session_token, now, now + self.settings.session_absolute_ttl_ms))
+    }
+
+    /// Rotates `session_token`: see the module documentation.
+    pub async fn refresh(&self, pool: &SqlitePool, keys: &KeyRing, session_token: &str, now: Millis) -> AppResult<Tokens> {
+        let hash = token_hash(session_token);
+        let _turn = self.stripes[usize::from(hash[0]) % STRIPES].lock().await;
+        if let Some(tokens) = self.recent_answer(&hash, now) {
+            return Ok(tokens);
+        }
+        let row: Option<TokenRow> = sqlx::query_as(
+            "SELECT t.family_id, t.idle_expires_at, t.rotated_at, f.user_id, f.amr, f.auth_time,
+                    f.expires_at AS family_expires_at, f.revoked_at
+             FROM session_tokens t JOIN session_families f ON f.id = t.family_id WHERE t.token_hash = ?",
+        )
+        .bind(&hash)
+        .fetch_optional(pool)
+        .await?;
+        let Some(TokenRow { family_id, idle_expires_at, rotated_at, user_id, amr, auth_time, family_expires_at, revoked_at }) = row
+        else {
+            return Err(AppError::invalid_session("unknown session token"));
+        };
+        if revoked_at.is_some() {
+            return Err(AppError::invalid_session("the session was revoked"));
+        }
+        if let Some(rotated_at) = rotated_at {
+            if now - rotated_at > self.settings.refresh_grace_ms {
+                self.revoke_family(pool, &family_id, "replay", now).await?;
+                tracing::warn!(family = %family_id, "rotated session token replayed; session family revoked");
+                return Err(AppError::invalid_session("the session token was already used; the session is revoked"));
+            }
+            // Within the grace window but without the answer in memory (the
+            // server restarted): the client never got its new pair, so it
+            // gets one now, superseding the lost one.
+        }
+        if now >= idle_expires_at || now >= family_expires_at {
+            return Err(AppError::invalid_session("the session has expired"));
+        }
+        let user = users::by_id(pool, &user_id).await?.ok_or_else(|| AppError::invalid_session("the user no longer exists"))?;
+        let amr: Vec<String> = serde_json::from_str(&amr).map_err(AppError::internal)?;
+        let id_token = self.id_token(keys, &user, &amr, auth_time, now)?;
+        let new_token = new_token();
+        let mut tx = pool.begin().await?;
+        sqlx::query("UPDATE session_tokens SET rotated_at = ? WHERE family_id = ? AND rotated_at IS NULL")
+            .bind(now)
+            .bind(&family_id)
+            .execute(&mut *tx)
+            .await?;
+        self.insert_token(&mut tx, &family_id, &new_token, now).await?;
+        tx.commit().await?;
+        let tokens = self.tokens(id_token, new_token, now, family_expires_at);
+        self.remember(hash, &family_id, &tokens, now);
+        Ok(tokens)
+    }
+
+    /// Revokes the family of `session_token`, whichever of its tokens it is.
+    /// An unknown token is not an error: the session is over either way.
+    pub async fn logout(&self, pool: &SqlitePool, session_token: &str, now: Millis) -> AppResult<()> {
+        let family: Option<(String,)> = sqlx::query_as("SELECT family_id FROM session_tokens WHERE token_hash = ?")
+            .bind(token_hash(session_token))
+            .fetch_optional(pool)
+            .await?;
+        if let Some((family_id,)) = family {
+            self.revoke_family(pool, &family_id, "logout", now).await?;
+        }
+        Ok(())
+    }
+
+    async fn revoke_family(&self, pool: &SqlitePool, family_id: &str, reason: &str, now: Millis) -> AppResult<()> {
+        sqlx::query("UPDATE session_families SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL")
+            .bind(now)
+            .bind(reason)
+            .bind(family_id)
+            .execute(pool)
+            .await?;
+        self.recent.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, recent| recent.family_id != family_id);
+        Ok(())
+    }
+
+    async fn insert_token(&self, tx: &mut sqlx::SqliteConnection, family_id: &str, token: &str, now: Millis) -> AppResult<()> {
+        sqlx::query("INSERT INTO session_tokens (token_hash, family_id, issued_at, idle_expires_at) VALUES (?, ?, ?, ?)")
+            .bind(token_hash(token))
+            .bind(family_id)
+            .bind(now)
+            .bind(now + self.settings.session_idle_ttl_ms)
+            .execute(&mut *tx)
+            .await?;
+        Ok(())
+    }
+
+    fn recent_answer(&self, hash: &[u8], now: Millis) -> Option<Tokens> {
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent.get(hash).filter(|r| now <= r.until).map(|r| r.tokens.clone())
+    }
+
+    fn remember(&self, hash: Vec<u8>, family_id: &str, tokens: &Tokens, now: Millis) {
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent.retain(|_, r| now <= r.until);
+        let until = now + self.settings.refresh_grace_ms;
+        recent.insert(hash, Recent { family_id: family_id.to_string(), tokens: tokens.clone(), until });
+    }
+
+    fn tokens(&self, id_token: String, session_token: String, now: Millis, family_expires_at: Millis) -> Tokens {
+        let session_left = self.settings.session_idle_ttl_ms.min(family_expires_at - now);
+        Tokens {
+            id_token,
+            session_token,
+            expires_in: secs(self.settings.id_token_ttl_ms),
+            session_expires_in: secs(session_left),
+        }
+    }
+
+    /// Signs an id_token for `user` with the active key.
+    fn id_token(&self, keys: &KeyRing, user: &User, amr: &[String], auth_time: Millis, now: Millis) -> AppResult<String> {
+        let iat = now.div_euclid(1000);
+        let claims = IdTokenClaims {
+            iss: &self.settings.issuer,
+            sub: &user.id,
+            aud: &self.settings.audience,
+            iat,
+            exp: iat + self.settings.id_token_ttl_ms / 1000,
+            auth_time: auth_time.div_euclid(1000),
+            amr,
+            name: user.name.as_deref(),
+            preferred_username: user.username.as_deref(),
+            phone_number: user.phone.as_deref(),
+            phone_number_verified: user.phone.as_ref().map(|_| user.phone_verified),
+            email: user.email.as_deref(),
+            email_verified: user.email.as_ref().map(|_| user.email_verified),
+        };
+        let mut header = jsonwebtoken::Header::new(keys.active.alg);
+        header.kid = Some(keys.active.kid.clone());
+        header.typ = Some("JWT".into());
+        jsonwebtoken::encode(&header, &claims, &keys.active.encoding_key).map_err(AppError::internal)
+    }
+}
+
+/// A session token with its family, as a refresh reads it.
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    family_id: String,
+    idle_expires_at: i64,
+    rotated_at: Option<i64>,
+    user_id: String,
+    amr: String,
+    auth_time: i64,
+    family_expires_at: i64,
+    revoked_at: Option<i64>,
+}
+
+fn secs(ms: Millis) -> u64 {
+    u64::try_from(ms.max(0) / 1000).unwrap_or(0)
+}
+
+/// Shared handle.
+pub type SharedSessions = Arc<Sessions>;

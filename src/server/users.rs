@@ -1,0 +1,232 @@
+//! Users and the WeChat identities bound to them.
+//!
+//! A user is keyed by an id of the server's own (`usr_…`), never by an
+//! openid: an openid is one Mini Program's name for a person, and the same
+//! person can arrive through several apps (linked by unionid) or by phone.
+
+use super::clock::Millis;
+use super::error::AppError;
+use super::secrets::new_id;
+use crate::protocol::{error_code, UserInfo};
+use axum::http::StatusCode;
+use sqlx::{Sqlite, SqliteConnection, SqlitePool};
+
+/// A user's profile row.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct User {
+    /// The server's id.
+    pub id: String,
+    /// For password sign-in.
+    pub username: Option<String>,
+    /// Display name.
+    pub name: Option<String>,
+    /// E.164 phone number.
+    pub phone: Option<String>,
+    /// Whether the phone number was verified.
+    pub phone_verified: bool,
+    /// Email address.
+    pub email: Option<String>,
+    /// Whether the email address was verified.
+    pub email_verified: bool,
+}
+
+const USER_COLUMNS: &str = "id, username, name, phone, phone_verified, email, email_verified";
+
+impl User {
+    /// The profile as `/v1/userinfo` answers it.
+    pub fn info(&self) -> UserInfo {
+        UserInfo {
+            sub: self.id.clone(),
+            name: self.name.clone(),
+            preferred_username: self.username.clone(),
+            phone_number: self.phone.clone(),
+            phone_number_verified: self.phone.as_ref().map(|_| self.phone_verified),
+            email: self.email.clone(),
+            email_verified: self.email.as_ref().map(|_| self.email_verified),
+        }
+    }
+}
+
+/// A WeChat identity as WeChat names it.
+#[derive(Clone, Debug)]
+pub struct WechatIdentity {
+    /// The Mini Program.
+    pub appid: String,
+    /// The user within it.
+    pub openid: String,
+    /// The user across the developer's apps, when known.
+    pub unionid: Option<String>,
+}
+
+/// What a new user starts with.
+#[derive(Debug, Default)]
+pub struct NewUser {
+    /// Username for password sign-in.
+    pub username: Option<String>,
+    /// argon2id hash of the password.
+    pub password_hash: Option<String>,
+    /// Display name.
+    pub name: Option<String>,
+    /// Verified phone number (E.164).
+    pub phone: Option<String>,
+    /// Verified email address.
+    pub email: Option<String>,
+}
+
+/// Looks a user up by id.
+pub async fn by_id(pool: &SqlitePool, id: &str) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?")).bind(id).fetch_optional(pool).await
+}
+
+/// The user a WeChat identity is bound to: by (appid, openid), or else by a
+/// unionid another of the developer's apps has bound, in which case this
+/// identity is linked to the same user.
+pub async fn by_wechat(pool: &SqlitePool, identity: &WechatIdentity, now: Millis) -> Result<Option<User>, AppError> {
+    let bound: Option<User> = sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE id = (SELECT user_id FROM wechat_identities WHERE appid = ? AND openid = ?)"
+    ))
+    .bind(&identity.appid)
+    .bind(&identity.openid)
+    .fetch_optional(pool)
+    .await?;
+    if let Some(user) = bound {
+        if let Some(unionid) = &identity.unionid {
+            // WeChat may start giving a unionid later (once the app joins an
+            // Open Platform account): remember it.
+            sqlx::query("UPDATE wechat_identities SET unionid = ? WHERE appid = ? AND openid = ? AND unionid IS NULL")
+                .bind(unionid)
+                .bind(&identity.appid)
+                .bind(&identity.openid)
+                .execute(pool)
+                .await?;
+        }
+        return Ok(Some(user));
+    }
+    let Some(unionid) = &identity.unionid else {
+        return Ok(None);
+    };
+    let linked: Option<(String,)> = sqlx::query_as("SELECT user_id FROM wechat_identities WHERE unionid = ? LIMIT 1")
+        .bind(unionid)
+        .fetch_optional(pool)
+        .await?;
+    let Some((user_id,)) = linked else {
+        return Ok(None);
+    };
+    let mut conn = pool.acquire().await?;
+    bind_identity(&mut conn, identity, &user_id, now).await?;
+    Ok(by_id(pool, &user_id).await?)
+}
+
+/// Looks a user up by verified phone number (E.164).
+pub async fn by_phone(pool: &SqlitePool, phone: &str) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE phone = ? AND phone_verified = 1"))
+        .bind(phone)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Looks a user up by verified email address (lower case).
+pub async fn by_email(pool: &SqlitePool, email: &str) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = ? AND email_verified = 1"))
+        .bind(email)
+        .fetch_optional(pool)
+        .await
+}
+
+/// The user with `username` and its password hash.
+pub async fn by_username(pool: &SqlitePool, username: &str) -> Result<Option<(User, Option<String>)>, sqlx::Error> {
+    let row: Option<(String, Option<String>)> =
+        sqlx::query_as("SELECT id, password_hash FROM users WHERE username = ?").bind(username).fetch_optional(pool).await?;
+    let Some((id, hash)) = row else { return Ok(None) };
+    Ok(by_id(pool, &id).await?.map(|user| (user, hash)))
+}
+
+/// Creates a user. Phone and email given here count as verified.
+pub async fn create<'c, E>(executor: E, new: NewUser, now: Millis) -> Result<String, AppError>
+where
+    E: sqlx::Executor<'c, Database = Sqlite>,
+{
+    let id = new_id("usr");
+    let result = sqlx::query(
+        "INSERT INTO users (id, username, password_hash, name, phone, phone_verified, email, email_verified, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(&new.username)
+    .bind(&new.password_hash)
+    .bind(&new.name)
+    .bind(&new.phone)
+    .bind(new.phone.is_some())
+    .bind(&new.email)
+    .bind(new.email.is_some())
+    .bind(now)
+    .execute(executor)
+    .await;
+    match result {
+        Ok(_) => Ok(id),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(AppError::new(
+            StatusCode::CONFLICT,
+            error_code::ALREADY_BOUND,
+            "a user with this username, phone number or email already exists",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Binds a WeChat identity to a user. A user has at most one openid per
+/// Mini Program, and an identity is bound once.
+pub async fn bind_identity(conn: &mut SqliteConnection, identity: &WechatIdentity, user_id: &str, now: Millis) -> Result<(), AppError> {
+    let taken: Option<(String,)> = sqlx::query_as("SELECT openid FROM wechat_identities WHERE appid = ? AND user_id = ?")
+        .bind(&identity.appid)
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if taken.is_some_and(|(openid,)| openid != identity.openid) {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            error_code::ALREADY_BOUND,
+            "this user is already bound to another WeChat account",
+        ));
+    }
+    let result = sqlx::query(
+        "INSERT INTO wechat_identities (appid, openid, unionid, user_id, created_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&identity.appid)
+    .bind(&identity.openid)
+    .bind(&identity.unionid)
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            Err(AppError::new(StatusCode::CONFLICT, error_code::ALREADY_BOUND, "this WeChat account is already bound"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Hashes a password with argon2id and a random salt.
+pub fn hash_password(password: &str) -> Result<String, AppError> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let salt = SaltString::encode_b64(&super::secrets::random_bytes::<16>()).map_err(AppError::internal)?;
+    argon2::Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(AppError::internal)
+}
+
+/// A stand-in hash to check against when the user does not exist, so that
+/// an unknown username takes as long as a wrong password.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| hash_password("miniauth-timing-equaliser").unwrap_or_default());
+
+/// Checks `password` against `hash` (or against a dummy, when there is no
+/// hash, to take the same time).
+pub fn verify_password(password: &str, hash: Option<&str>) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    let (hash, real) = match hash {
+        Some(hash) => (hash, true),
+        None => (DUMMY_HASH.as_str(), false),
+    };
+    let Ok(parsed) = PasswordHash::new(hash) else { return false };
+    argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok() && real
+}

@@ -1,0 +1,868 @@
+//! The HTTP client for the three WeChat calls the login flows need.
+//!
+//! What WeChat's documentation and developers' reports say about these calls,
+//! and what this code relies on:
+//!
+//! * Every call answers HTTP 200 for API errors, with `{"errcode", "errmsg"}`
+//!   (the `errmsg` ends with a request id, `rid: ...`, so it is never
+//!   matched on). `errcode` 0, or no `errcode` at all (a successful
+//!   `jscode2session` has none), means success. The body is parsed whatever
+//!   its `Content-Type`.
+//! * `GET /sns/jscode2session`: `openid`, `session_key` and, when the UnionID
+//!   conditions are met, `unionid`. A `wx.login` code lives 5 minutes and is
+//!   single use: 40029 "invalid code" (unknown, expired, or from another
+//!   AppID), 40163 "code been used", 45011 "api minute-quota reach limit"
+//!   (documented as 100 calls per user per minute), -1 system busy, 40013
+//!   invalid AppID, 40125 invalid AppSecret.
+//! * `GET /cgi-bin/token`: `{"access_token", "expires_in": 7200}`. Fetching a
+//!   new token retires the previous one after a five-minute overlap, so one
+//!   process must own the token: several server instances that each fetch
+//!   their own will invalidate each other's (they would need a shared token
+//!   or WeChat's `getStableAccessToken`). A wrong secret answers 40125 (older
+//!   documents say 40001, so 40001 here is a credentials error too).
+//! * `POST /wxa/business/getuserphonenumber?access_token=...` with
+//!   `{"code"}`: the code also lives 5 minutes and is single use (a reused
+//!   code answers 40029). `phone_info.phoneNumber` carries the country code
+//!   only for numbers outside mainland China, so the E.164 form is built from
+//!   `countryCode` and `purePhoneNumber`; `countryCode` is documented as a
+//!   string but the documentation's own example shows a number, so both are
+//!   read. `watermark.appid` must be this AppID. An access token that is
+//!   invalid or not the latest answers 40001, an expired one 42001 (40014 on
+//!   some of WeChat's APIs): the token is fetched again and the call retried
+//!   once.
+//!
+//! Secrets: the AppSecret and the access token travel in query strings, so no
+//! URL is ever logged or put in an error (`reqwest::Error::without_url`), and
+//! redirects are not followed. The `session_key` only lives in
+//! [`SessionKey`], whose `Debug` is redacted. Logs are `debug` and carry the
+//! path and the `errcode` only.
+
+use super::{PhoneInfo, Session, SessionKey, WechatConfig, WechatError};
+use crate::server::clock::{Clock, Millis};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use std::borrow::ToOwned;
+use std::fmt;
+use std::format;
+use std::string::{String, ToString};
+use std::sync::Arc;
+use std::time::Duration;
+use std::vec::Vec;
+use tokio::sync::Mutex;
+
+/// The longest a whole WeChat call may take, answer included.
+const TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest connecting to WeChat may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// The access token is fetched again this long before it expires.
+const TOKEN_REFRESH_MARGIN_SECS: i64 = 300;
+/// WeChat's answers are a few hundred bytes; anything past this is not its API.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+/// `errmsg` is WeChat's text; it is cut to this many characters in errors.
+const MAX_ERRMSG_CHARS: usize = 200;
+
+const PATH_SESSION: &str = "/sns/jscode2session";
+const PATH_TOKEN: &str = "/cgi-bin/token";
+const PATH_PHONE: &str = "/wxa/business/getuserphonenumber";
+
+/// A client for WeChat's server API (or a [`Simulator`](super::Simulator)'s).
+///
+/// Cheap to share behind an `Arc`; the access token is cached inside, per the
+/// injected clock, and concurrent callers share one fetch.
+pub struct WechatClient {
+    /// Either the HTTP client, or why none could be built (every call then
+    /// answers [`WechatError::Unavailable`]).
+    http: Result<reqwest::Client, String>,
+    config: WechatConfig,
+    /// `config.base_url` without a trailing `/`.
+    base: String,
+    clock: Arc<dyn Clock>,
+    token: Mutex<Option<CachedToken>>,
+}
+
+/// The cached access token. No `Debug`: it is a secret.
+struct CachedToken {
+    value: String,
+    /// When to fetch a new one (ms), ahead of its expiry.
+    refresh_at: Millis,
+}
+
+impl fmt::Debug for WechatClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WechatClient")
+            .field("config", &self.config)
+            .field("http", &self.http.as_ref().map(|_| "ready"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl WechatClient {
+    /// A client that talks to `config.base_url` as `config.appid`, timing its
+    /// access token by `clock`.
+    ///
+    /// Installs ring as the process's default rustls crypto provider if none
+    /// is installed yet. Server certificates are checked by the platform
+    /// verifier against the system's roots; if the system has none, the
+    /// client can still reach plain `http://` (a simulator) and every
+    /// `https://` call fails as [`WechatError::Unavailable`].
+    pub fn new(config: WechatConfig, clock: Arc<dyn Clock>) -> Self {
+        Self::with_timeout(config, clock, TIMEOUT)
+    }
+
+    fn with_timeout(config: WechatConfig, clock: Arc<dyn Clock>, timeout: Duration) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let builder = || {
+            reqwest::Client::builder()
+                .timeout(timeout)
+                .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+                // The secret is in the query string: never carry it elsewhere.
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("miniauth/", env!("CARGO_PKG_VERSION")))
+        };
+        let http = builder().build().or_else(|error| {
+            // Typically a machine without CA certificates. An empty root
+            // store still allows plain HTTP (the simulator) and refuses every
+            // HTTPS server, which is the safe failure.
+            let why = error.without_url().to_string();
+            tracing::warn!(error = %why, "WeChat client: no TLS roots, only plain HTTP will work");
+            builder()
+                .tls_certs_only(std::iter::empty())
+                .build()
+                .map_err(|error| format!("the HTTP client could not be built: {}", error.without_url()))
+        });
+        let base = config.base_url.trim_end_matches('/').to_owned();
+        Self { http, config, base, clock, token: Mutex::new(None) }
+    }
+
+    /// `jscode2session`: the user behind a `wx.login()` code.
+    pub async fn code_to_session(&self, js_code: &str) -> Result<Session, WechatError> {
+        let url = self.url(
+            PATH_SESSION,
+            &[
+                ("appid", self.config.appid.as_str()),
+                ("secret", self.config.secret.as_str()),
+                ("js_code", js_code),
+                ("grant_type", "authorization_code"),
+            ],
+        )?;
+        let request = self.http()?.get(url);
+        let answer: SessionAnswer = self.call(PATH_SESSION, request).await?;
+        check(answer.errcode, answer.errmsg)?;
+        let openid = answer.openid.filter(|openid| !openid.is_empty());
+        let session_key = answer.session_key.filter(|key| !key.is_empty());
+        let (Some(openid), Some(session_key)) = (openid, session_key) else {
+            return Err(WechatError::Unavailable(format!("{PATH_SESSION}: the answer lacks openid or session_key")));
+        };
+        Ok(Session {
+            openid,
+            unionid: answer.unionid.filter(|unionid| !unionid.is_empty()),
+            session_key: SessionKey(session_key),
+        })
+    }
+
+    /// `getuserphonenumber`: the phone number behind a `getPhoneNumber` code.
+    ///
+    /// If WeChat refuses the cached access token, a new one is fetched and the
+    /// call made once more; a second refusal is [`WechatError::Credentials`].
+    pub async fn phone_number(&self, code: &str) -> Result<PhoneInfo, WechatError> {
+        let token = self.access_token().await?;
+        match self.phone_number_with(&token, code).await {
+            Err(PhoneError::Token(_)) => {
+                self.forget_token(&token).await;
+                let token = self.access_token().await?;
+                match self.phone_number_with(&token, code).await {
+                    Err(PhoneError::Token(errcode)) => {
+                        // The token WeChat just gave is refused: nothing left to try.
+                        self.forget_token(&token).await;
+                        Err(WechatError::Credentials(errcode))
+                    }
+                    Err(PhoneError::Wechat(error)) => Err(error),
+                    Ok(info) => Ok(info),
+                }
+            }
+            Err(PhoneError::Wechat(error)) => Err(error),
+            Ok(info) => Ok(info),
+        }
+    }
+
+    async fn phone_number_with(&self, token: &str, code: &str) -> Result<PhoneInfo, PhoneError> {
+        let url = self.url(PATH_PHONE, &[("access_token", token)])?;
+        let request = self.http()?.post(url).json(&PhoneRequest { code });
+        let answer: PhoneAnswer = self.call(PATH_PHONE, request).await?;
+        if matches!(answer.errcode, 40001 | 42001 | 40014) {
+            return Err(PhoneError::Token(answer.errcode));
+        }
+        check(answer.errcode, answer.errmsg)?;
+        let info = answer
+            .phone_info
+            .ok_or_else(|| WechatError::Unavailable(format!("{PATH_PHONE}: the answer lacks phone_info")))?;
+        Ok(info.into_phone_info(&self.config.appid)?)
+    }
+
+    /// The access token: the cached one while it is fresh, else a new one.
+    /// The lock is held across the fetch, so concurrent callers share it.
+    async fn access_token(&self) -> Result<String, WechatError> {
+        let mut cache = self.token.lock().await;
+        if let Some(token) = cache.as_ref() {
+            if self.clock.now() < token.refresh_at {
+                return Ok(token.value.clone());
+            }
+        }
+        let fetched = self.fetch_token().await?;
+        let value = fetched.value.clone();
+        *cache = Some(fetched);
+        Ok(value)
+    }
+
+    /// Drops the cached token if it is still `stale` (another caller may
+    /// already have replaced it).
+    async fn forget_token(&self, stale: &str) {
+        let mut cache = self.token.lock().await;
+        if cache.as_ref().is_some_and(|token| token.value == stale) {
+            *cache = None;
+        }
+    }
+
+    async fn fetch_token(&self) -> Result<CachedToken, WechatError> {
+        // Timed from before the request: the token cannot be older than this.
+        let asked_at = self.clock.now();
+        let url = self.url(
+            PATH_TOKEN,
+            &[
+                ("grant_type", "client_credential"),
+                ("appid", self.config.appid.as_str()),
+                ("secret", self.config.secret.as_str()),
+            ],
+        )?;
+        let request = self.http()?.get(url);
+        let answer: TokenAnswer = self.call(PATH_TOKEN, request).await?;
+        if answer.errcode == 40001 {
+            // From /cgi-bin/token, 40001 means the AppSecret is wrong.
+            return Err(WechatError::Credentials(40001));
+        }
+        check(answer.errcode, answer.errmsg)?;
+        let value = answer.access_token.filter(|token| !token.is_empty()).ok_or_else(|| {
+            WechatError::Unavailable(format!("{PATH_TOKEN}: the answer lacks access_token"))
+        })?;
+        let expires_in = answer.expires_in.unwrap_or(7200);
+        if expires_in <= 0 {
+            return Err(WechatError::Unavailable(format!("{PATH_TOKEN}: expires_in is {expires_in}")));
+        }
+        // Refresh 5 minutes early; for a token shorter-lived than 10 minutes
+        // (WeChat gives 2 hours), halfway through.
+        let keep_secs = if expires_in > 2 * TOKEN_REFRESH_MARGIN_SECS {
+            expires_in - TOKEN_REFRESH_MARGIN_SECS
+        } else {
+            expires_in / 2
+        };
+        Ok(CachedToken { value, refresh_at: asked_at.saturating_add(keep_secs.saturating_mul(1000)) })
+    }
+
+    fn http(&self) -> Result<&reqwest::Client, WechatError> {
+        self.http.as_ref().map_err(|why| WechatError::Unavailable(why.clone()))
+    }
+
+    fn url(&self, path: &'static str, query: &[(&str, &str)]) -> Result<reqwest::Url, WechatError> {
+        let mut url = reqwest::Url::parse(&format!("{}{path}", self.base))
+            .map_err(|_| WechatError::Unavailable(format!("the WeChat base URL {:?} is not a URL", self.base)))?;
+        url.query_pairs_mut().extend_pairs(query);
+        Ok(url)
+    }
+
+    /// Sends `request` and reads WeChat's JSON answer (any status but 2xx, a
+    /// body that is not JSON, or a transport failure is `Unavailable`).
+    async fn call<T: DeserializeOwned>(
+        &self,
+        path: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, WechatError> {
+        let result = async {
+            let mut response = request.send().await.map_err(|error| transport_error(path, error))?;
+            let status = response.status();
+            if !status.is_success() {
+                return Err(WechatError::Unavailable(format!("{path}: HTTP {status}")));
+            }
+            if response.content_length().is_some_and(|length| length > MAX_ANSWER_BYTES as u64) {
+                return Err(too_large(path));
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(|error| transport_error(path, error))? {
+                if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                    return Err(too_large(path));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let errcode = serde_json::from_slice::<ErrcodeOnly>(&body)
+                .map_err(|_| WechatError::Unavailable(format!("{path}: the answer is not WeChat's JSON")))?
+                .errcode;
+            tracing::debug!(path, errcode, "WeChat answered");
+            serde_json::from_slice::<T>(&body)
+                .map_err(|_| WechatError::Unavailable(format!("{path}: the answer is not WeChat's JSON")))
+        }
+        .await;
+        if let Err(WechatError::Unavailable(why)) = &result {
+            tracing::debug!(path, error = %why, "WeChat call failed");
+        }
+        result
+    }
+}
+
+/// Why one `getuserphonenumber` attempt failed.
+enum PhoneError {
+    /// WeChat refused the access token (its errcode).
+    Token(i64),
+    /// Anything else.
+    Wechat(WechatError),
+}
+
+impl From<WechatError> for PhoneError {
+    fn from(error: WechatError) -> Self {
+        Self::Wechat(error)
+    }
+}
+
+/// `Ok` for errcode 0, else the error it stands for.
+fn check(errcode: i64, errmsg: String) -> Result<(), WechatError> {
+    match errcode {
+        0 => Ok(()),
+        40029 | 40163 => Err(WechatError::InvalidCode),
+        45011 => Err(WechatError::RateLimited),
+        -1 => Err(WechatError::Busy),
+        40013 | 40125 => Err(WechatError::Credentials(errcode)),
+        _ => Err(WechatError::Other { errcode, errmsg: errmsg.chars().take(MAX_ERRMSG_CHARS).collect() }),
+    }
+}
+
+fn transport_error(path: &str, error: reqwest::Error) -> WechatError {
+    // `without_url`: the URL holds the secret or the access token.
+    let error = error.without_url();
+    let what = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else {
+        "the request failed"
+    };
+    // The innermost cause ("Connection refused", a DNS failure...) names no URL.
+    let mut cause: &dyn std::error::Error = &error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    WechatError::Unavailable(format!("{path}: {what}: {cause}"))
+}
+
+fn too_large(path: &str) -> WechatError {
+    WechatError::Unavailable(format!("{path}: the answer is larger than {MAX_ANSWER_BYTES} bytes"))
+}
+
+#[derive(serde::Serialize)]
+struct PhoneRequest<'a> {
+    code: &'a str,
+}
+
+/// Enough of any answer to log its errcode.
+#[derive(Deserialize)]
+struct ErrcodeOnly {
+    #[serde(default)]
+    errcode: i64,
+}
+
+/// `jscode2session`'s answer. No `Debug`: it holds the session key.
+#[derive(Deserialize)]
+struct SessionAnswer {
+    #[serde(default)]
+    errcode: i64,
+    #[serde(default)]
+    errmsg: String,
+    openid: Option<String>,
+    session_key: Option<String>,
+    unionid: Option<String>,
+}
+
+/// `/cgi-bin/token`'s answer. No `Debug`: it holds the access token.
+#[derive(Deserialize)]
+struct TokenAnswer {
+    #[serde(default)]
+    errcode: i64,
+    #[serde(default)]
+    errmsg: String,
+    access_token: Option<String>,
+    expires_in: Option<i64>,
+}
+
+/// `getuserphonenumber`'s answer.
+#[derive(Deserialize)]
+struct PhoneAnswer {
+    #[serde(default)]
+    errcode: i64,
+    #[serde(default)]
+    errmsg: String,
+    phone_info: Option<RawPhoneInfo>,
+}
+
+#[derive(Deserialize)]
+struct RawPhoneInfo {
+    #[serde(rename = "purePhoneNumber")]
+    pure_phone_number: String,
+    #[serde(rename = "countryCode")]
+    country_code: CountryCode,
+    watermark: Option<Watermark>,
+}
+
+/// Documented as a string, shown as a number in the documentation's example.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum CountryCode {
+    Text(String),
+    Number(u64),
+}
+
+#[derive(Deserialize)]
+struct Watermark {
+    appid: String,
+}
+
+impl RawPhoneInfo {
+    fn into_phone_info(self, appid: &str) -> Result<PhoneInfo, WechatError> {
+        match &self.watermark {
+            Some(watermark) if watermark.appid == appid => {}
+            Some(_) => {
+                return Err(WechatError::Unavailable(format!(
+                    "{PATH_PHONE}: the phone number is watermarked for another AppID"
+                )))
+            }
+            None => return Err(WechatError::Unavailable(format!("{PATH_PHONE}: the phone number has no watermark"))),
+        }
+        let country_code = match self.country_code {
+            CountryCode::Text(code) => code.trim_start_matches('+').to_owned(),
+            CountryCode::Number(code) => code.to_string(),
+        };
+        let pure = self.pure_phone_number;
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        let valid = (1..=3).contains(&country_code.len())
+            && digits(&country_code)
+            && !country_code.starts_with('0')
+            && (4..=14).contains(&pure.len())
+            && digits(&pure)
+            && country_code.len() + pure.len() <= 15;
+        if !valid {
+            return Err(WechatError::Unavailable(format!("{PATH_PHONE}: phone_info is not a phone number")));
+        }
+        Ok(PhoneInfo { phone_number: format!("+{country_code}{pure}"), pure_phone_number: pure, country_code })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::clock::ManualClock;
+    use crate::server::wechat::simulator::{Simulator, RATE_LIMIT_PER_MINUTE};
+    use axum::routing::{get, post};
+    use axum::{Json, Router};
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use tokio::net::TcpListener;
+
+    const APPID: &str = "wx0123456789abcdef";
+    const SECRET: &str = "s3cr3t-0123456789abcdef0123456789";
+    const START: Millis = 1_700_000_000_000;
+
+    async fn serve(router: Router) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        format!("http://{address}")
+    }
+
+    fn config(base_url: &str, appid: &str, secret: &str) -> WechatConfig {
+        WechatConfig { base_url: base_url.to_owned(), appid: appid.to_owned(), secret: secret.to_owned() }
+    }
+
+    struct Setup {
+        sim: Simulator,
+        clock: Arc<ManualClock>,
+        client: WechatClient,
+        base: String,
+    }
+
+    impl Setup {
+        fn client_as(&self, appid: &str, secret: &str) -> WechatClient {
+            WechatClient::new(config(&self.base, appid, secret), self.clock.clone())
+        }
+    }
+
+    async fn setup() -> Setup {
+        let clock = Arc::new(ManualClock::new(START));
+        let sim = Simulator::new(APPID, SECRET, clock.clone());
+        let base = serve(sim.wechat_router().merge(sim.control_router())).await;
+        let client = WechatClient::new(config(&base, APPID, SECRET), clock.clone());
+        Setup { sim, clock, client, base }
+    }
+
+    #[tokio::test]
+    async fn login_code_gives_openid_unionid_and_session_key() {
+        let s = setup().await;
+        let code = s.sim.mint_login_code("user_1", Some("union-1"));
+        let session = s.client.code_to_session(&code).await.unwrap();
+        assert_eq!(session.openid, "user_1");
+        assert_eq!(session.unionid.as_deref(), Some("union-1"));
+        assert_eq!(session.session_key.0.len(), 24, "base64 of 16 bytes");
+
+        let code = s.sim.mint_login_code("user_2", None);
+        let other = s.client.code_to_session(&code).await.unwrap();
+        assert_eq!(other.openid, "user_2");
+        assert_eq!(other.unionid, None);
+        assert_ne!(other.session_key.0, session.session_key.0, "a new key per login");
+    }
+
+    #[tokio::test]
+    async fn login_code_minted_over_http_works() {
+        let s = setup().await;
+        let http = reqwest::Client::new();
+        let answer: serde_json::Value = http
+            .post(format!("{}/sim/wx/login", s.base))
+            .json(&serde_json::json!({"openid": "o-http"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let code = answer["code"].as_str().unwrap();
+        assert_eq!(s.client.code_to_session(code).await.unwrap().openid, "o-http");
+    }
+
+    #[tokio::test]
+    async fn reused_code_is_invalid() {
+        let s = setup().await;
+        let code = s.sim.mint_login_code("user_1", None);
+        s.client.code_to_session(&code).await.unwrap();
+        assert_eq!(s.client.code_to_session(&code).await.unwrap_err(), WechatError::InvalidCode);
+        assert_eq!(s.client.code_to_session("no-such-code").await.unwrap_err(), WechatError::InvalidCode);
+    }
+
+    #[tokio::test]
+    async fn code_older_than_five_minutes_is_invalid() {
+        let s = setup().await;
+        let fresh = s.sim.mint_login_code("user_1", None);
+        let stale = s.sim.mint_login_code("user_1", None);
+        s.clock.advance(Duration::from_secs(299));
+        s.client.code_to_session(&fresh).await.unwrap();
+        s.clock.advance(Duration::from_secs(2));
+        assert_eq!(s.client.code_to_session(&stale).await.unwrap_err(), WechatError::InvalidCode);
+    }
+
+    #[tokio::test]
+    async fn too_many_exchanges_per_minute_are_rate_limited() {
+        let s = setup().await;
+        let codes: Vec<String> =
+            (0..=RATE_LIMIT_PER_MINUTE).map(|_| s.sim.mint_login_code("busy_user", None)).collect();
+        for code in &codes[..RATE_LIMIT_PER_MINUTE as usize] {
+            s.client.code_to_session(code).await.unwrap();
+        }
+        let last = &codes[RATE_LIMIT_PER_MINUTE as usize];
+        assert_eq!(s.client.code_to_session(last).await.unwrap_err(), WechatError::RateLimited);
+        // Another user is not limited.
+        let other = s.sim.mint_login_code("calm_user", None);
+        s.client.code_to_session(&other).await.unwrap();
+        // A minute later the same (unspent) code goes through.
+        s.clock.advance(Duration::from_secs(60));
+        assert_eq!(s.client.code_to_session(last).await.unwrap().openid, "busy_user");
+    }
+
+    #[tokio::test]
+    async fn busy_then_ok() {
+        let s = setup().await;
+        let code = s.sim.mint_login_code("user_1", None);
+        s.sim.set_busy(2);
+        assert_eq!(s.client.code_to_session(&code).await.unwrap_err(), WechatError::Busy);
+        assert_eq!(s.client.code_to_session(&code).await.unwrap_err(), WechatError::Busy);
+        assert_eq!(s.client.code_to_session(&code).await.unwrap().openid, "user_1");
+
+        let phone = s.sim.mint_phone_code("13800138000").unwrap();
+        s.sim.set_busy(1);
+        assert_eq!(s.client.phone_number(&phone).await.unwrap_err(), WechatError::Busy);
+        s.client.phone_number(&phone).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn phone_code_gives_e164_number() {
+        let s = setup().await;
+        for input in ["13800138000", "+8613800138000"] {
+            let code = s.sim.mint_phone_code(input).unwrap();
+            let info = s.client.phone_number(&code).await.unwrap();
+            assert_eq!(
+                info,
+                PhoneInfo {
+                    phone_number: "+8613800138000".into(),
+                    pure_phone_number: "13800138000".into(),
+                    country_code: "86".into(),
+                }
+            );
+            assert_eq!(s.client.phone_number(&code).await.unwrap_err(), WechatError::InvalidCode, "single use");
+        }
+        let code = s.sim.mint_phone_code("+14155550123").unwrap();
+        let info = s.client.phone_number(&code).await.unwrap();
+        assert_eq!((info.phone_number.as_str(), info.country_code.as_str()), ("+14155550123", "1"));
+
+        let code = s.sim.mint_phone_code("13800138000").unwrap();
+        s.clock.advance(Duration::from_secs(301));
+        assert_eq!(s.client.phone_number(&code).await.unwrap_err(), WechatError::InvalidCode, "expired");
+        // A login code is no phone code.
+        let login = s.sim.mint_login_code("user_1", None);
+        assert_eq!(s.client.phone_number(&login).await.unwrap_err(), WechatError::InvalidCode);
+    }
+
+    #[tokio::test]
+    async fn access_token_is_cached_shared_and_refreshed_before_expiry() {
+        let s = setup().await;
+        for _ in 0..3 {
+            let code = s.sim.mint_phone_code("13800138000").unwrap();
+            s.client.phone_number(&code).await.unwrap();
+        }
+        assert_eq!(s.sim.stats().token_requests, 1);
+        assert_eq!(s.sim.stats().phone_requests, 3);
+
+        // Concurrent callers share one fetch.
+        let fresh = s.client_as(APPID, SECRET);
+        let codes: Vec<String> = (0..4).map(|_| s.sim.mint_phone_code("13800138000").unwrap()).collect();
+        let (a, b, c, d) = tokio::join!(
+            fresh.phone_number(&codes[0]),
+            fresh.phone_number(&codes[1]),
+            fresh.phone_number(&codes[2]),
+            fresh.phone_number(&codes[3]),
+        );
+        for result in [a, b, c, d] {
+            result.unwrap();
+        }
+        assert_eq!(s.sim.stats().token_requests, 2);
+
+        // Still cached just before the 5-minute margin, refetched inside it.
+        s.clock.advance(Duration::from_secs(7200 - 300 - 1));
+        let code = s.sim.mint_phone_code("13800138000").unwrap();
+        s.client.phone_number(&code).await.unwrap();
+        assert_eq!(s.sim.stats().token_requests, 2);
+        s.clock.advance(Duration::from_secs(2));
+        let code = s.sim.mint_phone_code("13800138000").unwrap();
+        s.client.phone_number(&code).await.unwrap();
+        assert_eq!(s.sim.stats().token_requests, 3);
+
+        // Long past the token's life: refreshed, never sent expired.
+        s.clock.advance(Duration::from_secs(3 * 7200));
+        let code = s.sim.mint_phone_code("13800138000").unwrap();
+        s.client.phone_number(&code).await.unwrap();
+        assert_eq!(s.sim.stats().token_requests, 4);
+    }
+
+    #[tokio::test]
+    async fn revoked_access_token_is_refetched_once() {
+        let s = setup().await;
+        let code = s.sim.mint_phone_code("13800138000").unwrap();
+        s.client.phone_number(&code).await.unwrap();
+        s.sim.revoke_access_tokens();
+        let code = s.sim.mint_phone_code("13900139000").unwrap();
+        let info = s.client.phone_number(&code).await.unwrap();
+        assert_eq!(info.phone_number, "+8613900139000");
+        let stats = s.sim.stats();
+        assert_eq!((stats.token_requests, stats.phone_requests), (2, 3));
+    }
+
+    #[tokio::test]
+    async fn wrong_credentials() {
+        let s = setup().await;
+        let code = s.sim.mint_login_code("user_1", None);
+        let wrong_secret = s.client_as(APPID, "not-the-secret");
+        assert_eq!(wrong_secret.code_to_session(&code).await.unwrap_err(), WechatError::Credentials(40125));
+        let phone = s.sim.mint_phone_code("13800138000").unwrap();
+        assert_eq!(wrong_secret.phone_number(&phone).await.unwrap_err(), WechatError::Credentials(40125));
+        let wrong_appid = s.client_as("wx_not_ours", SECRET);
+        assert_eq!(wrong_appid.code_to_session(&code).await.unwrap_err(), WechatError::Credentials(40013));
+        assert_eq!(wrong_appid.phone_number(&phone).await.unwrap_err(), WechatError::Credentials(40013));
+        // The code was not spent by the refused calls.
+        assert_eq!(s.client.code_to_session(&code).await.unwrap().openid, "user_1");
+    }
+
+    #[tokio::test]
+    async fn server_down_is_unavailable_and_leaks_no_secret() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        drop(listener);
+        let clock = Arc::new(ManualClock::new(START));
+        let client = WechatClient::new(config(&format!("http://{address}"), APPID, SECRET), clock);
+        for error in [client.code_to_session("abc").await.unwrap_err(), client.phone_number("abc").await.unwrap_err()]
+        {
+            let WechatError::Unavailable(why) = &error else { panic!("{error:?}") };
+            assert!(why.contains("could not connect"), "{why}");
+            assert!(!format!("{error} {error:?}").contains(SECRET), "{error}");
+        }
+    }
+
+    #[tokio::test]
+    async fn timeout_is_unavailable_and_leaks_no_secret() {
+        let router = Router::new().route(
+            "/sns/jscode2session",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                "{}"
+            }),
+        );
+        let base = serve(router).await;
+        let clock = Arc::new(ManualClock::new(START));
+        let client = WechatClient::with_timeout(config(&base, APPID, SECRET), clock, Duration::from_millis(200));
+        let error = client.code_to_session("abc").await.unwrap_err();
+        let WechatError::Unavailable(why) = &error else { panic!("{error:?}") };
+        assert!(why.contains("timed out"), "{why}");
+        assert!(!format!("{error} {error:?}").contains(SECRET));
+    }
+
+    /// A stand-in that answers each path with fixed JSON (or status) and
+    /// counts the token fetches.
+    async fn stub(session: &'static str, token: &'static str, phone: &'static str) -> (String, Arc<AtomicU32>) {
+        let fetches = Arc::new(AtomicU32::new(0));
+        let counter = fetches.clone();
+        let reply = |body: &'static str| {
+            if let Some(status) = body.strip_prefix("HTTP ") {
+                let status = axum::http::StatusCode::from_u16(status.parse().unwrap()).unwrap();
+                axum::response::IntoResponse::into_response((status, "nope"))
+            } else {
+                axum::response::IntoResponse::into_response(body)
+            }
+        };
+        let router = Router::new()
+            .route("/sns/jscode2session", get(move || async move { reply(session) }))
+            .route(
+                "/cgi-bin/token",
+                get(move || {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    async move { reply(token) }
+                }),
+            )
+            .route("/wxa/business/getuserphonenumber", post(move || async move { reply(phone) }));
+        (serve(router).await, fetches)
+    }
+
+    const TOKEN_OK: &str = r#"{"access_token":"tok-123","expires_in":7200}"#;
+
+    async fn stub_client(session: &'static str, token: &'static str, phone: &'static str) -> (WechatClient, Arc<AtomicU32>) {
+        let (base, fetches) = stub(session, token, phone).await;
+        (WechatClient::new(config(&base, APPID, SECRET), Arc::new(ManualClock::new(START))), fetches)
+    }
+
+    #[tokio::test]
+    async fn token_refused_twice_is_a_credentials_error() {
+        let refused = r#"{"errcode":40001,"errmsg":"invalid credential, access_token is invalid or not latest rid: x"}"#;
+        let (client, fetches) = stub_client("{}", TOKEN_OK, refused).await;
+        assert_eq!(client.phone_number("c").await.unwrap_err(), WechatError::Credentials(40001));
+        assert_eq!(fetches.load(Ordering::SeqCst), 2, "one retry with a new token");
+        // The refused token is not kept.
+        assert_eq!(client.phone_number("c").await.unwrap_err(), WechatError::Credentials(40001));
+        assert_eq!(fetches.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn phone_info_forms_wechat_uses() {
+        // Mainland number without country code in phoneNumber, countryCode as a number.
+        let answer = r#"{"errcode":0,"errmsg":"ok","phone_info":{"phoneNumber":"13800138000","purePhoneNumber":"13800138000","countryCode":86,"watermark":{"timestamp":1637744274,"appid":"wx0123456789abcdef"}}}"#;
+        let (client, _) = stub_client("{}", TOKEN_OK, answer).await;
+        let info = client.phone_number("c").await.unwrap();
+        assert_eq!(info.phone_number, "+8613800138000");
+        assert_eq!(info.country_code, "86");
+
+        let other_app = r#"{"errcode":0,"errmsg":"ok","phone_info":{"phoneNumber":"13800138000","purePhoneNumber":"13800138000","countryCode":"86","watermark":{"timestamp":1637744274,"appid":"wx_someone_else"}}}"#;
+        let (client, _) = stub_client("{}", TOKEN_OK, other_app).await;
+        let error = client.phone_number("c").await.unwrap_err();
+        assert!(matches!(&error, WechatError::Unavailable(why) if why.contains("another AppID")), "{error:?}");
+
+        let garbage = r#"{"errcode":0,"errmsg":"ok","phone_info":{"phoneNumber":"x","purePhoneNumber":"12ab","countryCode":"86","watermark":{"appid":"wx0123456789abcdef"}}}"#;
+        let (client, _) = stub_client("{}", TOKEN_OK, garbage).await;
+        assert!(matches!(client.phone_number("c").await, Err(WechatError::Unavailable(_))));
+    }
+
+    #[tokio::test]
+    async fn answers_that_are_not_the_api_are_unavailable() {
+        for (session, what) in [("HTTP 502", "HTTP 502"), ("<html>busy</html>", "not WeChat's JSON"), ("{}", "lacks openid")] {
+            let (client, _) = stub_client(session, TOKEN_OK, "{}").await;
+            let error = client.code_to_session("c").await.unwrap_err();
+            assert!(matches!(&error, WechatError::Unavailable(why) if why.contains(what)), "{error:?}");
+        }
+        let (client, _) = stub_client("{}", r#"{"expires_in":7200}"#, "{}").await;
+        assert!(matches!(client.phone_number("c").await, Err(WechatError::Unavailable(_))));
+    }
+
+    #[tokio::test]
+    async fn errcodes_map_to_errors() {
+        let cases: [(&'static str, WechatError); 7] = [
+            (r#"{"errcode":40029,"errmsg":"invalid code, rid: 1"}"#, WechatError::InvalidCode),
+            (r#"{"errcode":40163,"errmsg":"code been used, rid: 1"}"#, WechatError::InvalidCode),
+            (r#"{"errcode":45011,"errmsg":"api minute-quota reach limit"}"#, WechatError::RateLimited),
+            (r#"{"errcode":-1,"errmsg":"system error"}"#, WechatError::Busy),
+            (r#"{"errcode":40013,"errmsg":"invalid appid"}"#, WechatError::Credentials(40013)),
+            (r#"{"errcode":40125,"errmsg":"invalid appsecret"}"#, WechatError::Credentials(40125)),
+            (
+                r#"{"errcode":40226,"errmsg":"high risk user"}"#,
+                WechatError::Other { errcode: 40226, errmsg: "high risk user".into() },
+            ),
+        ];
+        for (answer, expected) in cases {
+            let (client, _) = stub_client(answer, TOKEN_OK, "{}").await;
+            assert_eq!(client.code_to_session("c").await.unwrap_err(), expected, "{answer}");
+        }
+        // errcode 0 is success.
+        let (client, _) = stub_client(r#"{"openid":"o1","session_key":"k","errcode":0,"errmsg":""}"#, TOKEN_OK, "{}").await;
+        assert_eq!(client.code_to_session("c").await.unwrap().openid, "o1");
+        // From /cgi-bin/token, 40001 is a wrong secret.
+        let (client, fetches) = stub_client("{}", r#"{"errcode":40001,"errmsg":"invalid credential"}"#, "{}").await;
+        assert_eq!(client.phone_number("c").await.unwrap_err(), WechatError::Credentials(40001));
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn secrets_stay_out_of_debug_display_and_logs() {
+        use std::io::Write;
+        use std::sync::Mutex as StdMutex;
+
+        #[derive(Clone, Default)]
+        struct Buffer(Arc<StdMutex<Vec<u8>>>);
+        impl Write for Buffer {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let logs = Buffer::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        // A current-thread runtime: the server tasks log under this guard too.
+        let _guard = tracing::subscriber::set_default(subscriber);
+
+        let s = setup().await;
+        let code = s.sim.mint_login_code("user_1", Some("u1"));
+        let session = s.client.code_to_session(&code).await.unwrap();
+        let key = session.session_key.0.clone();
+        assert!(!format!("{session:?}").contains(&key));
+        let phone = s.sim.mint_phone_code("13800138000").unwrap();
+        s.client.phone_number(&phone).await.unwrap();
+        s.sim.revoke_access_tokens();
+        let phone = s.sim.mint_phone_code("13800138000").unwrap();
+        s.client.phone_number(&phone).await.unwrap();
+        let token = s.client.token.lock().await.as_ref().unwrap().value.clone();
+
+        let wrong = s.client_as(APPID, "wrong-secret-value");
+        let error = wrong.code_to_session(&code).await.unwrap_err();
+        let client_debug = format!("{:?} {:?}", s.client, wrong);
+
+        let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        assert!(logs.contains("/sns/jscode2session") && logs.contains("errcode=40001"), "{logs}");
+        for secret in [SECRET, "wrong-secret-value", key.as_str(), token.as_str()] {
+            assert!(!logs.contains(secret), "{secret} logged: {logs}");
+            assert!(!format!("{error} {error:?}").contains(secret));
+            assert!(!client_debug.contains(secret), "{client_debug}");
+        }
+    }
+}
