@@ -251,6 +251,8 @@ pub mod error_code {
     pub const VERIFY_CODE_EXHAUSTED: &str = "verify_code_exhausted";
     /// A code was sent to this recipient less than a minute ago.
     pub const VERIFY_CODE_TOO_FREQUENT: &str = "verify_code_too_frequent";
+    /// The one-time code could not be delivered (no sender, or it failed).
+    pub const CODE_DELIVERY_FAILED: &str = "code_delivery_failed";
     /// The WeChat identity or the user is already bound elsewhere.
     pub const ALREADY_BOUND: &str = "already_bound";
     /// The session token is unknown, expired or revoked: sign in again.

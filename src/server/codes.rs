@@ -100,6 +100,45 @@ impl Sender for OutboxSender {
     }
 }
 
+/// Delivers codes by POSTing `{"channel", "to", "code"}` as JSON to a URL:
+/// the bridge to an SMS gateway, a mail service or a chat bot. Any 2xx
+/// answer counts as delivered.
+pub struct WebhookSender {
+    url: String,
+    http: reqwest::Client,
+}
+
+impl WebhookSender {
+    /// A sender posting to `url`, giving up after five seconds.
+    pub fn new(url: String) -> Self {
+        Self { url, http: super::http_client(std::time::Duration::from_secs(5)) }
+    }
+}
+
+impl Sender for WebhookSender {
+    fn send<'a>(&'a self, message: &'a Message) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move {
+            let body = serde_json::json!({ "channel": message.channel, "to": message.to, "code": message.code });
+            let response = self.http.post(&self.url).json(&body).send().await.map_err(|e| format!("webhook unreachable: {}", e.without_url()))?;
+            if response.status().is_success() {
+                Ok(())
+            } else {
+                Err(format!("webhook answered {}", response.status()))
+            }
+        })
+    }
+}
+
+/// The sender when none is configured outside simulator mode: every code
+/// fails to go out, with a clear error, rather than vanishing.
+pub struct NoSender;
+
+impl Sender for NoSender {
+    fn send<'a>(&'a self, _: &'a Message) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async { Err("no code sender is configured (--code-webhook)".to_string()) })
+    }
+}
+
 /// Normalises a recipient: phone numbers to E.164 (mainland China numbers
 /// may omit +86), email addresses to lower case.
 pub fn normalize_recipient(channel: Channel, to: &str) -> Result<String, AppError> {
@@ -186,7 +225,7 @@ pub async fn issue(pool: &SqlitePool, sender: &dyn Sender, channel: Channel, to:
     let message = Message { channel, to: to.to_string(), code };
     sender.send(&message).await.map_err(|why| {
         tracing::warn!(channel = channel_name(channel), %why, "could not deliver a one-time code");
-        AppError::new(StatusCode::BAD_GATEWAY, error_code::INTERNAL, "the code could not be delivered")
+        AppError::new(StatusCode::BAD_GATEWAY, error_code::CODE_DELIVERY_FAILED, "the code could not be delivered")
     })
 }
 
@@ -271,6 +310,31 @@ mod tests {
         for bad in ["", "a", "a@b", "@b.c", "a@.c", "a@b.", "a b@c.d", "a@b@c.d"] {
             assert!(normalize_recipient(Channel::Email, bad).is_err(), "{bad}");
         }
+    }
+
+    #[tokio::test]
+    async fn the_webhook_sender_posts_the_message_and_reports_failures() {
+        use axum::{extract::State, http::StatusCode, routing::post, Json, Router};
+        use std::sync::{Arc, Mutex};
+        let received: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+        let router = Router::new()
+            .route("/ok", post(|State(seen): State<Arc<Mutex<Vec<serde_json::Value>>>>, Json(body): Json<serde_json::Value>| async move {
+                seen.lock().unwrap().push(body);
+                StatusCode::NO_CONTENT
+            }))
+            .route("/fail", post(|| async { StatusCode::INTERNAL_SERVER_ERROR }))
+            .with_state(received.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move { axum::serve(listener, router).await });
+
+        let message = Message { channel: Channel::Email, to: "a@example.com".into(), code: "123456".into() };
+        WebhookSender::new(format!("http://{addr}/ok")).send(&message).await.unwrap();
+        assert_eq!(received.lock().unwrap()[0], serde_json::json!({"channel": "email", "to": "a@example.com", "code": "123456"}));
+        let error = WebhookSender::new(format!("http://{addr}/fail")).send(&message).await.unwrap_err();
+        assert!(error.contains("500") && !error.contains("123456"), "{error}");
+        assert!(NoSender.send(&message).await.is_err());
+        server.abort();
     }
 
     #[test]

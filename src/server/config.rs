@@ -40,6 +40,12 @@ pub struct Config {
     #[arg(long, env = "WECHAT_API", default_value = super::wechat::WECHAT_API)]
     pub wechat_api: String,
 
+    /// Where one-time codes are POSTed as `{"channel","to","code"}` for
+    /// delivery (an SMS or mail gateway, a chat bot). In simulator mode codes
+    /// go to the outbox at /sim/outbox instead.
+    #[arg(long, env = "MINIAUTH_CODE_WEBHOOK")]
+    pub code_webhook: Option<String>,
+
     /// Whether WeChat users bound to nobody may register (USER_REGISTER) or
     /// must bind to an existing user (SOCIAL_BIND).
     #[arg(long, env = "MINIAUTH_REGISTRATION", value_enum, default_value_t = Registration::Open)]

