@@ -105,7 +105,7 @@ impl Sender for OutboxSender {
 /// answer counts as delivered.
 pub struct WebhookSender {
     url: String,
-    http: reqwest::Client,
+    http: Result<reqwest::Client, String>,
 }
 
 impl WebhookSender {
@@ -119,7 +119,8 @@ impl Sender for WebhookSender {
     fn send<'a>(&'a self, message: &'a Message) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
         Box::pin(async move {
             let body = serde_json::json!({ "channel": message.channel, "to": message.to, "code": message.code });
-            let response = self.http.post(&self.url).json(&body).send().await.map_err(|e| format!("webhook unreachable: {}", e.without_url()))?;
+            let http = self.http.as_ref().map_err(Clone::clone)?;
+            let response = http.post(&self.url).json(&body).send().await.map_err(|e| format!("webhook unreachable: {}", e.without_url()))?;
             if response.status().is_success() {
                 Ok(())
             } else {

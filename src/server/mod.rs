@@ -76,17 +76,32 @@ impl Running {
     }
 }
 
-/// An HTTP client for calls out of the server (WeChat, code delivery), with
-/// rustls on ring and `timeout` for the whole exchange.
-pub fn http_client(timeout: Duration) -> reqwest::Client {
+/// An HTTP client for calls out of the server (WeChat, code delivery):
+/// rustls on ring, `timeout` for the whole exchange, no redirects (URLs may
+/// carry credentials that must not travel elsewhere).
+///
+/// On a machine without CA certificates the client can still reach plain
+/// `http://` (a simulator) and refuses every HTTPS server, which is the safe
+/// failure; if even that cannot be built, the reason is returned for the
+/// caller to report per call.
+pub fn http_client(timeout: Duration) -> Result<reqwest::Client, String> {
     // reqwest's TLS needs a process-wide crypto provider; the first call
     // installs ring's, later calls find it there.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(Duration::from_secs(3))
-        .build()
-        .expect("an HTTP client with rustls on ring and default settings builds")
+    let builder = || {
+        reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(3).min(timeout))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("miniauth/", env!("CARGO_PKG_VERSION")))
+    };
+    builder().build().or_else(|error| {
+        tracing::warn!(error = %error.without_url(), "no TLS roots: only plain HTTP will work for outgoing calls");
+        builder()
+            .tls_certs_only(std::iter::empty())
+            .build()
+            .map_err(|error| format!("the HTTP client could not be built: {}", error.without_url()))
+    })
 }
 
 /// Why the server could not start.

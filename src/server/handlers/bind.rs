@@ -197,6 +197,9 @@ async fn finish(app: &AppState, pending: &Pending, target: Target, method: Metho
     let now = app.clock.now();
     let user_id = binding::complete(&app.pool, pending, target, now).await?;
     let user = users::by_id(&app.pool, &user_id).await?.ok_or_else(|| AppError::internal("bound user vanished"))?;
-    let tokens = app.sessions.start(&app.pool, &app.keys(), &user, &[Method::Wechat, method], now).await?;
+    // The WeChat login always came first; a second method is added when the
+    // bind proved something more (a phone, an email, a password).
+    let methods: &[Method] = if method == Method::Wechat { &[Method::Wechat] } else { &[Method::Wechat, method] };
+    let tokens = app.sessions.start(&app.pool, &app.keys(), &user, methods, now).await?;
     Ok(Json(LoginResponse::Success(tokens)))
 }

@@ -41,19 +41,13 @@ use super::{PhoneInfo, Session, SessionKey, WechatConfig, WechatError};
 use crate::server::clock::{Clock, Millis};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use std::borrow::ToOwned;
 use std::fmt;
-use std::format;
-use std::string::{String, ToString};
 use std::sync::Arc;
 use std::time::Duration;
-use std::vec::Vec;
 use tokio::sync::Mutex;
 
 /// The longest a whole WeChat call may take, answer included.
 const TIMEOUT: Duration = Duration::from_secs(5);
-/// The longest connecting to WeChat may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// The access token is fetched again this long before it expires.
 const TOKEN_REFRESH_MARGIN_SECS: i64 = 300;
 /// WeChat's answers are a few hundred bytes; anything past this is not its API.
@@ -110,26 +104,9 @@ impl WechatClient {
     }
 
     fn with_timeout(config: WechatConfig, clock: Arc<dyn Clock>, timeout: Duration) -> Self {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let builder = || {
-            reqwest::Client::builder()
-                .timeout(timeout)
-                .connect_timeout(CONNECT_TIMEOUT.min(timeout))
-                // The secret is in the query string: never carry it elsewhere.
-                .redirect(reqwest::redirect::Policy::none())
-                .user_agent(concat!("miniauth/", env!("CARGO_PKG_VERSION")))
-        };
-        let http = builder().build().or_else(|error| {
-            // Typically a machine without CA certificates. An empty root
-            // store still allows plain HTTP (the simulator) and refuses every
-            // HTTPS server, which is the safe failure.
-            let why = error.without_url().to_string();
-            tracing::warn!(error = %why, "WeChat client: no TLS roots, only plain HTTP will work");
-            builder()
-                .tls_certs_only(std::iter::empty())
-                .build()
-                .map_err(|error| format!("the HTTP client could not be built: {}", error.without_url()))
-        });
+        // The secret travels in the query string: the shared client follows
+        // no redirects.
+        let http = crate::server::http_client(timeout);
         let base = config.base_url.trim_end_matches('/').to_owned();
         Self { http, config, base, clock, token: Mutex::new(None) }
     }
@@ -517,7 +494,7 @@ mod tests {
     #[tokio::test]
     async fn login_code_minted_over_http_works() {
         let s = setup().await;
-        let http = reqwest::Client::new();
+        let http = reqwest::Client::builder().tls_certs_only(std::iter::empty()).build().unwrap();
         let answer: serde_json::Value = http
             .post(format!("{}/sim/wx/login", s.base))
             .json(&serde_json::json!({"openid": "o-http"}))

@@ -46,11 +46,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::borrow::ToOwned;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::format;
-use std::string::{String, ToString};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// Codes one openid may exchange within 60 s before `45011` (WeChat's own
@@ -381,7 +378,7 @@ impl Simulator {
         state.purge(now);
         self.begin(&mut state, |stats| &mut stats.phone_requests)?;
         let token = params.get("access_token").filter(|v| !v.is_empty()).ok_or(WxError(41001, "access_token missing"))?;
-        if !state.tokens.get(token.as_str()).is_some_and(|expires_at| now < *expires_at) {
+        if state.tokens.get(token.as_str()).is_none_or(|expires_at| now >= *expires_at) {
             return Err(WxError(40001, "invalid credential, access_token is invalid or not latest"));
         }
         let body: Value = serde_json::from_slice(body).map_err(|_| WxError(47001, "data format error"))?;
@@ -618,7 +615,9 @@ mod tests {
         let router: Router = sim.wechat_router().merge(sim.control_router());
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         let _ = rustls::crypto::ring::default_provider().install_default();
-        Setup { sim, clock, base: format!("http://{address}"), http: reqwest::Client::new() }
+        // Plain HTTP only: no system CA roots needed.
+        let http = reqwest::Client::builder().tls_certs_only(std::iter::empty()).build().unwrap();
+        Setup { sim, clock, base: format!("http://{address}"), http }
     }
 
     impl Setup {
