@@ -48,8 +48,9 @@ pub struct VerifyingKey {
 
 enum Material {
     Rsa { n: Vec<u8>, e: Vec<u8> },
-    Ec { curve: Curve, point: Vec<u8> },
-    Ed25519(Vec<u8>),
+    /// An EC point (uncompressed) or an Ed25519 key, which ring parses
+    /// itself; the key's algorithm binding says which.
+    Point(Vec<u8>),
     /// One precomputed key per HMAC algorithm the secret may verify.
     Hmac(Vec<(Algorithm, hmac::Key)>),
 }
@@ -116,16 +117,11 @@ impl VerifyingKey {
             Material::Rsa { n, e } => {
                 signature::RsaPublicKeyComponents { n, e }.verify(rsa_params(alg), message, sig)
             }
-            Material::Ec { curve, point } => {
-                let params = match curve {
-                    Curve::P256 => &signature::ECDSA_P256_SHA256_FIXED,
-                    Curve::P384 => &signature::ECDSA_P384_SHA384_FIXED,
-                };
-                signature::UnparsedPublicKey::new(params, point).verify(message, sig)
-            }
-            Material::Ed25519(key) => {
-                signature::UnparsedPublicKey::new(&signature::ED25519, key).verify(message, sig)
-            }
+            // Bound to `alg` above, so `alg` names this key's curve.
+            Material::Point(key) => public_key_algorithm(alg)
+                .map_or(Err(ring::error::Unspecified), |params| {
+                    signature::UnparsedPublicKey::new(params, key).verify(message, sig)
+                }),
             Material::Hmac(keys) => keys
                 .iter()
                 .find(|(a, _)| *a == alg)
@@ -168,14 +164,14 @@ impl VerifyingKey {
         point.push(0x04);
         point.extend_from_slice(x);
         point.extend_from_slice(y);
-        Ok(Self { kid, algorithms, material: Material::Ec { curve, point } })
+        Ok(Self { kid, algorithms, material: Material::Point(point) })
     }
 
     fn ed25519(kid: Option<String>, x: &[u8], algorithms: AlgorithmSet) -> Result<Self> {
         if x.len() != 32 {
             return Err(Invalid("Ed25519 public keys are 32 bytes").into());
         }
-        Ok(Self { kid, algorithms, material: Material::Ed25519(x.to_vec()) })
+        Ok(Self { kid, algorithms, material: Material::Point(x.to_vec()) })
     }
 
     fn hmac(kid: Option<String>, secret: &[u8], algorithms: AlgorithmSet) -> Result<Self> {
@@ -197,7 +193,19 @@ impl VerifyingKey {
     }
 }
 
-fn rsa_params(alg: Algorithm) -> &'static signature::RsaParameters {
+/// ring's verification algorithm for a public-key `alg` (`None` for HMAC).
+pub(crate) fn public_key_algorithm(alg: Algorithm) -> Option<&'static dyn signature::VerificationAlgorithm> {
+    match alg.key_family() {
+        KeyFamily::Rsa => Some(rsa_params(alg)),
+        KeyFamily::Ec(Curve::P256) => Some(&signature::ECDSA_P256_SHA256_FIXED),
+        KeyFamily::Ec(Curve::P384) => Some(&signature::ECDSA_P384_SHA384_FIXED),
+        KeyFamily::Ed25519 => Some(&signature::ED25519),
+        KeyFamily::Hmac => None,
+    }
+}
+
+/// ring's RSA parameters for an RSA `alg`.
+pub(crate) fn rsa_params(alg: Algorithm) -> &'static signature::RsaParameters {
     match alg {
         Algorithm::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
         Algorithm::RS512 => &signature::RSA_PKCS1_2048_8192_SHA512,

@@ -49,61 +49,14 @@ pub struct App {
     pub simulator: Option<Simulator>,
     /// Rate limits.
     pub limits: RateLimiter,
-    keys: RwLock<Arc<KeyRing>>,
+    /// The signing keys and the published key set; see [`App::keys`].
+    pub(super) keys: RwLock<Arc<KeyRing>>,
 }
 
 /// The state handlers receive.
 pub type AppState = Arc<App>;
 
-/// What [`App::new`] needs besides the keys.
-pub struct Parts {
-    /// The database.
-    pub pool: SqlitePool,
-    /// Now.
-    pub clock: Arc<dyn Clock>,
-    /// The Mini Program this server serves.
-    pub appid: String,
-    /// Whether unbound identities may register.
-    pub registration: Mode,
-    /// State token lifetime.
-    pub state_token_ttl_ms: Millis,
-    /// Token issuing and refresh.
-    pub sessions: Sessions,
-    /// WeChat's API.
-    pub wechat: WechatClient,
-    /// Delivers one-time codes.
-    pub sender: Arc<dyn Sender>,
-    /// The simulator's outbox, in simulator mode.
-    pub outbox: Option<Arc<Outbox>>,
-    /// The WeChat simulator, in simulator mode.
-    pub simulator: Option<Simulator>,
-    /// Rate limits.
-    pub limits: RateLimiter,
-}
-
 impl App {
-    /// Assembles the application.
-    pub fn new(parts: Parts, keys: Arc<KeyRing>) -> Result<Self, crate::Error> {
-        let settings = parts.sessions.settings();
-        let options = serde_json::json!({ "issuer": settings.issuer, "audience": settings.audience });
-        let id_token_validation = Validation::from_json(options.to_string().as_bytes())?;
-        Ok(Self {
-            pool: parts.pool,
-            clock: parts.clock,
-            appid: parts.appid,
-            registration: parts.registration,
-            state_token_ttl_ms: parts.state_token_ttl_ms,
-            sessions: parts.sessions,
-            id_token_validation,
-            wechat: parts.wechat,
-            sender: parts.sender,
-            outbox: parts.outbox,
-            simulator: parts.simulator,
-            limits: parts.limits,
-            keys: RwLock::new(keys),
-        })
-    }
-
     /// The current keys.
     pub fn keys(&self) -> Arc<KeyRing> {
         self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()

@@ -23,14 +23,15 @@ pub mod sessions;
 pub mod users;
 pub mod wechat;
 
-use app::{App, AppState, Parts, SIMULATED_WECHAT_PATH};
+use crate::verifier::Validation;
+use app::{App, AppState, SIMULATED_WECHAT_PATH};
 use clock::Clock;
 use codes::{NoSender, Outbox, OutboxSender, Sender, WebhookSender};
 use config::Config;
 use ratelimit::{Limits, RateLimiter};
 use sessions::{Sessions, Settings};
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -168,20 +169,22 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
         (None, sender, None)
     };
     let id_token_ttl_ms = settings.id_token_ttl_ms;
-    let parts = Parts {
+    let validation = serde_json::json!({ "issuer": settings.issuer, "audience": settings.audience });
+    let app: AppState = Arc::new(App {
         pool: pool.clone(),
         clock: clock.clone(),
         appid,
         registration: config.registration.into(),
         state_token_ttl_ms: i64::from(config.state_token_ttl) * 1000,
+        id_token_validation: Validation::from_json(validation.to_string().as_bytes()).map_err(|e| fail("settings", &e))?,
         sessions: Sessions::new(settings),
         wechat: WechatClient::new(wechat_config, clock.clone()),
         sender,
         outbox,
         simulator,
         limits: RateLimiter::new(Limits { per_ip: config.rate_limit_ip, per_account: config.rate_limit_account }, clock.clone()),
-    };
-    let app: AppState = Arc::new(App::new(parts, keys).map_err(|e| fail("settings", &e))?);
+        keys: RwLock::new(keys),
+    });
 
     let reloader = {
         let app = app.clone();

@@ -8,6 +8,8 @@ use jsonwebtoken::errors::{Error, ErrorKind};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, RsaKeyPair};
+use crate::algorithm::KeyFamily;
+use crate::jwk::{public_key_algorithm, rsa_params};
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
@@ -157,42 +159,17 @@ enum PublicKey {
 
 impl jsonwebtoken::signature::Verifier<Vec<u8>> for PublicVerifier {
     fn verify(&self, message: &[u8], sig: &Vec<u8>) -> Result<(), jsonwebtoken::signature::Error> {
-        let params: &dyn signature::VerificationAlgorithm = match self.alg {
-            Algorithm::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
-            Algorithm::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
-            Algorithm::RS512 => &signature::RSA_PKCS1_2048_8192_SHA512,
-            Algorithm::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
-            Algorithm::PS384 => &signature::RSA_PSS_2048_8192_SHA384,
-            Algorithm::PS512 => &signature::RSA_PSS_2048_8192_SHA512,
-            Algorithm::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
-            Algorithm::ES384 => &signature::ECDSA_P384_SHA384_FIXED,
-            Algorithm::EdDSA => &signature::ED25519,
-            _ => return Err(jsonwebtoken::signature::Error::new()),
-        };
+        // The core's table of ring algorithms, so both sides agree.
+        let alg = crate::Algorithm::from_name(&format!("{:?}", self.alg)).ok_or_else(jsonwebtoken::signature::Error::new)?;
         let verified = match &self.key {
-            PublicKey::Der(der) => signature::UnparsedPublicKey::new(params, der).verify(message, sig),
-            PublicKey::RsaComponents { n, e } => match self.alg {
-                Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 | Algorithm::PS256 | Algorithm::PS384
-                | Algorithm::PS512 => signature::RsaPublicKeyComponents { n, e }.verify(
-                    rsa_params(self.alg),
-                    message,
-                    sig,
-                ),
-                _ => Err(ring::error::Unspecified),
-            },
+            PublicKey::Der(der) => public_key_algorithm(alg)
+                .map_or(Err(ring::error::Unspecified), |params| signature::UnparsedPublicKey::new(params, der).verify(message, sig)),
+            PublicKey::RsaComponents { n, e } if alg.key_family() == KeyFamily::Rsa => {
+                signature::RsaPublicKeyComponents { n, e }.verify(rsa_params(alg), message, sig)
+            }
+            PublicKey::RsaComponents { .. } => Err(ring::error::Unspecified),
         };
         verified.map_err(|_| jsonwebtoken::signature::Error::new())
-    }
-}
-
-fn rsa_params(alg: Algorithm) -> &'static signature::RsaParameters {
-    match alg {
-        Algorithm::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
-        Algorithm::RS512 => &signature::RSA_PKCS1_2048_8192_SHA512,
-        Algorithm::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
-        Algorithm::PS384 => &signature::RSA_PSS_2048_8192_SHA384,
-        Algorithm::PS512 => &signature::RSA_PSS_2048_8192_SHA512,
-        _ => &signature::RSA_PKCS1_2048_8192_SHA256,
     }
 }
 

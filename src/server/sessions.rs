@@ -15,7 +15,7 @@ use super::error::{AppError, AppResult};
 use super::keys::KeyRing;
 use super::secrets::{new_id, new_token, token_hash};
 use super::users::{self, User};
-use crate::protocol::Tokens;
+use crate::protocol::{Tokens, UserInfo};
 use serde::Serialize;
 use sqlx::SqlitePool;
 use std::collections::HashMap;
@@ -66,27 +66,18 @@ impl Method {
     }
 }
 
+/// The claims of an id_token: the session's, then the user's profile as
+/// `/v1/userinfo` shows it (`sub` included).
 #[derive(Serialize)]
 struct IdTokenClaims<'a> {
     iss: &'a str,
-    sub: &'a str,
     aud: &'a str,
     iat: i64,
     exp: i64,
     auth_time: i64,
     amr: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    preferred_username: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    phone_number: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    phone_number_verified: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email_verified: Option<bool>,
+    #[serde(flatten)]
+    profile: UserInfo,
 }
 
 /// Issues id_tokens and session tokens.
@@ -256,18 +247,12 @@ impl Sessions {
         let iat = now.div_euclid(1000);
         let claims = IdTokenClaims {
             iss: &self.settings.issuer,
-            sub: &user.id,
             aud: &self.settings.audience,
             iat,
             exp: iat + self.settings.id_token_ttl_ms / 1000,
             auth_time: auth_time.div_euclid(1000),
             amr,
-            name: user.name.as_deref(),
-            preferred_username: user.username.as_deref(),
-            phone_number: user.phone.as_deref(),
-            phone_number_verified: user.phone.as_ref().map(|_| user.phone_verified),
-            email: user.email.as_deref(),
-            email_verified: user.email.as_ref().map(|_| user.email_verified),
+            profile: user.info(),
         };
         let mut header = jsonwebtoken::Header::new(keys.active.alg);
         header.kid = Some(keys.active.kid.clone());
