@@ -1,16 +1,18 @@
 # Every target installs what it needs first (scripts/setup.sh skips what is
 # already there), so each works on a fresh machine.
 
-.PHONY: demo test setup wasm pkg test-rust test-js bench clean
+.PHONY: demo test setup wasm pkg test-js test-server schemathesis bench bench-server clean
 
 ## demo: build the package and verify tokens with it, printing what happens
 demo: pkg
 	node examples/node-verify.mjs
 
-## test: every test: Rust (unit, vectors, interop), then the built package
-## in Node, headless Chromium and the Mini Program simulator
+## test: every test: Rust (unit, vectors, interop, the server over HTTP),
+## schemathesis against the server's OpenAPI document, then the built
+## package in Node, headless Chromium and the Mini Program simulator
 test: setup
 	cargo test --all-targets --features server
+	scripts/schemathesis.sh
 	$(MAKE) pkg
 	$(MAKE) test-js
 
@@ -24,6 +26,14 @@ wasm: setup
 ## pkg: the npm package in pkg/
 pkg: wasm
 	node scripts/assemble-pkg.mjs
+
+## test-server: the server's integration tests (real server over HTTP, injected clock, SIGKILL)
+test-server:
+	cargo test --features server --test 'server_*'
+
+## schemathesis: property-based API tests of the server against its /openapi.json
+schemathesis: setup
+	scripts/schemathesis.sh
 
 test-js:
 	node --test --test-concurrency=1 tests/js/ tests/miniprogram-sim/ tests/types/

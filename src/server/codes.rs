@@ -195,25 +195,25 @@ pub async fn issue(pool: &SqlitePool, sender: &dyn Sender, channel: Channel, to:
         .bind(to)
         .fetch_optional(pool)
         .await?;
-    if let Some((created_at,)) = last {
-        let wait = created_at + RESEND_AFTER_MS - now;
-        if wait > 0 {
-            let secs = u64::try_from((wait + 999) / 1000).unwrap_or(1);
-            return Err(AppError::too_many(
-                error_code::VERIFY_CODE_TOO_FREQUENT,
-                "a code was sent to this recipient less than a minute ago",
-                secs,
-            ));
-        }
+    let too_frequent = |created_at: i64| {
+        let wait = (created_at + RESEND_AFTER_MS - now).max(1);
+        let secs = u64::try_from((wait + 999) / 1000).unwrap_or(1);
+        AppError::too_many(error_code::VERIFY_CODE_TOO_FREQUENT, "a code was sent to this recipient less than a minute ago", secs)
+    };
+    if let Some((created_at,)) = last.filter(|(created_at,)| created_at + RESEND_AFTER_MS > now) {
+        return Err(too_frequent(created_at));
     }
     let code = new_six_digit_code();
     let salt = random_bytes::<16>();
-    sqlx::query(
+    // The resend rule is checked again inside the write, so that concurrent
+    // requests cannot all pass the check above and each send a code.
+    let stored = sqlx::query(
         "INSERT INTO verify_codes (channel, recipient, code_hash, salt, created_at, expires_at, attempts, used_at)
          VALUES (?, ?, ?, ?, ?, ?, 0, NULL)
          ON CONFLICT (channel, recipient) DO UPDATE SET
            code_hash = excluded.code_hash, salt = excluded.salt, created_at = excluded.created_at,
-           expires_at = excluded.expires_at, attempts = 0, used_at = NULL",
+           expires_at = excluded.expires_at, attempts = 0, used_at = NULL
+         WHERE verify_codes.created_at + ? <= excluded.created_at",
     )
     .bind(channel_name(channel))
     .bind(to)
@@ -221,13 +221,25 @@ pub async fn issue(pool: &SqlitePool, sender: &dyn Sender, channel: Channel, to:
     .bind(salt.as_slice())
     .bind(now)
     .bind(now + CODE_TTL_MS)
+    .bind(RESEND_AFTER_MS)
     .execute(pool)
     .await?;
+    if stored.rows_affected() == 0 {
+        // A concurrent request stored its code a moment ago.
+        return Err(too_frequent(now));
+    }
     let message = Message { channel, to: to.to_string(), code };
-    sender.send(&message).await.map_err(|why| {
-        tracing::warn!(channel = channel_name(channel), %why, "could not deliver a one-time code");
-        AppError::new(StatusCode::BAD_GATEWAY, error_code::CODE_DELIVERY_FAILED, "the code could not be delivered")
-    })
+    let Err(why) = sender.send(&message).await else { return Ok(()) };
+    tracing::warn!(channel = channel_name(channel), %why, "could not deliver a one-time code");
+    // Nothing went out: forget the code, so that the once-a-minute limit
+    // does not refuse the retry with "a code was sent".
+    sqlx::query("DELETE FROM verify_codes WHERE channel = ? AND recipient = ? AND code_hash = ?")
+        .bind(channel_name(channel))
+        .bind(to)
+        .bind(salted_hash(&salt, &message.code))
+        .execute(pool)
+        .await?;
+    Err(AppError::new(StatusCode::BAD_GATEWAY, error_code::CODE_DELIVERY_FAILED, "the code could not be delivered"))
 }
 
 #[derive(sqlx::FromRow)]

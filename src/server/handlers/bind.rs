@@ -26,7 +26,9 @@ use axum::Json;
     responses(
         (status = 202, description = "the code is on its way", body = VerifyCodeSent),
         (status = 400, description = "invalid_request, invalid_recipient, invalid_state_token, state_token_expired", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 429, description = "rate_limited, verify_code_too_frequent", body = ErrorBody),
+        (status = 502, description = "code_delivery_failed", body = ErrorBody),
     )
 )]
 pub async fn send_code(
@@ -56,10 +58,12 @@ pub async fn send_code(
     responses(
         (status = 200, description = "SUCCESS with tokens", body = LoginResponse),
         (status = 400, description = "invalid_request, invalid_state_token, state_token_expired, wechat_code_invalid", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 404, description = "user_not_found (SOCIAL_BIND)", body = ErrorBody),
         (status = 409, description = "already_bound", body = ErrorBody),
-        (status = 429, description = "rate_limited", body = ErrorBody),
+        (status = 429, description = "rate_limited, wechat_rate_limited", body = ErrorBody),
         (status = 502, description = "wechat_unavailable", body = ErrorBody),
+        (status = 503, description = "wechat_busy", body = ErrorBody),
     )
 )]
 pub async fn wechat_phone(
@@ -84,6 +88,7 @@ pub async fn wechat_phone(
     responses(
         (status = 200, description = "SUCCESS with tokens", body = LoginResponse),
         (status = 400, description = "invalid_request, invalid_recipient, invalid_state_token, state_token_expired, invalid_verify_code, verify_code_expired, verify_code_exhausted", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 403, description = "flow_not_allowed", body = ErrorBody),
         (status = 404, description = "user_not_found (SOCIAL_BIND)", body = ErrorBody),
         (status = 409, description = "already_bound", body = ErrorBody),
@@ -119,6 +124,7 @@ pub async fn verify_code(
     responses(
         (status = 200, description = "SUCCESS with tokens", body = LoginResponse),
         (status = 400, description = "invalid_request, invalid_state_token, state_token_expired", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 401, description = "invalid_credentials", body = ErrorBody),
         (status = 403, description = "flow_not_allowed", body = ErrorBody),
         (status = 409, description = "already_bound", body = ErrorBody),
@@ -158,7 +164,9 @@ pub async fn password(
     responses(
         (status = 200, description = "SUCCESS with tokens", body = LoginResponse),
         (status = 400, description = "invalid_request, invalid_state_token, state_token_expired", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 403, description = "flow_not_allowed", body = ErrorBody),
+        (status = 409, description = "already_bound (the WeChat identity was bound meanwhile)", body = ErrorBody),
         (status = 429, description = "rate_limited", body = ErrorBody),
     )
 )]

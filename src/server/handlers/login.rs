@@ -19,6 +19,7 @@ use axum::Json;
     responses(
         (status = 200, description = "SUCCESS with tokens, or SOCIAL_BIND / USER_REGISTER with a state token", body = LoginResponse),
         (status = 400, description = "invalid_request, wechat_code_invalid", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 429, description = "rate_limited, wechat_rate_limited", body = ErrorBody),
         (status = 502, description = "wechat_unavailable", body = ErrorBody),
         (status = 503, description = "wechat_busy", body = ErrorBody),
@@ -51,8 +52,9 @@ pub async fn wechat(State(app): State<AppState>, ClientIp(ip): ClientIp, ApiJson
     responses(
         (status = 200, description = "SUCCESS with tokens", body = LoginResponse),
         (status = 400, description = "invalid_request, wechat_code_invalid", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 404, description = "user_not_found (registration closed)", body = ErrorBody),
-        (status = 429, description = "rate_limited", body = ErrorBody),
+        (status = 429, description = "rate_limited, wechat_rate_limited", body = ErrorBody),
         (status = 502, description = "wechat_unavailable", body = ErrorBody),
         (status = 503, description = "wechat_busy", body = ErrorBody),
     )

@@ -18,6 +18,7 @@ use axum::Json;
     responses(
         (status = 200, description = "a new id_token and a rotated session_token", body = Tokens),
         (status = 400, description = "invalid_request", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 401, description = "invalid_session: unknown, expired, revoked or replayed", body = ErrorBody),
         (status = 429, description = "rate_limited", body = ErrorBody),
     )
@@ -37,6 +38,7 @@ pub async fn refresh(State(app): State<AppState>, ClientIp(ip): ClientIp, ApiJso
     responses(
         (status = 204, description = "the session is over"),
         (status = 400, description = "invalid_request", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 429, description = "rate_limited", body = ErrorBody),
     )
 )]
