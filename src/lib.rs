@@ -9,7 +9,9 @@
 //! * [`jwt`] validates claims after the signature has been checked;
 //! * [`verifier`] ties them together the way callers use them;
 //! * [`jwks_cache`] decides when a remote key set must be fetched again;
-//! * [`protocol`] defines the server API's requests and answers.
+//! * [`protocol`] defines the server API's requests and answers;
+//! * [`session`] is the client's sign-in state machine (login, bind,
+//!   refresh, sign-out), fed by the platform layer.
 //!
 //! With the `server` feature, [`server`] is the reference identity server.
 //!
@@ -28,6 +30,7 @@ pub mod jwks_cache;
 pub mod jws;
 pub mod jwt;
 pub mod protocol;
+pub mod session;
 mod strict_json;
 pub mod verifier;
 
