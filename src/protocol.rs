@@ -19,6 +19,7 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct CodeRequest {
     /// The one-time code (valid 5 minutes, single use).
+    #[cfg_attr(feature = "server", schema(min_length = 1, max_length = 256))]
     pub code: String,
 }
 
@@ -99,6 +100,7 @@ pub struct VerifyCodeRequest {
     /// The delivery channel.
     pub channel: Channel,
     /// A phone number (`+8613800138000` or `13800138000`) or an email address.
+    #[cfg_attr(feature = "server", schema(min_length = 1, max_length = 254))]
     pub to: String,
     /// The state token of the bind this code is for, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -123,6 +125,7 @@ pub struct BindWechatPhoneRequest {
     /// From the SOCIAL_BIND or USER_REGISTER answer.
     pub state_token: String,
     /// The `getPhoneNumber` code.
+    #[cfg_attr(feature = "server", schema(min_length = 1, max_length = 256))]
     pub code: String,
 }
 
@@ -138,6 +141,7 @@ pub struct BindVerifyCodeRequest {
     /// The phone number or email address it was sent to.
     pub to: String,
     /// The six digits received.
+    #[cfg_attr(feature = "server", schema(min_length = 1, max_length = 16))]
     pub code: String,
 }
 
@@ -149,8 +153,10 @@ pub struct BindPasswordRequest {
     /// From the SOCIAL_BIND answer.
     pub state_token: String,
     /// The existing user's username.
+    #[cfg_attr(feature = "server", schema(min_length = 1, max_length = 256))]
     pub username: String,
     /// The existing user's password.
+    #[cfg_attr(feature = "server", schema(min_length = 1, max_length = 1024))]
     pub password: String,
 }
 
@@ -163,6 +169,7 @@ pub struct RegisterRequest {
     pub state_token: String,
     /// A display name for the new user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(min_length = 1, max_length = 64))]
     pub name: Option<String>,
 }
 
@@ -172,6 +179,7 @@ pub struct RegisterRequest {
 #[serde(deny_unknown_fields)]
 pub struct SessionRequest {
     /// The current session token.
+    #[cfg_attr(feature = "server", schema(min_length = 1, max_length = 128))]
     pub session_token: String,
 }
 
