@@ -40,6 +40,8 @@ pub enum ErrorCode {
     JwkInvalid,
     /// An option passed by the caller has the wrong type or value.
     InvalidArgument,
+    /// The identity server answered with something that is not its protocol.
+    Server,
 }
 
 impl ErrorCode {
@@ -60,6 +62,7 @@ impl ErrorCode {
             Self::JwksInvalid => "ERR_JWKS_INVALID",
             Self::JwkInvalid => "ERR_JWK_INVALID",
             Self::InvalidArgument => "ERR_INVALID_ARGUMENT",
+            Self::Server => "ERR_SERVER",
         }
     }
 }

@@ -81,6 +81,20 @@ pub enum BindFlow {
     Register,
 }
 
+impl BindFlow {
+    /// Parses the wire name (`wechat_phone`, `sms_code`, …).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "wechat_phone" => Self::WechatPhone,
+            "sms_code" => Self::SmsCode,
+            "email_code" => Self::EmailCode,
+            "password" => Self::Password,
+            "register" => Self::Register,
+            _ => return None,
+        })
+    }
+}
+
 /// How a one-time code is delivered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]

@@ -17,11 +17,11 @@
 //!   exponential backoff and jitter, from 200 ms, capped at one minute;
 //! * an answer that the session is invalid signs out and clears storage.
 
-use crate::protocol::{BindChallenge, LoginResponse, Tokens};
-use alloc::string::{String, ToString};
+use crate::protocol::{BindChallenge, BindFlow, LoginResponse, Tokens};
+use serde_json::{Map, Value};
+use alloc::string::String;
 use alloc::vec::Vec;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::Serialize;
 
 /// The version of the stored record; any other version means signed out.
 pub const RECORD_VERSION: u32 = 1;
@@ -34,26 +34,32 @@ pub const MAX_RECORD_LEN: usize = 64 * 1024;
 #[derive(Clone, Copy, Debug)]
 pub struct Policy {
     /// Refresh at least this long before the id_token expires (ms).
-    pub min_margin_ms: f64,
+    pub min_margin_ms: i64,
     /// ... or this fraction of its lifetime, whichever is longer.
     pub margin_fraction: f64,
     /// The first retry delay after a failed refresh (ms).
-    pub first_retry_ms: f64,
+    pub first_retry_ms: i64,
     /// The longest retry delay (ms).
-    pub max_retry_ms: f64,
+    pub max_retry_ms: i64,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Self { min_margin_ms: 60_000.0, margin_fraction: 0.1, first_retry_ms: 200.0, max_retry_ms: 60_000.0 }
+        Self { min_margin_ms: 60_000, margin_fraction: 0.1, first_retry_ms: 200, max_retry_ms: 60_000 }
     }
 }
 
-/// What the platform layer must do.
-#[derive(Clone, Debug, PartialEq)]
+/// What the platform layer must do. Serialised for JavaScript as
+/// `{"type": "store", "record": …}`, `{"type": "refresh", "session_token": …}`,
+/// `{"type": "wake_at", "at": …}`, `{"type": "emit", "event": "SIGNED_IN"}`, …
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum Action {
     /// Persist this record under [`STORAGE_KEY`].
-    Store(String),
+    Store {
+        /// The record's text.
+        record: String,
+    },
     /// Remove the record.
     ClearStorage,
     /// Send `POST /v1/session/refresh` with this token and report the
@@ -68,9 +74,15 @@ pub enum Action {
         session_token: String,
     },
     /// Call [`Session::wake`] at this time (replaces any earlier wake-up).
-    WakeAt(f64),
+    WakeAt {
+        /// The platform clock's time, in milliseconds.
+        at: i64,
+    },
     /// Tell `onAuthStateChange` listeners.
-    Emit(Event),
+    Emit {
+        /// The event.
+        event: Event,
+    },
 }
 
 /// Events for `onAuthStateChange`.
@@ -120,24 +132,49 @@ pub enum LoginOutcome {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AnswerError(pub &'static str);
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq)]
 struct Record {
     v: u32,
     id_token: String,
     session_token: String,
     /// Local time at which the id_token expires.
-    expires_at: f64,
+    expires_at: i64,
     /// The id_token's lifetime as the server gave it.
-    lifetime_ms: f64,
+    lifetime_ms: i64,
     /// Local time at which the session token expires if unused.
-    session_expires_at: f64,
+    session_expires_at: i64,
+}
+
+impl Record {
+    /// A stored record, or `None` if it is corrupt or of another version.
+    fn parse(text: &str) -> Option<Self> {
+        if text.len() > MAX_RECORD_LEN {
+            return None;
+        }
+        let mut fields = crate::strict_json::parse_object(text.as_bytes()).ok()?;
+        let mut text = |name: &str| match fields.remove(name) {
+            Some(Value::String(text)) => Some(text),
+            _ => None,
+        };
+        let (id_token, session_token) = (text("id_token")?, text("session_token")?);
+        let int = |name: &str| fields.get(name).and_then(Value::as_i64);
+        (int("v")? == i64::from(RECORD_VERSION)).then_some(())?;
+        Some(Self {
+            v: RECORD_VERSION,
+            id_token,
+            session_token,
+            expires_at: int("expires_at")?,
+            lifetime_ms: int("lifetime_ms")?,
+            session_expires_at: int("session_expires_at")?,
+        })
+    }
 }
 
 #[derive(Debug)]
 enum State {
     SignedOut,
     BindRequired(BindChallenge),
-    SignedIn { record: Record, refreshing: bool, failures: u32, retry_at: f64 },
+    SignedIn { record: Record, refreshing: bool, failures: u32, retry_at: i64 },
 }
 
 /// One client's session.
@@ -156,15 +193,12 @@ impl Session {
     /// Restores what storage held at start-up. A missing, corrupt or
     /// old-format record, or one whose session has expired, means signed out
     /// (and the record is cleared), never an error.
-    pub fn restore(&mut self, stored: Option<&str>, now: f64) -> Vec<Action> {
-        let record = stored
-            .filter(|text| text.len() <= MAX_RECORD_LEN)
-            .and_then(|text| serde_json::from_str::<Record>(text).ok())
-            .filter(|r| r.v == RECORD_VERSION && r.expires_at.is_finite() && r.session_expires_at.is_finite());
+    pub fn restore(&mut self, stored: Option<&str>, now: i64) -> Vec<Action> {
+        let record = stored.and_then(Record::parse);
         match record {
             Some(record) if now < record.session_expires_at => {
-                self.state = State::SignedIn { record, refreshing: false, failures: 0, retry_at: 0.0 };
-                let mut actions = alloc::vec![Action::Emit(Event::SignedIn)];
+                self.state = State::SignedIn { record, refreshing: false, failures: 0, retry_at: 0 };
+                let mut actions = alloc::vec![Action::Emit { event: Event::SignedIn }];
                 actions.extend(self.schedule(now));
                 actions
             }
@@ -176,16 +210,16 @@ impl Session {
 
     /// Takes the body of a login, bind or register answer (HTTP 200) that
     /// arrived at `now`.
-    pub fn on_login_answer(&mut self, body: &str, now: f64) -> Result<(LoginOutcome, Vec<Action>), AnswerError> {
+    pub fn on_login_answer(&mut self, body: &str, now: i64) -> Result<(LoginOutcome, Vec<Action>), AnswerError> {
         match parse_login_answer(body)? {
             LoginResponse::Success(tokens) => Ok((LoginOutcome::Success, self.sign_in(tokens, now))),
             LoginResponse::SocialBind(challenge) => {
                 self.state = State::BindRequired(challenge.clone());
-                Ok((LoginOutcome::SocialBind(challenge), alloc::vec![Action::Emit(Event::BindRequired)]))
+                Ok((LoginOutcome::SocialBind(challenge), alloc::vec![Action::Emit { event: Event::BindRequired }]))
             }
             LoginResponse::UserRegister(challenge) => {
                 self.state = State::BindRequired(challenge.clone());
-                Ok((LoginOutcome::UserRegister(challenge), alloc::vec![Action::Emit(Event::BindRequired)]))
+                Ok((LoginOutcome::UserRegister(challenge), alloc::vec![Action::Emit { event: Event::BindRequired }]))
             }
         }
     }
@@ -199,7 +233,7 @@ impl Session {
     }
 
     /// The id_token if it is usable at `now` without refreshing first.
-    pub fn fresh_id_token(&self, now: f64) -> Option<&str> {
+    pub fn fresh_id_token(&self, now: i64) -> Option<&str> {
         match &self.state {
             State::SignedIn { record, .. } if now < self.refresh_due_at(record) => Some(&record.id_token),
             _ => None,
@@ -208,7 +242,7 @@ impl Session {
 
     /// The id_token while it has not expired, even if a refresh is due: what
     /// a caller may still use when a refresh fails.
-    pub fn unexpired_id_token(&self, now: f64) -> Option<&str> {
+    pub fn unexpired_id_token(&self, now: i64) -> Option<&str> {
         match &self.state {
             State::SignedIn { record, .. } if now < record.expires_at => Some(&record.id_token),
             _ => None,
@@ -230,7 +264,7 @@ impl Session {
 
     /// A timer fired, the app came back to the foreground, or a caller needs
     /// a fresh token: starts a refresh if one is due and none is in flight.
-    pub fn wake(&mut self, now: f64) -> Vec<Action> {
+    pub fn wake(&mut self, now: i64) -> Vec<Action> {
         self.schedule(now)
     }
 
@@ -248,17 +282,17 @@ impl Session {
 
     /// Reports how the refresh ended. `jitter` is a random number in [0, 1)
     /// from the platform, used to spread retries.
-    pub fn on_refresh(&mut self, outcome: RefreshOutcome<'_>, now: f64, jitter: f64) -> Vec<Action> {
+    pub fn on_refresh(&mut self, outcome: RefreshOutcome<'_>, now: i64, jitter: f64) -> Vec<Action> {
         let State::SignedIn { refreshing, failures, .. } = &mut self.state else {
             // Signed out while the refresh was in flight: nothing to update.
             return Vec::new();
         };
         *refreshing = false;
         match outcome {
-            RefreshOutcome::Answer(body) => match serde_json::from_str::<Tokens>(body) {
+            RefreshOutcome::Answer(body) => match RawAnswer::parse(body).and_then(RawAnswer::tokens) {
                 Ok(tokens) => {
                     let mut actions = self.store_tokens(tokens, now);
-                    actions.push(Action::Emit(Event::TokenRefreshed));
+                    actions.push(Action::Emit { event: Event::TokenRefreshed });
                     actions.extend(self.schedule(now));
                     actions
                 }
@@ -267,7 +301,7 @@ impl Session {
             },
             RefreshOutcome::Refused { status, error } if session_is_gone(status, error) => {
                 self.state = State::SignedOut;
-                alloc::vec![Action::ClearStorage, Action::Emit(Event::SignedOut)]
+                alloc::vec![Action::ClearStorage, Action::Emit { event: Event::SignedOut }]
             }
             RefreshOutcome::Refused { .. } | RefreshOutcome::NetworkError => {
                 *failures += 1;
@@ -284,41 +318,41 @@ impl Session {
             actions.push(Action::Logout { session_token: record.session_token });
         }
         actions.push(Action::ClearStorage);
-        actions.push(Action::Emit(Event::SignedOut));
+        actions.push(Action::Emit { event: Event::SignedOut });
         actions
     }
 
-    fn sign_in(&mut self, tokens: Tokens, now: f64) -> Vec<Action> {
+    fn sign_in(&mut self, tokens: Tokens, now: i64) -> Vec<Action> {
         self.state = State::SignedOut;
         let mut actions = self.store_tokens(tokens, now);
-        actions.push(Action::Emit(Event::SignedIn));
+        actions.push(Action::Emit { event: Event::SignedIn });
         actions.extend(self.schedule(now));
         actions
     }
 
-    fn store_tokens(&mut self, tokens: Tokens, now: f64) -> Vec<Action> {
-        let lifetime_ms = tokens.expires_in as f64 * 1000.0;
+    fn store_tokens(&mut self, tokens: Tokens, now: i64) -> Vec<Action> {
+        let lifetime_ms = ms(tokens.expires_in);
         let record = Record {
             v: RECORD_VERSION,
             id_token: tokens.id_token,
             session_token: tokens.session_token,
-            expires_at: now + lifetime_ms,
+            expires_at: now.saturating_add(lifetime_ms),
             lifetime_ms,
-            session_expires_at: now + tokens.session_expires_in as f64 * 1000.0,
+            session_expires_at: now.saturating_add(ms(tokens.session_expires_in)),
         };
         let stored = serde_json::to_string(&record).unwrap_or_default();
-        self.state = State::SignedIn { record, refreshing: false, failures: 0, retry_at: 0.0 };
-        alloc::vec![Action::Store(stored)]
+        self.state = State::SignedIn { record, refreshing: false, failures: 0, retry_at: 0 };
+        alloc::vec![Action::Store { record: stored }]
     }
 
-    fn refresh_due_at(&self, record: &Record) -> f64 {
-        let margin = self.policy.min_margin_ms.max(record.lifetime_ms * self.policy.margin_fraction);
+    fn refresh_due_at(&self, record: &Record) -> i64 {
+        let margin = self.policy.min_margin_ms.max((record.lifetime_ms as f64 * self.policy.margin_fraction) as i64);
         record.expires_at - margin
     }
 
     /// Refresh now if due (and none in flight), else wake when it will be.
     /// After a failure, "due" is the end of the backoff.
-    fn schedule(&mut self, now: f64) -> Vec<Action> {
+    fn schedule(&mut self, now: i64) -> Vec<Action> {
         let due_at = match &self.state {
             State::SignedIn { refreshing: true, .. } | State::SignedOut | State::BindRequired(_) => return Vec::new(),
             State::SignedIn { failures: 0, record, .. } => self.refresh_due_at(record),
@@ -327,25 +361,25 @@ impl Session {
         if now >= due_at {
             self.refresh_now()
         } else {
-            alloc::vec![Action::WakeAt(due_at)]
+            alloc::vec![Action::WakeAt { at: due_at }]
         }
     }
 
-    fn retry_later(&mut self, now: f64, jitter: f64) -> Vec<Action> {
+    fn retry_later(&mut self, now: i64, jitter: f64) -> Vec<Action> {
         let State::SignedIn { failures, retry_at, .. } = &mut self.state else { return Vec::new() };
         *failures = (*failures).max(1);
-        let exponent = (*failures - 1).min(30) as i32;
-        let base = (self.policy.first_retry_ms * powi2(exponent)).min(self.policy.max_retry_ms);
+        let exponent = (*failures - 1).min(20);
+        let base = self.policy.first_retry_ms.saturating_mul(1 << exponent).min(self.policy.max_retry_ms);
         // Jitter between half and all of the delay: spread out, never zero.
-        let delay = base * (0.5 + 0.5 * jitter.clamp(0.0, 1.0));
+        let delay = (base as f64 * (0.5 + 0.5 * jitter.clamp(0.0, 1.0))) as i64;
         *retry_at = now + delay;
-        alloc::vec![Action::Emit(Event::RefreshFailed), Action::WakeAt(now + delay)]
+        alloc::vec![Action::Emit { event: Event::RefreshFailed }, Action::WakeAt { at: now + delay }]
     }
 }
 
-/// 2^n for small n, without std.
-fn powi2(n: i32) -> f64 {
-    (0..n).fold(1.0, |acc, _| acc * 2.0)
+/// Seconds from the server as milliseconds.
+fn ms(seconds: u64) -> i64 {
+    i64::try_from(seconds).unwrap_or(i64::MAX / 1000).saturating_mul(1000)
 }
 
 /// Whether a refused refresh means the session is over (and not a passing
@@ -354,18 +388,73 @@ fn session_is_gone(status: u16, error: Option<&str>) -> bool {
     status == 401 || (matches!(status, 400 | 403) && error == Some(crate::protocol::error_code::INVALID_SESSION))
 }
 
-/// Reads a login or bind answer leniently: the `status` may carry stray
-/// white space, another case, or dashes for underscores.
-pub fn parse_login_answer(body: &str) -> Result<LoginResponse, AnswerError> {
-    if body.len() > MAX_RECORD_LEN {
-        return Err(AnswerError("the answer is too large"));
+/// A login, bind or refresh answer as it arrives, read field by field from
+/// strict JSON, so that the status can be read leniently before the variant
+/// is chosen. Lifetimes are read as numbers of any kind.
+struct RawAnswer(Map<String, Value>);
+
+impl RawAnswer {
+    fn parse(body: &str) -> Result<Self, AnswerError> {
+        if body.len() > MAX_RECORD_LEN {
+            return Err(AnswerError("the answer is too large"));
+        }
+        crate::strict_json::parse_object(body.as_bytes())
+            .map(Self)
+            .map_err(|_| AnswerError("the answer is not a JSON object"))
     }
-    let mut value: Value = serde_json::from_str(body).map_err(|_| AnswerError("the answer is not JSON"))?;
-    let object = value.as_object_mut().ok_or(AnswerError("the answer is not a JSON object"))?;
-    let status = object.get("status").and_then(Value::as_str).ok_or(AnswerError("the answer has no status"))?;
-    let normalized: String = status.trim().chars().map(|c| if c == '-' || c == ' ' { '_' } else { c.to_ascii_uppercase() }).collect();
-    object.insert("status".to_string(), Value::String(normalized));
-    serde_json::from_value(value).map_err(|_| AnswerError("the answer does not match the login protocol"))
+
+    fn text(&mut self, name: &str) -> Option<String> {
+        match self.0.remove(name) {
+            Some(Value::String(text)) => Some(text),
+            _ => None,
+        }
+    }
+
+    fn seconds(&self, name: &str) -> Option<u64> {
+        self.0.get(name).and_then(Value::as_f64).filter(|n| n.is_finite() && *n >= 0.0).map(|n| n as u64)
+    }
+
+    /// The tokens of a SUCCESS or refresh answer.
+    fn tokens(mut self) -> Result<Tokens, AnswerError> {
+        match (self.text("id_token"), self.text("session_token"), self.seconds("expires_in"), self.seconds("session_expires_in")) {
+            (Some(id_token), Some(session_token), Some(expires_in), Some(session_expires_in)) => {
+                Ok(Tokens { id_token, session_token, expires_in, session_expires_in })
+            }
+            _ => Err(AnswerError("the answer lacks a field its status needs")),
+        }
+    }
+
+    /// The flows of a bind answer; unknown flows are skipped, so a newer
+    /// server can offer more.
+    fn flows(&self) -> Option<Vec<BindFlow>> {
+        let Some(Value::Array(names)) = self.0.get("flows") else { return None };
+        Some(names.iter().filter_map(Value::as_str).filter_map(BindFlow::from_name).collect())
+    }
+}
+
+/// Reads a login or bind answer leniently: the `status` may carry stray
+/// white space, another case, or dashes or spaces for underscores.
+pub fn parse_login_answer(body: &str) -> Result<LoginResponse, AnswerError> {
+    let mut raw = RawAnswer::parse(body)?;
+    let status: String = raw
+        .text("status")
+        .ok_or(AnswerError("the answer has no status"))?
+        .trim()
+        .chars()
+        .map(|c| if c == '-' || c == ' ' { '_' } else { c.to_ascii_uppercase() })
+        .collect();
+    if status == "SUCCESS" {
+        return raw.tokens().map(LoginResponse::Success);
+    }
+    let (Some(flows), Some(expires_in), Some(state_token)) = (raw.flows(), raw.seconds("expires_in"), raw.text("state_token")) else {
+        return Err(AnswerError("the answer lacks a field its status needs"));
+    };
+    let challenge = BindChallenge { state_token, expires_in, flows };
+    match status.as_str() {
+        "SOCIAL_BIND" => Ok(LoginResponse::SocialBind(challenge)),
+        "USER_REGISTER" => Ok(LoginResponse::UserRegister(challenge)),
+        _ => Err(AnswerError("the answer has an unknown status")),
+    }
 }
 
 #[cfg(test)]

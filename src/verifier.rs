@@ -11,14 +11,13 @@ use crate::jws::{CompactJws, Header, Keys};
 use crate::jwt::{self, ClaimRules};
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
-/// Verification options as the JS API names them (`camelCase`), parsed from
-/// JSON. Unknown options are an error, so a misspelt `audience` cannot
-/// silently switch a check off.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// Verification options as the JS API names them (`camelCase`), read from
+/// JSON by [`Validation::from_json`]. Unknown options are an error, so a
+/// misspelt `audience` cannot silently switch a check off, and so is `null`,
+/// so `{"issuer": null}` cannot either.
+#[derive(Debug, Default)]
 pub struct VerifyOptions {
     /// Accepted `alg` values; default: every algorithm the key allows.
     pub algorithms: Option<Vec<String>>,
@@ -41,8 +40,7 @@ pub struct VerifyOptions {
 }
 
 /// A string or a list of strings.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 pub enum OneOrMany {
     /// One value.
     One(String),
@@ -50,7 +48,63 @@ pub enum OneOrMany {
     Many(Vec<String>),
 }
 
+impl VerifyOptions {
+    /// Reads the options from a JSON object's members. Each option has one
+    /// JSON type (or two, as documented); anything else, `null` included, is
+    /// `ERR_INVALID_ARGUMENT` naming the option.
+    fn from_members(members: Map<String, Value>) -> Result<Self> {
+        let mut options = Self::default();
+        for (name, value) in members {
+            let invalid = |expected: &str| {
+                Error::with_message(ErrorCode::InvalidArgument, alloc::format!("\"{name}\" must be {expected}"))
+            };
+            let list = "a list of strings";
+            let one_or_many = "a string or a list of strings";
+            let duration = "a number of seconds or a duration like \"30s\"";
+            match name.as_str() {
+                "algorithms" => options.algorithms = Some(strings(value).ok_or_else(|| invalid(list))?),
+                "issuer" => options.issuer = Some(OneOrMany::read(value).ok_or_else(|| invalid(one_or_many))?),
+                "audience" => options.audience = Some(OneOrMany::read(value).ok_or_else(|| invalid(one_or_many))?),
+                "subject" => options.subject = Some(string(value).ok_or_else(|| invalid("a string"))?),
+                "clockTolerance" => options.clock_tolerance = Some(Duration::read(value).ok_or_else(|| invalid(duration))?),
+                "maxTokenAge" => options.max_token_age = Some(Duration::read(value).ok_or_else(|| invalid(duration))?),
+                "requiredClaims" => options.required_claims = Some(strings(value).ok_or_else(|| invalid(list))?),
+                "typ" => options.typ = Some(string(value).ok_or_else(|| invalid("a string"))?),
+                "currentDate" => options.current_date = Some(value.as_f64().ok_or_else(|| invalid("a date"))?),
+                _ => {
+                    return Err(Error::with_message(
+                        ErrorCode::InvalidArgument,
+                        alloc::format!("unknown verify option \"{name}\""),
+                    ))
+                }
+            }
+        }
+        Ok(options)
+    }
+}
+
+fn string(value: Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text),
+        _ => None,
+    }
+}
+
+fn strings(value: Value) -> Option<Vec<String>> {
+    match value {
+        Value::Array(items) => items.into_iter().map(string).collect(),
+        _ => None,
+    }
+}
+
 impl OneOrMany {
+    fn read(value: Value) -> Option<Self> {
+        match value {
+            Value::String(one) => Some(Self::One(one)),
+            many => strings(many).map(Self::Many),
+        }
+    }
+
     fn into_vec(self) -> Vec<String> {
         match self {
             Self::One(one) => alloc::vec![one],
@@ -61,8 +115,7 @@ impl OneOrMany {
 
 /// A duration in seconds, given as a number or as jose-style text
 /// (`"90s"`, `"5 minutes"`, `"2h"`, `"1d"`).
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 pub enum Duration {
     /// Seconds.
     Seconds(f64),
@@ -71,6 +124,14 @@ pub enum Duration {
 }
 
 impl Duration {
+    fn read(value: Value) -> Option<Self> {
+        match value {
+            Value::Number(n) => n.as_f64().map(Self::Seconds),
+            Value::String(text) => Some(Self::Text(text)),
+            _ => None,
+        }
+    }
+
     fn seconds(&self, option: &'static str) -> Result<f64> {
         let seconds = match self {
             Self::Seconds(s) => Some(*s),
@@ -114,15 +175,7 @@ impl Validation {
         let options = crate::strict_json::parse_object(json).map_err(|_| {
             Error::new(ErrorCode::InvalidArgument, "verify options must be a JSON object (with no repeated member)")
         })?;
-        // serde reads `null` as an absent option: `{"issuer": null}` would
-        // switch the issuer check off instead of failing.
-        if let Some((name, _)) = options.iter().find(|(_, value)| value.is_null()) {
-            return Err(Error::with_message(ErrorCode::InvalidArgument, alloc::format!("\"{name}\" must not be null")));
-        }
-        let options: VerifyOptions = serde_json::from_value(Value::Object(options)).map_err(|e| {
-            Error::with_message(ErrorCode::InvalidArgument, alloc::format!("invalid verify options: {e}"))
-        })?;
-        Self::from_options(options)
+        Self::from_options(VerifyOptions::from_members(options)?)
     }
 
     /// Checks and converts options.

@@ -11,6 +11,7 @@ use crate::jwk::{KeySet, VerifyingKey};
 use crate::jwks_cache::JwksCache;
 use crate::jws::{self, Keys};
 use crate::jwt;
+use crate::session::{self, Action, LoginOutcome, RefreshOutcome, Session};
 use crate::verifier::Validation;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -152,4 +153,101 @@ pub fn decode_jwt(token: &str) -> Result<String, String> {
 #[wasm_bindgen]
 pub fn decode_protected_header(token: &str) -> Result<String, String> {
     jws::decode_protected_header(token).map(utf8).map_err(thrown)
+}
+
+/// The client session state machine (see [`crate::session`]). Every method
+/// returns the actions for the platform layer as a JSON array.
+#[wasm_bindgen]
+pub struct SessionCore(Session);
+
+fn actions_json(actions: &[Action]) -> String {
+    serde_json::to_string(actions).unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct LoginResult<'a> {
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flows: Option<&'a [crate::protocol::BindFlow]>,
+    actions: &'a [Action],
+}
+
+#[wasm_bindgen]
+impl SessionCore {
+    /// A signed-out session refreshing at least `min_margin_ms` before the
+    /// id_token expires.
+    pub fn create(min_margin_ms: f64) -> SessionCore {
+        let policy = session::Policy { min_margin_ms: min_margin_ms as i64, ..session::Policy::default() };
+        Self(Session::new(policy))
+    }
+
+    /// What storage held at start-up (`undefined` for nothing).
+    pub fn restore(&mut self, stored: Option<String>, now: f64) -> String {
+        actions_json(&self.0.restore(stored.as_deref(), now as i64))
+    }
+
+    /// A login, bind or register answer's body (HTTP 200): returns
+    /// `{"status", "flows"?, "actions"}`.
+    pub fn login_answer(&mut self, body: &str, now: f64) -> Result<String, String> {
+        let (outcome, actions) = self
+            .0
+            .on_login_answer(body, now as i64)
+            .map_err(|e| thrown(Error::new(crate::ErrorCode::Server, e.0)))?;
+        let (status, flows) = match &outcome {
+            LoginOutcome::Success => ("SUCCESS", None),
+            LoginOutcome::SocialBind(c) => ("SOCIAL_BIND", Some(c.flows.as_slice())),
+            LoginOutcome::UserRegister(c) => ("USER_REGISTER", Some(c.flows.as_slice())),
+        };
+        Ok(serde_json::to_string(&LoginResult { status, flows, actions: &actions }).unwrap_or_default())
+    }
+
+    /// A timer fired, the app came to the foreground, or a token is needed.
+    pub fn wake(&mut self, now: f64) -> String {
+        actions_json(&self.0.wake(now as i64))
+    }
+
+    /// Refresh now, whatever the token's age.
+    pub fn refresh_now(&mut self) -> String {
+        actions_json(&self.0.refresh_now())
+    }
+
+    /// The refresh answered 200 with `body`.
+    pub fn refresh_answer(&mut self, body: &str, now: f64, jitter: f64) -> String {
+        actions_json(&self.0.on_refresh(RefreshOutcome::Answer(body), now as i64, jitter))
+    }
+
+    /// The refresh answered an error status, with the body's `error`.
+    pub fn refresh_refused(&mut self, status: u16, error: Option<String>, now: f64, jitter: f64) -> String {
+        actions_json(&self.0.on_refresh(RefreshOutcome::Refused { status, error: error.as_deref() }, now as i64, jitter))
+    }
+
+    /// The refresh got no answer.
+    pub fn refresh_failed(&mut self, now: f64, jitter: f64) -> String {
+        actions_json(&self.0.on_refresh(RefreshOutcome::NetworkError, now as i64, jitter))
+    }
+
+    /// Signs out.
+    pub fn sign_out(&mut self) -> String {
+        actions_json(&self.0.sign_out())
+    }
+
+    /// The id_token if no refresh is due.
+    pub fn fresh_id_token(&self, now: f64) -> Option<String> {
+        self.0.fresh_id_token(now as i64).map(Into::into)
+    }
+
+    /// The id_token while it has not expired.
+    pub fn unexpired_id_token(&self, now: f64) -> Option<String> {
+        self.0.unexpired_id_token(now as i64).map(Into::into)
+    }
+
+    /// The id_token, whatever its age.
+    pub fn id_token(&self) -> Option<String> {
+        self.0.id_token().map(Into::into)
+    }
+
+    /// The pending bind's state token.
+    pub fn state_token(&self) -> Option<String> {
+        self.0.state_token().map(Into::into)
+    }
 }

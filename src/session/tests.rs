@@ -3,7 +3,7 @@ use crate::protocol::BindFlow;
 use alloc::format;
 use alloc::vec;
 
-const MINUTE: f64 = 60_000.0;
+const MINUTE: i64 = 60_000;
 
 fn tokens_json(id_token: &str, session_token: &str, expires_in: u64) -> String {
     format!(r#"{{"status":"SUCCESS","id_token":"{id_token}","session_token":"{session_token}","expires_in":{expires_in},"session_expires_in":2592000}}"#)
@@ -13,35 +13,35 @@ fn refresh_json(id_token: &str, session_token: &str, expires_in: u64) -> String 
     format!(r#"{{"id_token":"{id_token}","session_token":"{session_token}","expires_in":{expires_in},"session_expires_in":2592000}}"#)
 }
 
-fn signed_in(now: f64) -> Session {
+fn signed_in(now: i64) -> Session {
     let mut session = Session::new(Policy::default());
     session.on_login_answer(&tokens_json("id1", "s1", 900), now).unwrap();
     session
 }
 
 fn stored_record(actions: &[Action]) -> Record {
-    let text = actions.iter().find_map(|a| if let Action::Store(text) = a { Some(text) } else { None }).expect("a Store action");
-    serde_json::from_str(text).unwrap()
+    let text = actions.iter().find_map(|a| if let Action::Store { record } = a { Some(record) } else { None }).expect("a Store action");
+    Record::parse(text).expect("a valid record")
 }
 
 #[test]
 fn success_signs_in_stores_and_schedules_the_refresh() {
     let mut session = Session::new(Policy::default());
-    let (outcome, actions) = session.on_login_answer(&tokens_json("id1", "s1", 900), 1_000.0).unwrap();
+    let (outcome, actions) = session.on_login_answer(&tokens_json("id1", "s1", 900), 1_000).unwrap();
     assert_eq!(outcome, LoginOutcome::Success);
     let record = stored_record(&actions);
-    assert_eq!(record.expires_at, 1_000.0 + 900_000.0);
-    assert!(actions.contains(&Action::Emit(Event::SignedIn)));
+    assert_eq!(record.expires_at, 1_000 + 900_000);
+    assert!(actions.contains(&Action::Emit { event: Event::SignedIn }));
     // 10 % of 15 minutes is 90 s, more than the 60 s floor.
-    assert!(actions.contains(&Action::WakeAt(1_000.0 + 900_000.0 - 90_000.0)));
-    assert_eq!(session.fresh_id_token(2_000.0), Some("id1"));
+    assert!(actions.contains(&Action::WakeAt { at: 1_000 + 900_000 - 90_000 }));
+    assert_eq!(session.fresh_id_token(2_000), Some("id1"));
 }
 
 #[test]
 fn short_lived_tokens_refresh_a_minute_before_expiry() {
     let mut session = Session::new(Policy::default());
-    let (_, actions) = session.on_login_answer(&tokens_json("id1", "s1", 300), 0.0).unwrap();
-    assert!(actions.contains(&Action::WakeAt(300_000.0 - MINUTE)));
+    let (_, actions) = session.on_login_answer(&tokens_json("id1", "s1", 300), 0).unwrap();
+    assert!(actions.contains(&Action::WakeAt { at: 300_000 - MINUTE }));
 }
 
 #[test]
@@ -49,160 +49,160 @@ fn bind_answers_are_read_leniently_and_keep_the_state_token() {
     for status in ["SOCIAL_BIND", " social_bind ", "Social-Bind"] {
         let mut session = Session::new(Policy::default());
         let body = format!(r#"{{"status":"{status}","state_token":"st","expires_in":600,"flows":["password","sms_code"]}}"#);
-        let (outcome, actions) = session.on_login_answer(&body, 0.0).unwrap();
+        let (outcome, actions) = session.on_login_answer(&body, 0).unwrap();
         assert!(matches!(outcome, LoginOutcome::SocialBind(ref c) if c.flows == vec![BindFlow::Password, BindFlow::SmsCode]), "{status}");
-        assert_eq!(actions, vec![Action::Emit(Event::BindRequired)]);
+        assert_eq!(actions, vec![Action::Emit { event: Event::BindRequired }]);
         assert_eq!(session.state_token(), Some("st"));
         assert!(!session.is_signed_in());
     }
     let mut session = Session::new(Policy::default());
     let body = r#"{"status":"user register","state_token":"st","expires_in":600,"flows":["register"]}"#;
-    assert!(matches!(session.on_login_answer(body, 0.0).unwrap().0, LoginOutcome::UserRegister(_)));
+    assert!(matches!(session.on_login_answer(body, 0).unwrap().0, LoginOutcome::UserRegister(_)));
 }
 
 #[test]
 fn malformed_answers_are_errors_not_state_changes() {
-    let mut session = signed_in(0.0);
+    let mut session = signed_in(0);
     for body in ["", "[]", "{}", r#"{"status":"MAYBE"}"#, r#"{"status":"SUCCESS"}"#, r#"{"status":5}"#] {
-        assert!(session.on_login_answer(body, 0.0).is_err(), "{body}");
+        assert!(session.on_login_answer(body, 0).is_err(), "{body}");
     }
     assert_eq!(session.id_token(), Some("id1"), "the session survives a bad answer");
 }
 
 #[test]
 fn one_refresh_at_a_time() {
-    let mut session = signed_in(0.0);
-    let due = 900_000.0 - 90_000.0;
+    let mut session = signed_in(0);
+    let due = 900_000 - 90_000;
     assert_eq!(session.fresh_id_token(due), None);
     assert_eq!(session.wake(due), vec![Action::Refresh { session_token: "s1".into() }]);
-    assert!(session.wake(due + 1.0).is_empty(), "no second refresh while one is in flight");
+    assert!(session.wake(due + 1).is_empty(), "no second refresh while one is in flight");
     assert!(session.refresh_now().is_empty());
     assert_eq!(session.unexpired_id_token(due), Some("id1"), "still usable until it expires");
 }
 
 #[test]
 fn a_refresh_answer_rotates_the_tokens() {
-    let mut session = signed_in(0.0);
-    let due = 810_000.0;
+    let mut session = signed_in(0);
+    let due = 810_000;
     session.wake(due);
-    let actions = session.on_refresh(RefreshOutcome::Answer(&refresh_json("id2", "s2", 900)), due + 50.0, 0.5);
+    let actions = session.on_refresh(RefreshOutcome::Answer(&refresh_json("id2", "s2", 900)), due + 50, 0.5);
     let record = stored_record(&actions);
     assert_eq!((record.id_token.as_str(), record.session_token.as_str()), ("id2", "s2"));
-    assert!(actions.contains(&Action::Emit(Event::TokenRefreshed)));
-    assert!(actions.contains(&Action::WakeAt(due + 50.0 + 810_000.0)));
-    assert_eq!(session.fresh_id_token(due + 100.0), Some("id2"));
+    assert!(actions.contains(&Action::Emit { event: Event::TokenRefreshed }));
+    assert!(actions.contains(&Action::WakeAt { at: due + 50 + 810_000 }));
+    assert_eq!(session.fresh_id_token(due + 100), Some("id2"));
 }
 
 #[test]
 fn network_failures_retry_with_capped_exponential_backoff_and_keep_the_session() {
-    let mut session = signed_in(0.0);
-    let mut now = 810_000.0;
+    let mut session = signed_in(0);
+    let mut now = 810_000;
     session.wake(now);
     let mut delays = Vec::new();
     for _ in 0..12 {
         let actions = session.on_refresh(RefreshOutcome::NetworkError, now, 1.0);
-        assert!(actions.contains(&Action::Emit(Event::RefreshFailed)));
-        let Some(Action::WakeAt(at)) = actions.iter().find(|a| matches!(a, Action::WakeAt(_))).cloned() else { panic!() };
+        assert!(actions.contains(&Action::Emit { event: Event::RefreshFailed }));
+        let Some(Action::WakeAt { at }) = actions.iter().find(|a| matches!(a, Action::WakeAt { .. })).cloned() else { panic!() };
         delays.push(at - now);
-        assert!(session.wake(at - 1.0).iter().all(|a| !matches!(a, Action::Refresh { .. })), "not before the backoff ends");
+        assert!(session.wake(at - 1).iter().all(|a| !matches!(a, Action::Refresh { .. })), "not before the backoff ends");
         now = at;
         assert_eq!(session.wake(now), vec![Action::Refresh { session_token: "s1".into() }]);
     }
-    assert_eq!(&delays[..4], &[200.0, 400.0, 800.0, 1_600.0]);
-    assert_eq!(*delays.last().unwrap(), 60_000.0, "capped at a minute");
+    assert_eq!(&delays[..4], &[200, 400, 800, 1_600]);
+    assert_eq!(*delays.last().unwrap(), 60_000, "capped at a minute");
     assert!(session.is_signed_in());
     // Then the server answers again.
     let actions = session.on_refresh(RefreshOutcome::Answer(&refresh_json("id2", "s2", 900)), now, 0.0);
-    assert!(actions.contains(&Action::Emit(Event::TokenRefreshed)));
+    assert!(actions.contains(&Action::Emit { event: Event::TokenRefreshed }));
 }
 
 #[test]
 fn jitter_spreads_retries_between_half_and_all_of_the_delay() {
-    let mut low = signed_in(0.0);
-    let mut high = signed_in(0.0);
-    low.wake(810_000.0);
-    high.wake(810_000.0);
-    let at = |actions: Vec<Action>| actions.into_iter().find_map(|a| if let Action::WakeAt(t) = a { Some(t) } else { None }).unwrap();
-    assert_eq!(at(low.on_refresh(RefreshOutcome::NetworkError, 0.0, 0.0)), 100.0);
-    assert_eq!(at(high.on_refresh(RefreshOutcome::Refused { status: 503, error: Some("wechat_busy") }, 0.0, 0.999_999)).round(), 200.0);
+    let mut low = signed_in(0);
+    let mut high = signed_in(0);
+    low.wake(810_000);
+    high.wake(810_000);
+    let at = |actions: Vec<Action>| actions.into_iter().find_map(|a| if let Action::WakeAt { at } = a { Some(at) } else { None }).unwrap();
+    assert_eq!(at(low.on_refresh(RefreshOutcome::NetworkError, 0, 0.0)), 100);
+    assert_eq!(at(high.on_refresh(RefreshOutcome::Refused { status: 503, error: Some("wechat_busy") }, 0, 0.999_999)), 199);
 }
 
 #[test]
 fn server_errors_retry_but_a_dead_session_signs_out() {
-    let mut session = signed_in(0.0);
-    session.wake(810_000.0);
-    let actions = session.on_refresh(RefreshOutcome::Refused { status: 500, error: None }, 810_000.0, 0.0);
-    assert!(actions.contains(&Action::Emit(Event::RefreshFailed)));
+    let mut session = signed_in(0);
+    session.wake(810_000);
+    let actions = session.on_refresh(RefreshOutcome::Refused { status: 500, error: None }, 810_000, 0.0);
+    assert!(actions.contains(&Action::Emit { event: Event::RefreshFailed }));
     assert!(session.is_signed_in());
 
-    session.wake(900_000.0);
-    let actions = session.on_refresh(RefreshOutcome::Refused { status: 401, error: Some("invalid_session") }, 900_000.0, 0.0);
-    assert_eq!(actions, vec![Action::ClearStorage, Action::Emit(Event::SignedOut)]);
+    session.wake(900_000);
+    let actions = session.on_refresh(RefreshOutcome::Refused { status: 401, error: Some("invalid_session") }, 900_000, 0.0);
+    assert_eq!(actions, vec![Action::ClearStorage, Action::Emit { event: Event::SignedOut }]);
     assert!(!session.is_signed_in());
-    assert!(session.wake(1e9).is_empty());
+    assert!(session.wake(1_000_000_000).is_empty());
 }
 
 #[test]
 fn a_200_that_is_not_tokens_is_retried_like_a_5xx() {
-    let mut session = signed_in(0.0);
-    session.wake(810_000.0);
-    let actions = session.on_refresh(RefreshOutcome::Answer("<html>proxy</html>"), 810_000.0, 0.0);
-    assert!(actions.contains(&Action::Emit(Event::RefreshFailed)));
+    let mut session = signed_in(0);
+    session.wake(810_000);
+    let actions = session.on_refresh(RefreshOutcome::Answer("<html>proxy</html>"), 810_000, 0.0);
+    assert!(actions.contains(&Action::Emit { event: Event::RefreshFailed }));
     assert!(session.is_signed_in());
 }
 
 #[test]
 fn sign_out_revokes_and_clears_and_late_answers_change_nothing() {
-    let mut session = signed_in(0.0);
-    session.wake(810_000.0);
+    let mut session = signed_in(0);
+    session.wake(810_000);
     let actions = session.sign_out();
     assert_eq!(actions, vec![
         Action::Logout { session_token: "s1".into() },
         Action::ClearStorage,
-        Action::Emit(Event::SignedOut)
+        Action::Emit { event: Event::SignedOut }
     ]);
-    assert!(session.on_refresh(RefreshOutcome::Answer(&refresh_json("id2", "s2", 900)), 810_010.0, 0.0).is_empty());
+    assert!(session.on_refresh(RefreshOutcome::Answer(&refresh_json("id2", "s2", 900)), 810_010, 0.0).is_empty());
     assert_eq!(session.id_token(), None);
 }
 
 #[test]
 fn a_stored_record_restores_the_session_after_a_restart() {
     let mut first = Session::new(Policy::default());
-    let (_, actions) = first.on_login_answer(&tokens_json("id1", "s1", 900), 0.0).unwrap();
-    let Action::Store(text) = &actions[0] else { panic!("{actions:?}") };
+    let (_, actions) = first.on_login_answer(&tokens_json("id1", "s1", 900), 0).unwrap();
+    let Action::Store { record: text } = &actions[0] else { panic!("{actions:?}") };
 
     let mut second = Session::new(Policy::default());
-    let restored = second.restore(Some(text), 60_000.0);
-    assert!(restored.contains(&Action::Emit(Event::SignedIn)));
-    assert!(restored.contains(&Action::WakeAt(810_000.0)));
-    assert_eq!(second.fresh_id_token(60_000.0), Some("id1"));
+    let restored = second.restore(Some(text), 60_000);
+    assert!(restored.contains(&Action::Emit { event: Event::SignedIn }));
+    assert!(restored.contains(&Action::WakeAt { at: 810_000 }));
+    assert_eq!(second.fresh_id_token(60_000), Some("id1"));
 
     // Restored after the refresh time: refreshes at once.
     let mut late = Session::new(Policy::default());
-    assert!(late.restore(Some(text), 850_000.0).contains(&Action::Refresh { session_token: "s1".into() }));
+    assert!(late.restore(Some(text), 850_000).contains(&Action::Refresh { session_token: "s1".into() }));
 }
 
 #[test]
 fn corrupt_old_or_expired_records_mean_signed_out() {
     let expired = r#"{"v":1,"id_token":"i","session_token":"s","expires_at":1,"lifetime_ms":1,"session_expires_at":5}"#;
-    let old = r#"{"v":0,"id_token":"i","session_token":"s","expires_at":1,"lifetime_ms":1,"session_expires_at":9e15}"#;
+    let old = r#"{"v":0,"id_token":"i","session_token":"s","expires_at":1,"lifetime_ms":1,"session_expires_at":9000000000000000}"#;
     let huge = "x".repeat(MAX_RECORD_LEN + 1);
     for stored in ["", "{", "null", "[]", r#"{"v":1}"#, old, expired, huge.as_str()] {
         let mut session = Session::new(Policy::default());
-        assert_eq!(session.restore(Some(stored), 10.0), vec![Action::ClearStorage], "{stored:.40}");
+        assert_eq!(session.restore(Some(stored), 10), vec![Action::ClearStorage], "{stored:.40}");
         assert!(!session.is_signed_in());
     }
-    assert!(Session::new(Policy::default()).restore(None, 0.0).is_empty());
+    assert!(Session::new(Policy::default()).restore(None, 0).is_empty());
 }
 
 #[test]
 fn a_device_clock_hours_off_changes_nothing() {
     // The same answer arriving at two very different local times schedules
     // the refresh the same time after arrival.
-    let skew = 2.0 * 3_600_000.0;
-    for arrival in [1_800_000_000_000.0, 1_800_000_000_000.0 + skew, 1_800_000_000_000.0 - skew] {
+    let skew = 2 * 3_600_000;
+    for arrival in [1_800_000_000_000, 1_800_000_000_000 + skew, 1_800_000_000_000 - skew] {
         let mut session = Session::new(Policy::default());
         let (_, actions) = session.on_login_answer(&tokens_json("id1", "s1", 900), arrival).unwrap();
-        assert!(actions.contains(&Action::WakeAt(arrival + 810_000.0)));
+        assert!(actions.contains(&Action::WakeAt { at: arrival + 810_000 }));
     }
 }
