@@ -42,5 +42,10 @@ test-js:
 bench: pkg
 	node bench/run.mjs
 
+## bench-server: requests/s and p50/p99 latency of the reference server on loopback
+## (code login, refresh with rotation, JWKS); writes bench/results/server-latest.json
+bench-server:
+	bench/server/run.sh
+
 clean:
 	rm -rf target/wasm-out pkg

@@ -88,7 +88,7 @@ async fn expired_and_reused_state_tokens_are_refused() {
         s.bind_wechat_phone(&challenge.state_token, "13800138000").await.expect_error(400, code::INVALID_STATE_TOKEN);
     }
     let user = s.verify(&tokens.id_token).await.1["sub"].clone();
-    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(&s.app.pool).await.unwrap();
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(&s.app.db.write).await.unwrap();
     assert_eq!(count, 1, "one user: {user}");
 
     // Racing binds with one state token: exactly one wins.
@@ -107,7 +107,7 @@ async fn expired_and_reused_state_tokens_are_refused() {
             lost.body
         );
     }
-    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(&s.app.pool).await.unwrap();
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(&s.app.db.write).await.unwrap();
     assert_eq!(count, 2, "the race made one more user, not eight");
     s.http.check_answers().await;
 }
@@ -144,7 +144,7 @@ async fn refresh_replay_after_the_grace_window_revokes_the_family() {
     // ...and stays so.
     s.advance(60);
     s.refresh(&second.session_token).await.expect_error(401, code::INVALID_SESSION);
-    let (reason,): (String,) = sqlx::query_as("SELECT revoke_reason FROM session_families").fetch_one(&s.app.pool).await.unwrap();
+    let (reason,): (String,) = sqlx::query_as("SELECT revoke_reason FROM session_families").fetch_one(&s.app.db.write).await.unwrap();
     assert_eq!(reason, "replay");
 
     // Other sessions of the same user are untouched.
@@ -175,7 +175,7 @@ async fn twenty_concurrent_refreshes_of_one_token_have_one_winner() {
     assert_ne!(tokens[0].session_token, login.session_token);
     assert_eq!(s.family_size(&login.session_token).await, 2, "exactly one new session token");
     let (current,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM session_tokens WHERE rotated_at IS NULL")
-        .fetch_one(&s.app.pool)
+        .fetch_one(&s.app.db.write)
         .await
         .unwrap();
     assert_eq!(current, 1);

@@ -384,7 +384,7 @@ async fn already_bound() {
     let second = s.challenge("o_twice").await;
     s.register_with(&first.state_token, None).await.success();
     s.register_with(&second.state_token, Some("dup")).await.expect_error(409, code::ALREADY_BOUND);
-    let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE name = 'dup'").fetch_one(&s.app.pool).await.unwrap();
+    let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE name = 'dup'").fetch_one(&s.app.db.write).await.unwrap();
     assert_eq!(users, 0, "the failed bind rolled back the new user");
 
     // SOCIAL_BIND by password to a user bound elsewhere.

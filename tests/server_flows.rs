@@ -383,8 +383,8 @@ async fn key_rotation_keeps_old_tokens_verifiable_until_they_expire() {
 
     let ttl_ms = ID_TOKEN_TTL as i64 * 1000;
     s.advance(1);
-    let new_kid = keys::rotate(&s.app.pool, SigningAlgorithm::Es256, s.clock.now()).await.unwrap();
-    s.app.set_keys(keys::load(&s.app.pool, s.clock.now(), ttl_ms).await.unwrap());
+    let new_kid = keys::rotate(&s.app.db.write, SigningAlgorithm::Es256, s.clock.now()).await.unwrap();
+    s.app.set_keys(keys::load(&s.app.db.write, s.clock.now(), ttl_ms).await.unwrap());
     assert_ne!(new_kid, old_kid);
 
     let jwks = s.jwks().await;
@@ -408,7 +408,7 @@ async fn key_rotation_keeps_old_tokens_verifiable_until_they_expire() {
     // Once every token the old key signed has expired (plus a minute), a
     // reload drops it.
     s.advance(ID_TOKEN_TTL + 61);
-    s.app.set_keys(keys::load(&s.app.pool, s.clock.now(), ttl_ms).await.unwrap());
+    s.app.set_keys(keys::load(&s.app.db.write, s.clock.now(), ttl_ms).await.unwrap());
     let jwks = s.jwks().await;
     let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
     assert_eq!(kids, [new_kid.as_str()]);
@@ -447,7 +447,7 @@ async fn unionid_links_the_developers_other_apps() {
     let tokens = s.login_code(&code).await.success();
     assert_eq!(check_tokens(&s, &tokens, &["wechat"]).await["sub"], user.as_str());
     let here = WechatIdentity { appid: s.audience(), openid: "o_here".into(), unionid: None };
-    assert_eq!(users::by_wechat(&s.app.pool, &here, s.clock.now()).await.unwrap().map(|u| u.id), Some(user.clone()));
+    assert_eq!(users::by_wechat(&s.app.db, &here, s.clock.now()).await.unwrap().map(|u| u.id), Some(user.clone()));
 
     // Another unionid is unknown: SOCIAL_BIND.
     let code = s.wx_code_with("o_stranger", Some("u_other")).await;
@@ -460,6 +460,6 @@ async fn unionid_links_the_developers_other_apps() {
     let code = s.wx_code_with("o_late", Some("u_late")).await;
     s.login_code(&code).await.success();
     let third = WechatIdentity { appid: "wx_third_app".into(), openid: "o_third".into(), unionid: Some("u_late".into()) };
-    let found = users::by_wechat(&s.app.pool, &third, s.clock.now()).await.unwrap();
+    let found = users::by_wechat(&s.app.db, &third, s.clock.now()).await.unwrap();
     assert_eq!(found.map(|u| u.id), Some(late));
 }

@@ -103,7 +103,7 @@ async fn sessions_survive_sigkill_under_refresh_load() {
     let last: Vec<String> = acknowledged.iter().map(|t| t.lock().unwrap().clone()).collect();
     // How many were rotated by a refresh whose answer the kill swallowed.
     let in_flight = {
-        let pool = miniauth::server::db::open(&database).await.unwrap();
+        let pool = miniauth::server::db::open(&database).await.unwrap().read;
         let mut rotated = 0;
         for token in &last {
             let row: (Option<i64>,) = sqlx::query_as("SELECT rotated_at FROM session_tokens WHERE token_hash = ?")

@@ -108,7 +108,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             println!("miniauth stopped");
         }
         Command::Users(UsersCommand::Add { database, username, password_stdin, name, phone, email }) => {
-            let pool = db::open(&database).await?;
+            let pool = db::open(&database).await?.write;
             let password_hash = if password_stdin {
                 let mut line = String::new();
                 std::io::stdin().lock().read_line(&mut line)?;
@@ -129,7 +129,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             println!("{id}");
         }
         Command::Keys(KeysCommand::Rotate { database, signing_alg }) => {
-            let pool = db::open(&database).await?;
+            let pool = db::open(&database).await?.write;
             let kid = keys::rotate(&pool, signing_alg, clock.now()).await?;
             println!("new signing key {kid}");
         }

@@ -16,7 +16,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use sqlx::SqlitePool;
+use super::db::Db;
 use std::sync::{Arc, RwLock};
 use utoipa::OpenApi;
 
@@ -26,7 +26,7 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Everything handlers share.
 pub struct App {
     /// The database.
-    pub pool: SqlitePool,
+    pub db: Db,
     /// Now.
     pub clock: Arc<dyn Clock>,
     /// The Mini Program this server serves.

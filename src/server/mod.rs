@@ -123,7 +123,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
     let fail = |what: &str, e: &dyn std::fmt::Display| StartError(format!("{what}: {e}"));
     ring_provider::install();
 
-    let pool = db::open(&config.database).await.map_err(|e| fail("database", &e))?;
+    let db = db::open(&config.database).await.map_err(|e| fail("database", &e))?;
     let listener = TcpListener::bind(config.listen).await.map_err(|e| fail("listen", &e))?;
     let addr = listener.local_addr().map_err(|e| fail("listen", &e))?;
 
@@ -150,7 +150,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
         session_absolute_ttl_ms: i64::from(config.session_absolute_ttl) * 1000,
         refresh_grace_ms: 10_000,
     };
-    let keys = keys::load_or_create(&pool, config.signing_alg, clock.now(), settings.id_token_ttl_ms)
+    let keys = keys::load_or_create(&db.write, config.signing_alg, clock.now(), settings.id_token_ttl_ms)
         .await
         .map_err(|e| fail("signing keys", &e))?;
 
@@ -171,7 +171,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
     let id_token_ttl_ms = settings.id_token_ttl_ms;
     let validation = serde_json::json!({ "issuer": settings.issuer, "audience": settings.audience });
     let app: AppState = Arc::new(App {
-        pool: pool.clone(),
+        db: db.clone(),
         clock: clock.clone(),
         appid,
         registration: config.registration.into(),
@@ -193,7 +193,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
             tick.tick().await;
             loop {
                 tick.tick().await;
-                match keys::load(&app.pool, app.clock.now(), id_token_ttl_ms).await {
+                match keys::load(&app.db.read, app.clock.now(), id_token_ttl_ms).await {
                     Ok(keys) => app.set_keys(keys),
                     Err(error) => tracing::error!(%error, "could not reload signing keys"),
                 }
@@ -210,7 +210,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
             })
             .await;
         reloader.abort();
-        pool.close().await;
+        db.close().await;
         served
     });
     tracing::info!(%addr, simulated, "miniauth server listening");

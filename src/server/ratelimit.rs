@@ -9,9 +9,10 @@ use std::sync::{Arc, Mutex};
 
 /// The window every limit counts over.
 const WINDOW_MS: Millis = 60_000;
-/// Entries kept before stale windows are swept, so memory stays bounded
-/// however many addresses call.
+/// Entries kept before stale windows are swept (at most once a second, so
+/// a full map does not cost a sweep per request).
 const SWEEP_AT: usize = 100_000;
+const SWEEP_EVERY_MS: Millis = 1_000;
 
 /// What a limit applies to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -39,13 +40,19 @@ pub struct Limits {
 pub struct RateLimiter {
     limits: Limits,
     clock: Arc<dyn Clock>,
-    windows: Mutex<HashMap<(Scope, String), (Millis, u32)>>,
+    windows: Mutex<Windows>,
+}
+
+#[derive(Default)]
+struct Windows {
+    counts: HashMap<(Scope, String), (Millis, u32)>,
+    last_sweep: Millis,
 }
 
 impl RateLimiter {
     /// Limits counted on `clock`.
     pub fn new(limits: Limits, clock: Arc<dyn Clock>) -> Self {
-        Self { limits, clock, windows: Mutex::new(HashMap::new()) }
+        Self { limits, clock, windows: Mutex::new(Windows::default()) }
     }
 
     /// Counts a request from client address `ip`.
@@ -61,10 +68,11 @@ impl RateLimiter {
     fn check(&self, scope: Scope, key: String, limit: u32) -> Result<(), AppError> {
         let now = self.clock.now();
         let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        if windows.len() >= SWEEP_AT {
-            windows.retain(|_, (start, _)| now - *start < WINDOW_MS);
+        if windows.counts.len() >= SWEEP_AT && now - windows.last_sweep >= SWEEP_EVERY_MS {
+            windows.counts.retain(|_, (start, _)| now - *start < WINDOW_MS);
+            windows.last_sweep = now;
         }
-        let (start, count) = windows.entry((scope, key)).or_insert((now, 0));
+        let (start, count) = windows.counts.entry((scope, key)).or_insert((now, 0));
         if now - *start >= WINDOW_MS {
             *start = now;
             *count = 0;

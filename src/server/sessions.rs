@@ -17,6 +17,7 @@ use super::secrets::{new_id, new_token, token_hash};
 use super::users::{self, User};
 use crate::protocol::{Tokens, UserInfo};
 use serde::Serialize;
+use super::db::Db;
 use sqlx::SqlitePool;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -89,6 +90,8 @@ pub struct Sessions {
     recent: Mutex<HashMap<Vec<u8>, Recent>>,
     /// Serialises refreshes of one token (striped by its hash).
     stripes: Vec<AsyncMutex<()>>,
+    /// When `recent` was last swept of expired answers.
+    last_sweep: Mutex<Millis>,
 }
 
 struct Recent {
@@ -102,7 +105,12 @@ const STRIPES: usize = 64;
 impl Sessions {
     /// Sessions with `settings`.
     pub fn new(settings: Settings) -> Self {
-        Self { settings, recent: Mutex::new(HashMap::new()), stripes: (0..STRIPES).map(|_| AsyncMutex::new(())).collect() }
+        Self {
+            settings,
+            recent: Mutex::new(HashMap::new()),
+            stripes: (0..STRIPES).map(|_| AsyncMutex::new(())).collect(),
+            last_sweep: Mutex::new(0),
+        }
     }
 
     /// The settings.
@@ -134,7 +142,8 @@ impl Sessions {
     }
 
     /// Rotates `session_token`: see the module documentation.
-    pub async fn refresh(&self, pool: &SqlitePool, keys: &KeyRing, session_token: &str, now: Millis) -> AppResult<Tokens> {
+    pub async fn refresh(&self, db: &Db, keys: &KeyRing, session_token: &str, now: Millis) -> AppResult<Tokens> {
+        let pool = &db.write;
         let hash = token_hash(session_token);
         let _turn = self.stripes[usize::from(hash[0]) % STRIPES].lock().await;
         if let Some(tokens) = self.recent_answer(&hash, now) {
@@ -168,7 +177,7 @@ impl Sessions {
         if now >= idle_expires_at || now >= family_expires_at {
             return Err(AppError::invalid_session("the session has expired"));
         }
-        let user = users::by_id(pool, &user_id).await?.ok_or_else(|| AppError::invalid_session("the user no longer exists"))?;
+        let user = users::by_id(&db.read, &user_id).await?.ok_or_else(|| AppError::invalid_session("the user no longer exists"))?;
         let amr: Vec<String> = serde_json::from_str(&amr).map_err(AppError::internal)?;
         let id_token = self.id_token(keys, &user, &amr, auth_time, now)?;
         let new_token = new_token();
@@ -227,7 +236,13 @@ impl Sessions {
 
     fn remember(&self, hash: Vec<u8>, family_id: &str, tokens: &Tokens, now: Millis) {
         let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
-        recent.retain(|_, r| now <= r.until);
+        // Sweep expired answers once per grace period, not on every refresh:
+        // an entry then lives at most two grace periods.
+        let mut last_sweep = self.last_sweep.lock().unwrap_or_else(|e| e.into_inner());
+        if now - *last_sweep >= self.settings.refresh_grace_ms {
+            recent.retain(|_, r| now <= r.until);
+            *last_sweep = now;
+        }
         let until = now + self.settings.refresh_grace_ms;
         recent.insert(hash, Recent { family_id: family_id.to_string(), tokens: tokens.clone(), until });
     }

@@ -6,6 +6,7 @@
 
 use super::clock::Millis;
 use super::error::AppError;
+use super::db::Db;
 use super::secrets::new_id;
 use crate::protocol::{error_code, UserInfo};
 use axum::http::StatusCode;
@@ -80,41 +81,40 @@ pub async fn by_id(pool: &SqlitePool, id: &str) -> Result<Option<User>, sqlx::Er
 
 /// The user a WeChat identity is bound to: by (appid, openid), or else by a
 /// unionid another of the developer's apps has bound, in which case this
-/// identity is linked to the same user.
-pub async fn by_wechat(pool: &SqlitePool, identity: &WechatIdentity, now: Millis) -> Result<Option<User>, AppError> {
-    let bound: Option<User> = sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE id = (SELECT user_id FROM wechat_identities WHERE appid = ? AND openid = ?)"
-    ))
-    .bind(&identity.appid)
-    .bind(&identity.openid)
-    .fetch_optional(pool)
-    .await?;
-    if let Some(user) = bound {
-        if let Some(unionid) = &identity.unionid {
+/// identity is linked to the same user. Reads on the read pool; writes only
+/// when there is something to record.
+pub async fn by_wechat(db: &Db, identity: &WechatIdentity, now: Millis) -> Result<Option<User>, AppError> {
+    let bound: Option<(String, Option<String>)> =
+        sqlx::query_as("SELECT user_id, unionid FROM wechat_identities WHERE appid = ? AND openid = ?")
+            .bind(&identity.appid)
+            .bind(&identity.openid)
+            .fetch_optional(&db.read)
+            .await?;
+    if let Some((user_id, known_unionid)) = bound {
+        if let (Some(unionid), None) = (&identity.unionid, known_unionid) {
             // WeChat may start giving a unionid later (once the app joins an
             // Open Platform account): remember it.
             sqlx::query("UPDATE wechat_identities SET unionid = ? WHERE appid = ? AND openid = ? AND unionid IS NULL")
                 .bind(unionid)
                 .bind(&identity.appid)
                 .bind(&identity.openid)
-                .execute(pool)
+                .execute(&db.write)
                 .await?;
         }
-        return Ok(Some(user));
+        return Ok(by_id(&db.read, &user_id).await?);
     }
     let Some(unionid) = &identity.unionid else {
         return Ok(None);
     };
     let linked: Option<(String,)> = sqlx::query_as("SELECT user_id FROM wechat_identities WHERE unionid = ? LIMIT 1")
         .bind(unionid)
-        .fetch_optional(pool)
+        .fetch_optional(&db.read)
         .await?;
     let Some((user_id,)) = linked else {
         return Ok(None);
     };
-    let mut conn = pool.acquire().await?;
-    bind_identity(&mut conn, identity, &user_id, now).await?;
-    Ok(by_id(pool, &user_id).await?)
+    bind_identity(&mut *db.write.acquire().await?, identity, &user_id, now).await?;
+    Ok(by_id(&db.read, &user_id).await?)
 }
 
 /// Looks a user up by verified phone number (E.164).

@@ -421,7 +421,7 @@ async fn seed_rsa_key(database: &Path) {
     let key = KEY
         .get_or_init(|| async {
             let scratch = TempDir::new("rsa-key");
-            let pool = db::open(&scratch.database()).await.expect("a scratch database");
+            let pool = db::open(&scratch.database()).await.expect("a scratch database").write;
             keys::load_or_create(&pool, SigningAlgorithm::Rs256, SystemClock.now(), 900_000).await.expect("an RSA key");
             let row: KeyRow = sqlx::query_as("SELECT kid, alg, private_der, public_jwk, created_at FROM signing_keys")
                 .fetch_one(&pool)
@@ -431,7 +431,7 @@ async fn seed_rsa_key(database: &Path) {
             row
         })
         .await;
-    let pool = db::open(database).await.expect("the test database");
+    let pool = db::open(database).await.expect("the test database").write;
     sqlx::query("INSERT INTO signing_keys (kid, alg, private_der, public_jwk, created_at) VALUES (?, ?, ?, ?, ?)")
         .bind(&key.kid)
         .bind(&key.alg)
@@ -678,7 +678,7 @@ impl TestServer {
     pub async fn add_user(&self, spec: UserSpec) -> String {
         let password_hash = spec.password.as_deref().map(password_hash);
         let new = NewUser { username: spec.username, password_hash, name: spec.name, phone: spec.phone, email: spec.email };
-        users::create(&self.app.pool, new, self.clock.now()).await.expect("the user is added")
+        users::create(&self.app.db.write, new, self.clock.now()).await.expect("the user is added")
     }
 
     /// Binds `openid` (of this server's Mini Program) to `user_id`.
@@ -689,7 +689,7 @@ impl TestServer {
     }
 
     pub async fn bind_identity(&self, user_id: &str, identity: &WechatIdentity) {
-        let mut conn = self.app.pool.acquire().await.unwrap();
+        let mut conn = self.app.db.write.acquire().await.unwrap();
         users::bind_identity(&mut conn, identity, user_id, self.clock.now()).await.expect("the identity is bound");
     }
 
@@ -699,7 +699,7 @@ impl TestServer {
             "SELECT COUNT(*) FROM session_tokens WHERE family_id = (SELECT family_id FROM session_tokens WHERE token_hash = ?)",
         )
         .bind(token_hash(session_token))
-        .fetch_one(&self.app.pool)
+        .fetch_one(&self.app.db.write)
         .await
         .unwrap();
         count

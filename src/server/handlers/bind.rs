@@ -40,10 +40,10 @@ pub async fn send_code(
     let to = codes::normalize_recipient(request.channel, &request.to)?;
     let now = app.clock.now();
     if let Some(state_token) = &request.state_token {
-        binding::pending(&app.pool, state_token, flow_of(request.channel), now).await?;
+        binding::pending(&app.db.read, state_token, flow_of(request.channel), now).await?;
     }
     app.limits.check_account(Scope::VerifyCode, &to)?;
-    codes::issue(&app.pool, app.sender.as_ref(), request.channel, &to, now).await?;
+    codes::issue(&app.db.write, app.sender.as_ref(), request.channel, &to, now).await?;
     let sent = VerifyCodeSent {
         expires_in: u64::try_from(codes::CODE_TTL_MS / 1000).unwrap_or(0),
         resend_after: u64::try_from(codes::RESEND_AFTER_MS / 1000).unwrap_or(0),
@@ -73,10 +73,10 @@ pub async fn wechat_phone(
 ) -> AppResult<Json<LoginResponse>> {
     app.limits.check_ip(Scope::Bind, &ip.to_string())?;
     check_code(&request.code)?;
-    let pending = binding::pending(&app.pool, &request.state_token, BindFlow::WechatPhone, app.clock.now()).await?;
+    let pending = binding::pending(&app.db.read, &request.state_token, BindFlow::WechatPhone, app.clock.now()).await?;
     app.limits.check_account(Scope::Bind, &pending.identity.openid)?;
     let phone = app.wechat.phone_number(&request.code).await?.phone_number;
-    let existing = users::by_phone(&app.pool, &phone).await?.map(|u| u.id);
+    let existing = users::by_phone(&app.db.read, &phone).await?.map(|u| u.id);
     let target = target_for(&pending, existing, || NewUser { phone: Some(phone), ..NewUser::default() })?;
     finish(&app, &pending, target, Method::WechatPhone).await
 }
@@ -102,13 +102,13 @@ pub async fn verify_code(
 ) -> AppResult<Json<LoginResponse>> {
     app.limits.check_ip(Scope::Bind, &ip.to_string())?;
     let now = app.clock.now();
-    let pending = binding::pending(&app.pool, &request.state_token, flow_of(request.channel), now).await?;
+    let pending = binding::pending(&app.db.read, &request.state_token, flow_of(request.channel), now).await?;
     app.limits.check_account(Scope::Bind, &pending.identity.openid)?;
     let to = codes::normalize_recipient(request.channel, &request.to)?;
-    codes::redeem(&app.pool, request.channel, &to, &request.code, now).await?;
+    codes::redeem(&app.db.write, request.channel, &to, &request.code, now).await?;
     let (existing, method) = match request.channel {
-        Channel::Sms => (users::by_phone(&app.pool, &to).await?, Method::Sms),
-        Channel::Email => (users::by_email(&app.pool, &to).await?, Method::Email),
+        Channel::Sms => (users::by_phone(&app.db.read, &to).await?, Method::Sms),
+        Channel::Email => (users::by_email(&app.db.read, &to).await?, Method::Email),
     };
     let target = target_for(&pending, existing.map(|u| u.id), || match request.channel {
         Channel::Sms => NewUser { phone: Some(to.clone()), ..NewUser::default() },
@@ -140,10 +140,10 @@ pub async fn password(
     if request.password.len() > 1024 || request.username.len() > 256 {
         return Err(AppError::invalid_request("username or password too long"));
     }
-    let pending = binding::pending(&app.pool, &request.state_token, BindFlow::Password, app.clock.now()).await?;
+    let pending = binding::pending(&app.db.read, &request.state_token, BindFlow::Password, app.clock.now()).await?;
     app.limits.check_account(Scope::Bind, &pending.identity.openid)?;
     app.limits.check_account(Scope::Bind, &format!("username:{}", request.username))?;
-    let found = users::by_username(&app.pool, &request.username).await?;
+    let found = users::by_username(&app.db.read, &request.username).await?;
     let hash = found.as_ref().and_then(|(_, hash)| hash.clone());
     // argon2 is slow on purpose: off the async workers.
     let password = request.password;
@@ -179,7 +179,7 @@ pub async fn register(
     if request.name.as_ref().is_some_and(|n| n.trim().is_empty() || n.chars().count() > 64) {
         return Err(AppError::invalid_request("\"name\" must be 1 to 64 characters"));
     }
-    let pending = binding::pending(&app.pool, &request.state_token, BindFlow::Register, app.clock.now()).await?;
+    let pending = binding::pending(&app.db.read, &request.state_token, BindFlow::Register, app.clock.now()).await?;
     let new = NewUser { name: request.name.map(|n| n.trim().to_string()), ..NewUser::default() };
     finish(&app, &pending, Target::New(new), Method::Wechat).await
 }
@@ -203,11 +203,11 @@ fn target_for(pending: &Pending, existing: Option<String>, new: impl FnOnce() ->
 
 async fn finish(app: &AppState, pending: &Pending, target: Target, method: Method) -> AppResult<Json<LoginResponse>> {
     let now = app.clock.now();
-    let user_id = binding::complete(&app.pool, pending, target, now).await?;
-    let user = users::by_id(&app.pool, &user_id).await?.ok_or_else(|| AppError::internal("bound user vanished"))?;
+    let user_id = binding::complete(&app.db.write, pending, target, now).await?;
+    let user = users::by_id(&app.db.read, &user_id).await?.ok_or_else(|| AppError::internal("bound user vanished"))?;
     // The WeChat login always came first; a second method is added when the
     // bind proved something more (a phone, an email, a password).
     let methods: &[Method] = if method == Method::Wechat { &[Method::Wechat] } else { &[Method::Wechat, method] };
-    let tokens = app.sessions.start(&app.pool, &app.keys(), &user, methods, now).await?;
+    let tokens = app.sessions.start(&app.db.write, &app.keys(), &user, methods, now).await?;
     Ok(Json(LoginResponse::Success(tokens)))
 }

@@ -33,11 +33,11 @@ pub async fn wechat(State(app): State<AppState>, ClientIp(ip): ClientIp, ApiJson
     let identity = WechatIdentity { appid: app.appid.clone(), openid: session.openid, unionid: session.unionid };
     app.limits.check_account(Scope::Login, &identity.openid)?;
     let now = app.clock.now();
-    if let Some(user) = users::by_wechat(&app.pool, &identity, now).await? {
-        let tokens = app.sessions.start(&app.pool, &app.keys(), &user, &[Method::Wechat], now).await?;
+    if let Some(user) = users::by_wechat(&app.db, &identity, now).await? {
+        let tokens = app.sessions.start(&app.db.write, &app.keys(), &user, &[Method::Wechat], now).await?;
         return Ok(Json(LoginResponse::Success(tokens)));
     }
-    let challenge = binding::challenge(&app.pool, &identity, app.registration, app.state_token_ttl_ms, now).await?;
+    let challenge = binding::challenge(&app.db.write, &identity, app.registration, app.state_token_ttl_ms, now).await?;
     Ok(Json(match app.registration {
         Mode::SocialBind => LoginResponse::SocialBind(challenge),
         Mode::UserRegister => LoginResponse::UserRegister(challenge),
@@ -65,15 +65,15 @@ pub async fn wechat_phone(State(app): State<AppState>, ClientIp(ip): ClientIp, A
     let phone = app.wechat.phone_number(&request.code).await?.phone_number;
     app.limits.check_account(Scope::Login, &phone)?;
     let now = app.clock.now();
-    let user = match users::by_phone(&app.pool, &phone).await? {
+    let user = match users::by_phone(&app.db.read, &phone).await? {
         Some(user) => user,
         None if app.registration == Mode::UserRegister => {
-            let id = users::create(&app.pool, NewUser { phone: Some(phone), ..NewUser::default() }, now).await?;
-            users::by_id(&app.pool, &id).await?.ok_or_else(|| AppError::internal("new user vanished"))?
+            let id = users::create(&app.db.write, NewUser { phone: Some(phone), ..NewUser::default() }, now).await?;
+            users::by_id(&app.db.read, &id).await?.ok_or_else(|| AppError::internal("new user vanished"))?
         }
         None => return Err(AppError::new(StatusCode::NOT_FOUND, error_code::USER_NOT_FOUND, "no user has this phone number")),
     };
-    let tokens = app.sessions.start(&app.pool, &app.keys(), &user, &[Method::WechatPhone], now).await?;
+    let tokens = app.sessions.start(&app.db.write, &app.keys(), &user, &[Method::WechatPhone], now).await?;
     Ok(Json(LoginResponse::Success(tokens)))
 }
 

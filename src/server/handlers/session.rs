@@ -27,7 +27,7 @@ pub async fn refresh(State(app): State<AppState>, ClientIp(ip): ClientIp, ApiJso
     app.limits.check_ip(Scope::Refresh, &ip.to_string())?;
     check_session_token(&request.session_token)?;
     app.limits.check_account(Scope::Refresh, &hex(&token_hash(&request.session_token)))?;
-    let tokens = app.sessions.refresh(&app.pool, &app.keys(), &request.session_token, app.clock.now()).await?;
+    let tokens = app.sessions.refresh(&app.db, &app.keys(), &request.session_token, app.clock.now()).await?;
     Ok(Json(tokens))
 }
 
@@ -45,7 +45,7 @@ pub async fn refresh(State(app): State<AppState>, ClientIp(ip): ClientIp, ApiJso
 pub async fn logout(State(app): State<AppState>, ClientIp(ip): ClientIp, ApiJson(request): ApiJson<SessionRequest>) -> AppResult<StatusCode> {
     app.limits.check_ip(Scope::Refresh, &ip.to_string())?;
     check_session_token(&request.session_token)?;
-    app.sessions.logout(&app.pool, &request.session_token, app.clock.now()).await?;
+    app.sessions.logout(&app.db.write, &request.session_token, app.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -67,7 +67,7 @@ pub async fn userinfo(State(app): State<AppState>, Bearer(id_token): Bearer) -> 
         .verify(&app.keys().verify_keys, &id_token, app.clock.now() as f64)
         .map_err(|e| unauthorized(e.code().as_str()))?;
     let sub = verified.claims.get("sub").and_then(|s| s.as_str()).ok_or_else(|| unauthorized("no sub"))?;
-    let user = users::by_id(&app.pool, sub).await?.ok_or_else(|| unauthorized("unknown user"))?;
+    let user = users::by_id(&app.db.read, sub).await?.ok_or_else(|| unauthorized("unknown user"))?;
     Ok(Json(user.info()))
 }
 
