@@ -162,9 +162,140 @@ export class MiniAuthError extends Error {
   readonly claim?: string;
   /** For claim failures: 'missing', 'invalid' or 'check_failed'. */
   readonly reason?: 'missing' | 'invalid' | 'check_failed';
-  /** For ERR_NETWORK from an HTTP answer: its status. */
+  /** For ERR_NETWORK and ERR_SERVER from an HTTP answer: its status. */
   readonly status?: number;
+  /** For ERR_SERVER: the server's `error` code, e.g. 'invalid_verify_code'. */
+  readonly error?: string;
   /** For ERR_NETWORK: whether the time ran out. */
   readonly timeout?: boolean;
-  constructor(code: ErrorCode, message: string, details?: { claim?: string; reason?: string; status?: number; cause?: unknown });
+  constructor(
+    code: ErrorCode,
+    message: string,
+    details?: { claim?: string; reason?: string; status?: number; error?: string; cause?: unknown },
+  );
+}
+
+// ---- AuthClient: sign-in, bind, and an id_token that stays fresh ----
+
+/**
+ * Where AuthClient keeps its session record (an opaque string). Any method
+ * may return a promise.
+ */
+export interface StorageAdapter {
+  get(key: string): string | null | undefined | Promise<string | null | undefined>;
+  set(key: string, value: string): void | Promise<void>;
+  remove(key: string): void | Promise<void>;
+}
+
+/** A storage adapter in memory: the default in Node. */
+export function memoryStorage(): StorageAdapter;
+
+/**
+ * Node only (throws elsewhere): a storage adapter keeping values in one JSON
+ * file, written atomically with mode 0600.
+ */
+export function fileStorage(path: string): StorageAdapter;
+
+/** What AuthClient passes to a `fetch` option: a subset of RequestInit. */
+export interface AuthFetchInit {
+  method: string;
+  headers: Record<string, string>;
+  body: string;
+  /** An AbortSignal (typed loosely: not every runtime declares AbortSignal). */
+  signal?: any;
+}
+
+/** A Fetch API function (the global `fetch` fits). */
+export type AuthFetch = (url: string, init: AuthFetchInit) => Promise<{ status: number; text(): Promise<string> }>;
+
+/** A `wx.request`-shaped function (`wx.request` fits; typed loosely, its types belong to WeChat's typings). */
+export type AuthRequest = (options: any) => unknown;
+
+export interface AuthClientOptions {
+  /** The identity server, e.g. 'https://id.example.com'. */
+  baseUrl: string;
+  /** Default: wx storage (Mini Programs), localStorage or memory (browsers), memory (Node). */
+  storage?: StorageAdapter;
+  /** HTTP through a Fetch API function. Default outside Mini Programs: the global fetch. */
+  fetch?: AuthFetch;
+  /** HTTP through a wx.request-shaped function. Default in Mini Programs: wx.request. */
+  request?: AuthRequest;
+  /** Refresh at least this many ms before the id_token expires (default 60000; the core may refresh earlier). */
+  refreshMargin?: number;
+  /** Keeps this client's record apart in shared storage (key `miniauth.session:<clientId>`). */
+  clientId?: string;
+  /** How long one HTTP request may take, in ms (default 10000). */
+  timeout?: number;
+  /** The clock, in ms since the epoch (default Date.now). For tests. */
+  now?: () => number;
+}
+
+/** A way to bind a WeChat identity to a user. */
+export type BindFlow = 'wechat_phone' | 'sms_code' | 'email_code' | 'password' | 'register';
+
+/** What a login, bind or register call led to. */
+export interface LoginResult<Claims = JWTClaims> {
+  status: 'SUCCESS' | 'SOCIAL_BIND' | 'USER_REGISTER';
+  /** SOCIAL_BIND and USER_REGISTER: the ways to bind that the server allows now. */
+  flows?: BindFlow[];
+  /** SUCCESS: the id_token's claims (decoded, not verified). */
+  claims?: Claims;
+}
+
+export type AuthEvent = 'SIGNED_IN' | 'TOKEN_REFRESHED' | 'SIGNED_OUT' | 'BIND_REQUIRED' | 'REFRESH_FAILED';
+
+export interface AuthEventDetails<Claims = JWTClaims> {
+  /** The current id_token's claims while signed in. */
+  claims?: Claims;
+  /** REFRESH_FAILED: why (ERR_NETWORK or ERR_SERVER). */
+  error?: MiniAuthError;
+}
+
+/** The server's answer to sendVerifyCode. */
+export interface VerifyCodeSent {
+  /** Seconds the code stays valid. */
+  expires_in: number;
+  /** Seconds before another code may be sent to this recipient. */
+  resend_after: number;
+}
+
+/**
+ * The client half: login and bind against a miniauth server, and an
+ * id_token kept fresh with the session token. The session rules (when to
+ * refresh, backoff, when to sign out, the stored record) live in the core.
+ */
+export class AuthClient<Claims = JWTClaims> {
+  constructor(options: AuthClientOptions);
+  /** Settles once the session has been restored from storage; every method awaits it first. */
+  readonly ready: Promise<void>;
+  /** Logs in with a wx.login() code. In a Mini Program, without `code`, calls wx.login() itself. */
+  loginWithWechat(options?: { code?: string }): Promise<LoginResult<Claims>>;
+  /** Logs in with a getPhoneNumber code. */
+  loginWithWechatPhone(options: { code: string }): Promise<LoginResult<Claims>>;
+  /** Binds the pending WeChat identity with a getPhoneNumber code. */
+  bindWithWechatPhone(options: { code: string }): Promise<LoginResult<Claims>>;
+  /** Sends a one-time code, for the pending bind if there is one. */
+  sendVerifyCode(options: { channel: 'sms' | 'email'; to: string }): Promise<VerifyCodeSent>;
+  /** Binds the pending WeChat identity with a one-time code. */
+  bindWithVerifyCode(options: { channel: 'sms' | 'email'; to: string; code: string }): Promise<LoginResult<Claims>>;
+  /** Binds the pending WeChat identity to an existing user (SOCIAL_BIND). */
+  bindWithPassword(options: { username: string; password: string }): Promise<LoginResult<Claims>>;
+  /** Registers a new user for the pending WeChat identity (USER_REGISTER). */
+  register(options?: { name?: string }): Promise<LoginResult<Claims>>;
+  /**
+   * A fresh id_token, refreshing first when due (concurrent callers share one
+   * refresh). Rejects with ERR_SIGNED_OUT, ERR_BIND_REQUIRED, or ERR_NETWORK /
+   * ERR_SERVER when the refresh failed and the token has expired.
+   */
+  getIdToken(): Promise<string>;
+  /** The current id_token's claims (decoded, not verified), or null when signed out. */
+  getClaims(): Promise<Claims | null>;
+  /** Refreshes now (or joins the refresh in flight). */
+  refresh(): Promise<{ claims: Claims }>;
+  /** Signs out here and, best effort, on the server. */
+  logout(): Promise<void>;
+  /** Listens for session events; returns the unsubscribe function. */
+  onAuthStateChange(callback: (event: AuthEvent, details: AuthEventDetails<Claims>) => void): () => void;
+  /** Stops the refresh timer and the foreground listener. */
+  close(): void;
 }

@@ -6,6 +6,7 @@
 
 import * as glue from 'miniauth-wasm-glue';
 import { createMiniAuth } from '../core/api.js';
+import { createAuthClientClass, memoryStorage, requestTransport } from '../core/auth-client.js';
 import { MiniAuthError } from '../core/errors.js';
 import { MAX_RESPONSE_BYTES } from '../core/fetch.js';
 import { TextDecoder } from '../core/utf8.js';
@@ -51,4 +52,54 @@ export const { ready, createVerifier, createRemoteJwks, jwtVerify, decodeJwt, de
   loaded,
   fetchText,
 });
-export { MiniAuthError };
+export { MiniAuthError, memoryStorage };
+
+/** Node only: there is no file system here. */
+export function fileStorage() {
+  throw new MiniAuthError('ERR_INVALID_ARGUMENT', 'fileStorage() is only available in Node; Mini Programs use wx storage by default');
+}
+
+/** wx's synchronous storage as a storage adapter; a missing key reads as '' there. */
+function wxStorage() {
+  return {
+    get: (key) => {
+      const value = wx.getStorageSync(key);
+      return typeof value === 'string' && value !== '' ? value : null;
+    },
+    set: (key, value) => wx.setStorageSync(key, value),
+    remove: (key) => wx.removeStorageSync(key),
+  };
+}
+
+/** The code of wx.login(). */
+function wechatLogin() {
+  return new Promise((resolve, reject) => {
+    wx.login({
+      success: (res) => resolve(res.code),
+      fail: (res) => reject(new MiniAuthError('ERR_NETWORK', `wx.login failed: ${(res && res.errMsg) || 'unknown error'}`)),
+    });
+  });
+}
+
+/** Wakes the session when the Mini Program comes back to the foreground. */
+function onForeground(wake) {
+  const listener = () => wake();
+  wx.onAppShow(listener);
+  return () => {
+    if (typeof wx.offAppShow === 'function') wx.offAppShow(listener);
+  };
+}
+
+/**
+ * The client half. Defaults in Mini Programs: wx storage, wx.request,
+ * wx.login when loginWithWechat() is called without a code, and a wake-up
+ * on wx.onAppShow.
+ */
+export const AuthClient = createAuthClientClass({
+  loaded,
+  decodeJwt,
+  defaultStorage: wxStorage,
+  defaultTransport: ({ timeout }) => requestTransport((options) => wx.request(options), timeout),
+  onForeground,
+  wechatLogin,
+});

@@ -1,6 +1,16 @@
 // ESM entry for Node: the same instance as `require('miniauth')`.
 import miniauth from './index.cjs';
 
-export const { ready, createVerifier, createRemoteJwks, jwtVerify, decodeJwt, decodeProtectedHeader, MiniAuthError } =
-  miniauth;
+export const {
+  ready,
+  createVerifier,
+  createRemoteJwks,
+  jwtVerify,
+  decodeJwt,
+  decodeProtectedHeader,
+  MiniAuthError,
+  AuthClient,
+  fileStorage,
+  memoryStorage,
+} = miniauth;
 export default miniauth;

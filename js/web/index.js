@@ -4,12 +4,62 @@
 
 import init, * as glue from 'miniauth-wasm-glue';
 import { createMiniAuth } from '../core/api.js';
+import { createAuthClientClass, fetchTransport, memoryStorage } from '../core/auth-client.js';
+import { MiniAuthError } from '../core/errors.js';
 import { fetchText } from '../core/fetch.js';
 
 const loaded = init({ module_or_path: new URL('../miniauth_bg.wasm', import.meta.url) }).then(() => glue);
 
-export { MiniAuthError } from '../core/errors.js';
+export { MiniAuthError, memoryStorage };
 export const { ready, createVerifier, createRemoteJwks, jwtVerify, decodeJwt, decodeProtectedHeader } = createMiniAuth({
   loaded,
   fetchText,
+});
+
+/** Node only: there is no file system here. */
+export function fileStorage() {
+  throw new MiniAuthError('ERR_INVALID_ARGUMENT', 'fileStorage() is only available in Node; browsers use localStorage by default');
+}
+
+/**
+ * localStorage as a storage adapter, or null where it cannot be used
+ * (disabled, sandboxed frames, some private modes throw on access).
+ */
+function localStorageAdapter() {
+  try {
+    const storage = globalThis.localStorage;
+    if (!storage) return null;
+    const probe = 'miniauth.probe';
+    storage.setItem(probe, probe);
+    storage.removeItem(probe);
+    return {
+      get: (key) => storage.getItem(key),
+      set: (key, value) => storage.setItem(key, value),
+      remove: (key) => storage.removeItem(key),
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** Wakes the session when the page becomes visible again. */
+function onForeground(wake) {
+  if (typeof document === 'undefined' || typeof document.addEventListener !== 'function') return () => {};
+  const listener = () => {
+    if (document.visibilityState === 'visible') wake();
+  };
+  document.addEventListener('visibilitychange', listener);
+  return () => document.removeEventListener('visibilitychange', listener);
+}
+
+/**
+ * The client half. Defaults in browsers: localStorage (memory when it is
+ * unavailable), the global fetch, and a wake-up when the page is shown again.
+ */
+export const AuthClient = createAuthClientClass({
+  loaded,
+  decodeJwt,
+  defaultStorage: () => localStorageAdapter() || memoryStorage(),
+  defaultTransport: ({ timeout }) => fetchTransport((url, init) => fetch(url, init), timeout),
+  onForeground,
 });
