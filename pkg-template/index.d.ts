@@ -294,7 +294,11 @@ export class AuthClient<Claims = JWTClaims> {
   refresh(): Promise<{ claims: Claims }>;
   /** Signs out here and, best effort, on the server. */
   logout(): Promise<void>;
-  /** Listens for session events; returns the unsubscribe function. */
+  /**
+   * Listens for session events; returns the unsubscribe function. A session
+   * restored from storage is announced with SIGNED_IN, so a listener added
+   * right after construction sees it.
+   */
   onAuthStateChange(callback: (event: AuthEvent, details: AuthEventDetails<Claims>) => void): () => void;
   /** Stops the refresh timer and the foreground listener. */
   close(): void;

@@ -1,0 +1,536 @@
+// AuthClient: the client half (login, bind, tokens that stay fresh), written
+// once for every runtime. Every session rule — when to refresh, when to give
+// up and sign out, how long to back off, what the stored record holds — is
+// decided by the Rust core's SessionCore (src/session.rs). This file only
+// performs the actions the core returns (store, clear_storage, refresh,
+// logout, wake_at, emit) and the I/O around them: HTTP, storage, timers and
+// the clock. A platform entry (node/, web/, miniprogram/) hands in its
+// defaults: storage, transport, foreground events and wx.login.
+
+import { MiniAuthError, callCore } from './errors.js';
+
+/**
+ * The key the session record is stored under (src/session.rs STORAGE_KEY;
+ * the wasm module does not export it, so it is repeated here). With a
+ * `clientId` the key is `miniauth.session:<clientId>`, so that clients of
+ * several apps can share one storage.
+ */
+export const STORAGE_KEY = 'miniauth.session';
+
+const DEFAULT_REFRESH_MARGIN = 60_000;
+const DEFAULT_TIMEOUT = 10_000;
+/** setTimeout's longest delay; a longer one would fire at once. */
+const MAX_TIMER_DELAY = 0x7fffffff;
+
+const EVENTS = ['SIGNED_IN', 'TOKEN_REFRESHED', 'SIGNED_OUT', 'BIND_REQUIRED', 'REFRESH_FAILED'];
+
+/** A storage adapter that keeps values in memory (lost when the process ends). */
+export function memoryStorage() {
+  const values = new Map();
+  return {
+    get: (key) => (values.has(key) ? values.get(key) : null),
+    set: (key, value) => {
+      values.set(key, String(value));
+    },
+    remove: (key) => {
+      values.delete(key);
+    },
+  };
+}
+
+/**
+ * A transport over a Fetch API function (`fetch` of Node 18+ and browsers,
+ * or any function of that shape). POSTs JSON and resolves to
+ * `{ status, text }`; rejects with MiniAuthError ERR_NETWORK.
+ */
+export function fetchTransport(fetchFn, timeout = DEFAULT_TIMEOUT) {
+  if (typeof fetchFn !== 'function') {
+    throw new MiniAuthError('ERR_INVALID_ARGUMENT', 'no fetch function: pass "fetch" (or "request") to AuthClient');
+  }
+  return async function post(url, body, headers) {
+    const controller = typeof AbortController === 'function' ? new AbortController() : null;
+    const timer = controller ? setTimeout(() => controller.abort(), timeout) : null;
+    try {
+      const init = { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+      if (controller) init.signal = controller.signal;
+      // Called as a plain function: browsers refuse fetch called on another object.
+      const response = await fetchFn(url, init);
+      return { status: response.status, text: await response.text() };
+    } catch (cause) {
+      if (cause instanceof MiniAuthError) throw cause;
+      const timedOut = Boolean(controller && controller.signal.aborted);
+      const message = timedOut ? `no answer from ${url} within ${timeout} ms` : `request to ${url} failed`;
+      const error = new MiniAuthError('ERR_NETWORK', message, { cause });
+      error.timeout = timedOut;
+      throw error;
+    } finally {
+      if (timer !== null) clearTimeout(timer);
+    }
+  };
+}
+
+/** A transport over a `wx.request`-shaped function (Mini Programs). */
+export function requestTransport(requestFn, timeout = DEFAULT_TIMEOUT) {
+  if (typeof requestFn !== 'function') {
+    throw new MiniAuthError('ERR_INVALID_ARGUMENT', 'no request function: pass "request" (or "fetch") to AuthClient');
+  }
+  return function post(url, body, headers) {
+    return new Promise((resolve, reject) => {
+      requestFn({
+        url,
+        method: 'POST',
+        header: { 'content-type': 'application/json', ...headers },
+        data: JSON.stringify(body),
+        timeout,
+        // The body as text: the core parses it (strictly), not wx.request.
+        dataType: 'text',
+        responseType: 'text',
+        success: (res) => {
+          const data = res.data;
+          resolve({ status: res.statusCode, text: typeof data === 'string' ? data : data == null ? '' : JSON.stringify(data) });
+        },
+        fail: (res) => {
+          const errMsg = (res && res.errMsg) || 'request failed';
+          const error = new MiniAuthError('ERR_NETWORK', `request to ${url} failed: ${errMsg}`);
+          error.timeout = /timeout/i.test(errMsg);
+          reject(error);
+        },
+      });
+    });
+  };
+}
+
+/**
+ * The AuthClient class for one runtime.
+ *
+ * @param {object} platform
+ * @param {object | Promise<object>} platform.loaded  the wasm-bindgen bindings, or a promise of them
+ * @param {(token: string) => object} platform.decodeJwt
+ * @param {() => object} platform.defaultStorage  the runtime's storage adapter
+ * @param {(options: object) => Function} platform.defaultTransport  the runtime's POST function
+ * @param {(wake: () => void) => () => void} [platform.onForeground]  calls `wake` when the app
+ *   comes back to the foreground; returns an unsubscribe function
+ * @param {() => Promise<string>} [platform.wechatLogin]  wx.login's code (Mini Programs only)
+ * @param {boolean} [platform.unrefTimers]  keep the refresh timer from holding a Node process open
+ */
+export function createAuthClientClass(platform) {
+  const { loaded, decodeJwt, defaultStorage, defaultTransport, onForeground, wechatLogin, unrefTimers } = platform;
+
+  class AuthClient {
+    /**
+     * @param {object} options
+     * @param {string} options.baseUrl  the identity server, e.g. 'https://id.example.com'
+     * @param {{ get(key: string): any, set(key: string, value: string): any, remove(key: string): any }} [options.storage]
+     * @param {Function} [options.fetch]  a Fetch API function for HTTP
+     * @param {Function} [options.request]  a wx.request-shaped function for HTTP
+     * @param {number} [options.refreshMargin]  refresh at least this many ms before the id_token expires
+     * @param {string} [options.clientId]  keeps this client's record apart in shared storage
+     * @param {number} [options.timeout]  ms an HTTP request may take (default 10000)
+     * @param {() => number} [options.now]  the clock, ms since the epoch (default Date.now; for tests)
+     */
+    constructor(options = {}) {
+      const { baseUrl, storage, request, refreshMargin = DEFAULT_REFRESH_MARGIN, clientId, timeout = DEFAULT_TIMEOUT, now } = options;
+      const fetchFn = options.fetch;
+      if (typeof baseUrl !== 'string' || !/^https?:\/\/[^/]/i.test(baseUrl)) {
+        throw new MiniAuthError('ERR_INVALID_ARGUMENT', '"baseUrl" must be an http(s) URL');
+      }
+      if (typeof refreshMargin !== 'number' || !(refreshMargin >= 0)) {
+        throw new MiniAuthError('ERR_INVALID_ARGUMENT', '"refreshMargin" must be a number of milliseconds');
+      }
+      if (storage !== undefined && !isStorage(storage)) {
+        throw new MiniAuthError('ERR_INVALID_ARGUMENT', '"storage" must have get(key), set(key, value) and remove(key)');
+      }
+      if (clientId !== undefined && (typeof clientId !== 'string' || clientId === '')) {
+        throw new MiniAuthError('ERR_INVALID_ARGUMENT', '"clientId" must be a non-empty string');
+      }
+      this._baseUrl = baseUrl.replace(/\/+$/, '');
+      this._storage = storage || defaultStorage();
+      this._key = clientId === undefined ? STORAGE_KEY : `${STORAGE_KEY}:${clientId}`;
+      if (fetchFn !== undefined) this._post = fetchTransport(fetchFn, timeout);
+      else if (request !== undefined) this._post = requestTransport(request, timeout);
+      else this._post = defaultTransport({ timeout });
+      this._now = typeof now === 'function' ? now : () => Date.now();
+      this._core = null;
+      this._listeners = [];
+      this._timer = null;
+      this._refreshing = null;
+      this._lastRefreshError = null;
+      this._storageChain = Promise.resolve();
+      this._closed = false;
+      this._stopForeground = onForeground ? onForeground(() => this._wake()) : null;
+
+      /** Settles once the session is restored from storage; every method awaits it. */
+      this.ready = this._restore(refreshMargin);
+      // Methods report failures to restore; an unobserved `ready` must not be an unhandled rejection.
+      this.ready.catch(() => {});
+    }
+
+    async _restore(refreshMargin) {
+      const bindings = await loaded;
+      // Created only now: the wasm instance exists once `loaded` has settled.
+      this._core = bindings.SessionCore.create(refreshMargin);
+      let stored;
+      try {
+        stored = await this._storage.get(this._key);
+      } catch (error) {
+        // Unreadable storage is like empty storage (and is not cleared).
+        report('reading the stored session failed', error);
+        stored = null;
+      }
+      const text = typeof stored === 'string' && stored !== '' ? stored : undefined;
+      await this._run(this._core.restore(text, this._now()));
+    }
+
+    // ---- login and bind ----
+
+    /**
+     * Logs in with a wx.login() code. In a Mini Program, with no `code`,
+     * calls wx.login() itself.
+     */
+    async loginWithWechat(options = {}) {
+      let { code } = options;
+      if (code === undefined && wechatLogin) {
+        await this.ready;
+        code = await wechatLogin();
+      }
+      requireString(code, 'code', 'loginWithWechat({ code }) needs the code of wx.login()');
+      return this._login('/v1/login/wechat', { code });
+    }
+
+    /** Logs in with a getPhoneNumber code. */
+    async loginWithWechatPhone({ code } = {}) {
+      requireString(code, 'code');
+      return this._login('/v1/login/wechat-phone', { code });
+    }
+
+    /** Binds the pending WeChat identity with a getPhoneNumber code. */
+    async bindWithWechatPhone({ code } = {}) {
+      requireString(code, 'code');
+      return this._login('/v1/bind/wechat-phone', { state_token: await this._stateToken(), code });
+    }
+
+    /** Binds the pending WeChat identity with a code sent by sendVerifyCode. */
+    async bindWithVerifyCode({ channel, to, code } = {}) {
+      requireChannel(channel);
+      requireString(to, 'to');
+      requireString(code, 'code');
+      return this._login('/v1/bind/verify-code', { state_token: await this._stateToken(), channel, to, code });
+    }
+
+    /** Binds the pending WeChat identity to an existing user (SOCIAL_BIND). */
+    async bindWithPassword({ username, password } = {}) {
+      requireString(username, 'username');
+      requireString(password, 'password');
+      return this._login('/v1/bind/password', { state_token: await this._stateToken(), username, password });
+    }
+
+    /** Registers a new user for the pending WeChat identity (USER_REGISTER). */
+    async register({ name } = {}) {
+      if (name !== undefined) requireString(name, 'name');
+      const body = { state_token: await this._stateToken() };
+      if (name !== undefined) body.name = name;
+      return this._login('/v1/register', body);
+    }
+
+    /**
+     * Sends a one-time code by SMS or email, for the pending bind if there is
+     * one. Resolves to the server's answer, `{ expires_in, resend_after }`.
+     */
+    async sendVerifyCode({ channel, to } = {}) {
+      requireChannel(channel);
+      requireString(to, 'to');
+      await this.ready;
+      const body = { channel, to };
+      const stateToken = this._core.state_token();
+      if (stateToken !== undefined) body.state_token = stateToken;
+      const { status, text } = await this._request('/v1/verify-codes', body);
+      if (status < 200 || status > 299) throw serverError(status, text);
+      return parseObject(text);
+    }
+
+    async _stateToken() {
+      await this.ready;
+      const stateToken = this._core.state_token();
+      if (stateToken === undefined) {
+        throw new MiniAuthError('ERR_SIGNED_OUT', 'no bind is pending: call loginWithWechat() first');
+      }
+      return stateToken;
+    }
+
+    async _login(path, body) {
+      await this.ready;
+      const { status, text } = await this._request(path, body);
+      if (status !== 200) throw serverError(status, text);
+      const answer = JSON.parse(callCore(() => this._core.login_answer(text, this._now())));
+      await this._run(answer.actions);
+      const result = { status: answer.status };
+      if (answer.flows !== undefined) result.flows = answer.flows;
+      if (answer.status === 'SUCCESS') result.claims = this._claims();
+      return result;
+    }
+
+    // ---- tokens ----
+
+    /**
+     * The id_token, fresh: when the core says a refresh is due, waits for it
+     * (concurrent callers share one). If the refresh fails, the old token is
+     * still returned while it has not expired.
+     */
+    async getIdToken() {
+      await this.ready;
+      const core = this._core;
+      const fresh = core.fresh_id_token(this._now());
+      if (fresh !== undefined) return fresh;
+      this._requireSignedIn();
+      const started = this._run(core.wake(this._now()));
+      if (this._refreshing) await this._refreshing;
+      await started;
+      const token = core.fresh_id_token(this._now()) ?? core.unexpired_id_token(this._now());
+      if (token !== undefined) return token;
+      this._requireSignedIn();
+      throw this._lastRefreshError || new MiniAuthError('ERR_NETWORK', 'the id_token has expired and could not be refreshed');
+    }
+
+    /** The claims of the current id_token (not verified), or null when signed out. */
+    async getClaims() {
+      await this.ready;
+      return this._claims() ?? null;
+    }
+
+    /**
+     * Refreshes now, whatever the token's age (or joins the refresh in
+     * flight). Resolves to `{ claims }` of the new id_token.
+     */
+    async refresh() {
+      await this.ready;
+      this._requireSignedIn();
+      this._run(this._core.refresh_now());
+      const outcome = await this._refreshing;
+      if (outcome && outcome.refreshed) return { claims: this._claims() };
+      this._requireSignedIn();
+      throw (outcome && outcome.error) || new MiniAuthError('ERR_NETWORK', 'the refresh failed');
+    }
+
+    /** Signs out here and (best effort) on the server. */
+    async logout() {
+      await this.ready;
+      await this._run(this._core.sign_out());
+    }
+
+    /**
+     * Calls `callback(event, { claims? })` on SIGNED_IN, TOKEN_REFRESHED,
+     * SIGNED_OUT, BIND_REQUIRED and REFRESH_FAILED. Returns an unsubscribe
+     * function.
+     */
+    onAuthStateChange(callback) {
+      if (typeof callback !== 'function') throw new MiniAuthError('ERR_INVALID_ARGUMENT', 'onAuthStateChange needs a function');
+      const entry = { callback };
+      this._listeners.push(entry);
+      return () => {
+        this._listeners = this._listeners.filter((other) => other !== entry);
+      };
+    }
+
+    /**
+     * Stops the refresh timer and foreground listener; the client performs
+     * no further scheduled refresh. (A client that is simply dropped is
+     * fine in Node, whose timer does not hold the process open.)
+     */
+    close() {
+      this._closed = true;
+      if (this._timer !== null) clearTimeout(this._timer);
+      this._timer = null;
+      if (this._stopForeground) this._stopForeground();
+      this._stopForeground = null;
+    }
+
+    // ---- performing the core's actions ----
+
+    _requireSignedIn() {
+      const core = this._core;
+      if (core.id_token() !== undefined) return;
+      if (core.state_token() !== undefined) {
+        throw new MiniAuthError('ERR_BIND_REQUIRED', 'the WeChat identity must be bound first (see the login answer\'s flows)');
+      }
+      throw new MiniAuthError('ERR_SIGNED_OUT', 'not signed in');
+    }
+
+    _claims() {
+      const token = this._core.id_token();
+      if (token === undefined) return undefined;
+      try {
+        return decodeJwt(token);
+      } catch {
+        return undefined;
+      }
+    }
+
+    /**
+     * Performs the actions (a JSON array from the core, or the array).
+     * Dispatches them synchronously; the promise settles once the storage
+     * writes and logout requests they started are done (refreshes are
+     * tracked in `_refreshing` instead).
+     */
+    _run(actions) {
+      const list = typeof actions === 'string' ? JSON.parse(actions) : actions;
+      const pending = [];
+      for (const action of list) {
+        switch (action.type) {
+          case 'store':
+            pending.push(this._store((storage, key) => storage.set(key, action.record)));
+            break;
+          case 'clear_storage':
+            pending.push(this._store((storage, key) => storage.remove(key)));
+            break;
+          case 'refresh':
+            this._startRefresh(action.session_token);
+            break;
+          case 'logout':
+            pending.push(this._request('/v1/logout', { session_token: action.session_token }).catch(() => {}));
+            break;
+          case 'wake_at':
+            this._wakeAt(action.at);
+            break;
+          case 'emit':
+            this._emit(action.event);
+            break;
+          default:
+            // An action this layer does not know: a newer core. Nothing safe to do.
+            break;
+        }
+      }
+      return Promise.all(pending).then(() => undefined);
+    }
+
+    /** Storage writes run one after another, in the order the core asked for them. */
+    _store(write) {
+      this._storageChain = this._storageChain
+        .then(() => write(this._storage, this._key))
+        .catch((error) => report('writing the session to storage failed', error));
+      return this._storageChain;
+    }
+
+    _request(path, body) {
+      return this._post(`${this._baseUrl}${path}`, body, {});
+    }
+
+    _startRefresh(sessionToken) {
+      const refresh = this._refreshOnce(sessionToken);
+      this._refreshing = refresh;
+      refresh.then(() => {
+        if (this._refreshing === refresh) this._refreshing = null;
+      });
+    }
+
+    /** One refresh request; resolves (never rejects) to `{ refreshed, error }`. */
+    async _refreshOnce(sessionToken) {
+      const core = this._core;
+      let actions;
+      let error = null;
+      try {
+        const { status, text } = await this._request('/v1/session/refresh', { session_token: sessionToken });
+        if (status === 200) {
+          actions = core.refresh_answer(text, this._now(), jitter());
+        } else {
+          error = serverError(status, text);
+          actions = core.refresh_refused(status, error.error, this._now(), jitter());
+        }
+      } catch (cause) {
+        error = cause instanceof MiniAuthError ? cause : new MiniAuthError('ERR_NETWORK', 'the refresh request failed', { cause });
+        actions = core.refresh_failed(this._now(), jitter());
+      }
+      const list = JSON.parse(actions);
+      const refreshed = list.some((action) => action.type === 'emit' && action.event === 'TOKEN_REFRESHED');
+      if (!refreshed && error === null) error = new MiniAuthError('ERR_SERVER', 'the refresh answer could not be used');
+      this._lastRefreshError = refreshed ? null : error;
+      await this._run(list);
+      return { refreshed, error: refreshed ? null : error };
+    }
+
+    _wakeAt(at) {
+      if (this._timer !== null) clearTimeout(this._timer);
+      this._timer = null;
+      if (this._closed) return;
+      const delay = Math.min(Math.max(0, at - this._now()), MAX_TIMER_DELAY);
+      this._timer = setTimeout(() => {
+        this._timer = null;
+        this._wake();
+      }, delay);
+      if (unrefTimers && this._timer && typeof this._timer.unref === 'function') this._timer.unref();
+    }
+
+    /** A timer fired or the app came back to the foreground. */
+    _wake() {
+      if (this._closed || this._core === null) return;
+      this._run(this._core.wake(this._now()));
+    }
+
+    _emit(event) {
+      if (!EVENTS.includes(event)) return;
+      const details = {};
+      if (event !== 'SIGNED_OUT' && event !== 'BIND_REQUIRED') {
+        const claims = this._claims();
+        if (claims !== undefined) details.claims = claims;
+      }
+      if (event === 'REFRESH_FAILED' && this._lastRefreshError) details.error = this._lastRefreshError;
+      for (const { callback } of this._listeners.slice()) {
+        try {
+          callback(event, details);
+        } catch (error) {
+          // One listener's failure must not stop the session or the others.
+          report(`an onAuthStateChange listener threw on ${event}`, error);
+        }
+      }
+    }
+  }
+
+  return AuthClient;
+}
+
+/** Spreads retries; the core turns it into a delay between half and all of the backoff. */
+function jitter() {
+  return Math.random();
+}
+
+function isStorage(storage) {
+  return (
+    typeof storage === 'object' &&
+    storage !== null &&
+    typeof storage.get === 'function' &&
+    typeof storage.set === 'function' &&
+    typeof storage.remove === 'function'
+  );
+}
+
+function requireString(value, name, message) {
+  if (typeof value !== 'string' || value === '') {
+    throw new MiniAuthError('ERR_INVALID_ARGUMENT', message || `"${name}" must be a non-empty string`);
+  }
+}
+
+function requireChannel(channel) {
+  if (channel !== 'sms' && channel !== 'email') {
+    throw new MiniAuthError('ERR_INVALID_ARGUMENT', '"channel" must be "sms" or "email"');
+  }
+}
+
+function parseObject(text) {
+  try {
+    const value = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? value : {};
+  } catch {
+    return {};
+  }
+}
+
+/** A non-2xx answer as MiniAuthError ERR_SERVER, with the server's `error` code. */
+function serverError(status, text) {
+  const body = parseObject(text);
+  const error = typeof body.error === 'string' ? body.error : undefined;
+  const message = typeof body.message === 'string' && body.message !== '' ? body.message : `the server answered HTTP ${status}`;
+  return new MiniAuthError('ERR_SERVER', message, { status, error });
+}
+
+function report(what, error) {
+  if (typeof console !== 'undefined' && typeof console.error === 'function') console.error(`miniauth: ${what}:`, error);
+}
