@@ -12,7 +12,8 @@
 //!
 //! Refresh rules:
 //! * refresh when less than max(60 s, 10 % of the id_token's lifetime)
-//!   remains; one refresh in flight at a time;
+//!   remains, but not in the first half of its life; one refresh in flight
+//!   at a time;
 //! * a network failure or a 5xx keeps the session and retries with
 //!   exponential backoff and jitter, from 200 ms, capped at one minute;
 //! * an answer that the session is invalid signs out and clears storage.
@@ -345,9 +346,12 @@ impl Session {
         alloc::vec![Action::Store { record: stored }]
     }
 
+    /// When the id_token should be refreshed: max(margin, 10 % of its
+    /// lifetime) before it expires, but never in the first half of its life,
+    /// so a margin as long as the lifetime cannot refresh in a loop.
     fn refresh_due_at(&self, record: &Record) -> i64 {
         let margin = self.policy.min_margin_ms.max((record.lifetime_ms as f64 * self.policy.margin_fraction) as i64);
-        record.expires_at - margin
+        record.expires_at - margin.min(record.lifetime_ms / 2)
     }
 
     /// Refresh now if due (and none in flight), else wake when it will be.

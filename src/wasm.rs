@@ -155,6 +155,12 @@ pub fn decode_protected_header(token: &str) -> Result<String, String> {
     jws::decode_protected_header(token).map(utf8).map_err(thrown)
 }
 
+/// The key the session record is stored under.
+#[wasm_bindgen]
+pub fn storage_key() -> String {
+    crate::session::STORAGE_KEY.into()
+}
+
 /// The client session state machine (see [`crate::session`]). Every method
 /// returns the actions for the platform layer as a JSON array.
 #[wasm_bindgen]

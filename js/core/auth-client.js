@@ -9,14 +9,6 @@
 
 import { MiniAuthError, callCore } from './errors.js';
 
-/**
- * The key the session record is stored under (src/session.rs STORAGE_KEY;
- * the wasm module does not export it, so it is repeated here). With a
- * `clientId` the key is `miniauth.session:<clientId>`, so that clients of
- * several apps can share one storage.
- */
-export const STORAGE_KEY = 'miniauth.session';
-
 const DEFAULT_REFRESH_MARGIN = 60_000;
 const DEFAULT_TIMEOUT = 10_000;
 /** setTimeout's longest delay; a longer one would fire at once. */
@@ -145,7 +137,7 @@ export function createAuthClientClass(platform) {
       }
       this._baseUrl = baseUrl.replace(/\/+$/, '');
       this._storage = storage || defaultStorage();
-      this._key = clientId === undefined ? STORAGE_KEY : `${STORAGE_KEY}:${clientId}`;
+      this._clientId = clientId;
       if (fetchFn !== undefined) this._post = fetchTransport(fetchFn, timeout);
       else if (request !== undefined) this._post = requestTransport(request, timeout);
       else this._post = defaultTransport({ timeout });
@@ -169,6 +161,10 @@ export function createAuthClientClass(platform) {
       const bindings = await loaded;
       // Created only now: the wasm instance exists once `loaded` has settled.
       this._core = bindings.SessionCore.create(refreshMargin);
+      // The core names the record's key; a `clientId` keeps clients of
+      // several apps apart in one storage.
+      const key = bindings.storage_key();
+      this._key = this._clientId === undefined ? key : `${key}:${this._clientId}`;
       let stored;
       try {
         stored = await this._storage.get(this._key);

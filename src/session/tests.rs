@@ -45,6 +45,15 @@ fn short_lived_tokens_refresh_a_minute_before_expiry() {
 }
 
 #[test]
+fn a_margin_longer_than_the_lifetime_still_waits_half_of_it() {
+    let mut session = Session::new(Policy { min_margin_ms: 1_000_000_000, ..Policy::default() });
+    let (_, actions) = session.on_login_answer(&tokens_json("id1", "s1", 60), 0).unwrap();
+    assert!(actions.contains(&Action::WakeAt { at: 30_000 }), "{actions:?}");
+    assert!(!actions.iter().any(|a| matches!(a, Action::Refresh { .. })));
+    assert_eq!(session.fresh_id_token(29_999), Some("id1"));
+}
+
+#[test]
 fn bind_answers_are_read_leniently_and_keep_the_state_token() {
     for status in ["SOCIAL_BIND", " social_bind ", "Social-Bind"] {
         let mut session = Session::new(Policy::default());
