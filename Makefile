@@ -11,6 +11,7 @@ demo: pkg
 ## schemathesis against the server's OpenAPI document, then the built
 ## package in Node, headless Chromium and the Mini Program simulator
 test: setup
+	cargo test --lib --no-default-features
 	cargo test --all-targets --features server
 	scripts/schemathesis.sh
 	$(MAKE) pkg

@@ -21,6 +21,9 @@
 #![warn(missing_docs)]
 
 extern crate alloc;
+// Unit tests may use std even when the crate is built without it.
+#[cfg(all(test, not(feature = "std")))]
+extern crate std;
 
 pub mod algorithm;
 mod base64url;
