@@ -463,3 +463,27 @@ async fn unionid_links_the_developers_other_apps() {
     let found = users::by_wechat(&s.app.db, &third, s.clock.now()).await.unwrap();
     assert_eq!(found.map(|u| u.id), Some(late));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn browsers_from_listed_origins_may_call_the_api_and_others_may_not() {
+    let s = TestServer::start_with(|c| c.cors_origins = vec!["https://app.example".into()]).await;
+    let client = reqwest::Client::new();
+    let preflight = |origin: &'static str| {
+        client
+            .request(reqwest::Method::OPTIONS, format!("{}/v1/session/refresh", s.base))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    let allowed = preflight("https://app.example").await.unwrap();
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.example");
+    assert!(allowed.headers()["access-control-allow-methods"].to_str().unwrap().contains("POST"));
+    let refused = preflight("https://evil.example").await.unwrap();
+    assert!(refused.headers().get("access-control-allow-origin").is_none());
+
+    // The default: no origin listed, no CORS headers at all.
+    let plain = TestServer::start().await;
+    let answer = client.get(format!("{}/.well-known/jwks.json", plain.base)).header("origin", "https://app.example").send().await.unwrap();
+    assert!(answer.headers().get("access-control-allow-origin").is_none());
+}

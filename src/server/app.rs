@@ -13,7 +13,8 @@ use super::wechat::{Simulator, WechatClient};
 use crate::protocol::{self, error_code};
 use crate::verifier::Validation;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use axum::routing::{get, post};
 use axum::Router;
 use super::db::Db;
@@ -68,8 +69,22 @@ impl App {
     }
 }
 
+/// The CORS policy for browser clients: the API's methods and headers for
+/// the listed origins (`*` for any); no origin listed, no CORS headers.
+pub fn cors(origins: &[String]) -> CorsLayer {
+    let layer = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .max_age(std::time::Duration::from_secs(600));
+    if origins.iter().any(|o| o == "*") {
+        layer.allow_origin(AllowOrigin::any())
+    } else {
+        layer.allow_origin(AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok())))
+    }
+}
+
 /// The router: every endpoint of the API in one place.
-pub fn router(app: AppState) -> Router {
+pub fn router(app: AppState, cors: CorsLayer) -> Router {
     let api = Router::new()
         .route("/v1/login/wechat", post(login::wechat))
         .route("/v1/login/wechat-phone", post(login::wechat_phone))
@@ -97,6 +112,7 @@ pub fn router(app: AppState) -> Router {
             AppError::new(StatusCode::METHOD_NOT_ALLOWED, error_code::METHOD_NOT_ALLOWED, "this endpoint does not take that method")
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(cors)
         .with_state(app)
 }
 

@@ -46,6 +46,12 @@ pub struct Config {
     #[arg(long, env = "MINIAUTH_CODE_WEBHOOK")]
     pub code_webhook: Option<String>,
 
+    /// Web origins allowed to call the API from a browser (CORS), comma
+    /// separated, e.g. `https://app.example.com`; `*` allows any. Default:
+    /// none (Mini Programs and same-origin pages need no CORS).
+    #[arg(long, env = "MINIAUTH_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
     /// Whether WeChat users bound to nobody may register (USER_REGISTER) or
     /// must bind to an existing user (SOCIAL_BIND).
     #[arg(long, env = "MINIAUTH_REGISTRATION", value_enum, default_value_t = Registration::Open)]

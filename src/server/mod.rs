@@ -202,7 +202,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
     };
 
     let (stop, stopped) = oneshot::channel::<()>();
-    let service = app::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let service = app::router(app.clone(), app::cors(&config.cors_origins)).into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, service)
             .with_graceful_shutdown(async {
