@@ -132,10 +132,14 @@ export function createMiniAuth({ loaded, fetchText, now = Date.now }) {
 
     async verify(token, options) {
       await ready;
-      const store = this.keyStore();
-      if (!store.is_fresh(now())) await this.reload();
+      // A malformed token or bad options fail here, before any fetch: an
+      // unreachable key server must not turn garbage into ERR_NETWORK.
+      if (typeof token !== 'string') throw new MiniAuthError('ERR_JWS_INVALID', 'the token must be a string');
+      callCore(() => bindings().decode_protected_header(token));
       const policy = parsePolicy(options);
       try {
+        const store = this.keyStore();
+        if (!store.is_fresh(now())) await this.reload();
         try {
           return verifyWith(store, policy, token);
         } catch (error) {

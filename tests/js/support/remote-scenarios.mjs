@@ -154,6 +154,12 @@ export const REMOTE_SCENARIOS = {
     assertFailed(await verify(context.fixtures.tokens.valid.ES256), 'ERR_NETWORK');
   },
 
+  async 'a malformed token fails as such, without fetching the set'(context) {
+    const { endpoint, verify } = await setUp(context, {});
+    assertFailed(await verify('not.a.jwt'), 'ERR_JWS_INVALID');
+    assert.equal(endpoint.fetches, 0);
+  },
+
   async 'a refused connection is ERR_NETWORK'(context) {
     const handle = await context.driver.create(`http://127.0.0.1:${await closedPort()}/jwks.json`, { timeout: 5000 });
     const [outcome] = await context.driver.verifyAll(handle, [context.fixtures.tokens.valid.ES256], {});
