@@ -1,0 +1,337 @@
+// examples/miniprogram/ driven through its own page code: the example's
+// code package laid out as WeChat DevTools' "Build npm" leaves it
+// (miniprogram_npm/miniauth from pkg/miniprogram_dist), config.js pointed at
+// the real reference server (WeChat-simulator mode, loopback), app.js and
+// the pages loaded in the strict simulator (tests/miniprogram-sim/).
+//
+// The simulator has no view layer or routing: a page instance here is the
+// options Page() was given, with `data` (deep-copied, as WeChat does) and a
+// `setData` that merges into it; the test calls the lifecycle and handler
+// methods itself and the navigation APIs (wx.navigateTo, redirectTo,
+// reLaunch, showToast), which the simulator lacks, are recorded stubs.
+
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { MiniProgramSim } from './support/miniprogram.mjs';
+import { SIMULATOR_AUDIENCE, buildServer, freePort, miniauthServer } from './support/miniauth-server.mjs';
+import { PKG_DIR, ROOT } from './support/paths.mjs';
+
+const require = createRequire(import.meta.url);
+const miniauthNode = require(join(PKG_DIR, 'node', 'index.cjs'));
+
+const EXAMPLE_DIR = join(ROOT, 'examples', 'miniprogram');
+const SOURCE_ROOT = join(EXAMPLE_DIR, 'miniprogram');
+const STORAGE_KEY = 'miniauth.session';
+const LOGIN = 'pages/login/login';
+const BIND = 'pages/bind/bind';
+const PROFILE = 'pages/profile/profile';
+
+const unique = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+const newPhone = () => `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+
+let workDir;
+let server;
+const sims = [];
+
+before(async () => {
+  await buildServer();
+  workDir = mkdtempSync(join(tmpdir(), 'miniauth-example-'));
+  server = miniauthServer({ port: await freePort(), database: join(workDir, 'server.db') });
+  await server.start();
+});
+
+after(async () => {
+  for (const sim of sims) sim.dispose();
+  await server?.kill();
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+/**
+ * The example's code package in a fresh folder: its files (not
+ * node_modules or an earlier miniprogram_npm), miniprogram_npm/miniauth as
+ * "Build npm" makes it, and config.js with the test server's URL.
+ */
+function layOutPackage(config) {
+  const root = mkdtempSync(join(workDir, 'package-'));
+  cpSync(SOURCE_ROOT, root, {
+    recursive: true,
+    filter: (source) => !/[\\/](node_modules|miniprogram_npm)([\\/]|$)/.test(source.slice(SOURCE_ROOT.length)),
+  });
+  cpSync(join(PKG_DIR, 'miniprogram_dist'), join(root, 'miniprogram_npm', 'miniauth'), { recursive: true });
+  writeFileSync(join(root, 'config.js'), `module.exports = ${JSON.stringify({ simulatorOpenid: '', ...config })};\n`);
+  return root;
+}
+
+/**
+ * Starts the example: a simulator over `storage` whose wx.login gives codes
+ * for `openid` (none when `openid` is null), the navigation stubs, app.js
+ * with onLaunch called, and every page of app.json registered.
+ */
+async function launch({ root, storage = new Map(), openid = `mp-${unique()}` }) {
+  const sim = new MiniProgramSim({
+    root,
+    storage,
+    login: openid === null ? undefined : async () => ({ code: await server.wxLoginCode(openid) }),
+  });
+  sims.push(sim);
+  const calls = [];
+  const { wx } = sim.global;
+  for (const api of ['navigateTo', 'redirectTo', 'reLaunch', 'showToast']) {
+    assert.equal(wx[api], undefined, `the simulator now has wx.${api}: drop the stub`);
+    wx[api] = (options = {}) => {
+      calls.push(api === 'showToast' ? { api, title: options.title } : { api, url: options.url });
+      const result = { errMsg: `${api}:ok` };
+      queueMicrotask(() => {
+        if (typeof options.success === 'function') options.success(result);
+        if (typeof options.complete === 'function') options.complete(result);
+      });
+    };
+  }
+  sim.require('app.js');
+  assert.equal(typeof sim.app.onLaunch, 'function');
+  sim.app.onLaunch.call(sim.app, { scene: 1001, path: LOGIN, query: {} });
+  const { pages } = JSON.parse(readFileSync(join(root, 'app.json'), 'utf8'));
+  for (const page of pages) sim.require(`${page}.js`);
+  assert.deepEqual(sim.pages.map((page) => page.route), pages);
+  assert.equal(sim.evaluate('getApp()').auth, sim.app.auth, 'getApp().auth is the one client');
+  await sim.app.authReady;
+  return {
+    sim,
+    storage,
+    openid,
+    calls,
+    navigations: () => calls.filter((call) => call.api !== 'showToast'),
+    toasts: () => calls.filter((call) => call.api === 'showToast').map((call) => call.title),
+  };
+}
+
+/** A page instance of `route`: the recorded options, `data` and `setData`. */
+function pageInstance(sim, route) {
+  const registered = sim.pages.find((page) => page.route === route);
+  assert.ok(registered, `Page() was called for ${route}`);
+  const page = { route };
+  for (const [name, value] of Object.entries(registered.options)) {
+    if (name !== 'data') page[name] = value;
+  }
+  // Data crosses to the view layer as JSON in WeChat, so it is plain host
+  // data here too (and compares with deepEqual).
+  page.data = JSON.parse(JSON.stringify(registered.options.data || {}));
+  page.setData = (patch, callback) => {
+    for (const [path, value] of Object.entries(patch)) {
+      assert.ok(!/[.[]/.test(path), `setData path ${path}: only top-level keys are modelled`);
+      page.data[path] = value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+    }
+    if (typeof callback === 'function') queueMicrotask(callback);
+  };
+  return page;
+}
+
+/** Opens a page from a navigation URL: onLoad with the query (values as they are in the URL). */
+async function openFrom(sim, url) {
+  const [path, search = ''] = url.split('?');
+  const query = {};
+  for (const pair of search.split('&').filter(Boolean)) {
+    const [name, value = ''] = pair.split('=');
+    query[name] = value;
+  }
+  const page = pageInstance(sim, path.replace(/^\//, ''));
+  if (page.onLoad) await page.onLoad(query);
+  return page;
+}
+
+const input = (field, value) => ({ currentTarget: { dataset: { field } }, detail: { value } });
+
+function storedRecord(storage) {
+  const text = storage.get(STORAGE_KEY);
+  return text === undefined ? null : JSON.parse(JSON.parse(text));
+}
+
+async function simCode(path, body) {
+  const { status, body: answer } = await server.post(path, body);
+  assert.equal(status, 200, JSON.stringify(answer));
+  return answer.code;
+}
+
+describe('examples/miniprogram in the simulator against the reference server', { timeout: 40_000 }, () => {
+  let root;
+  before(() => {
+    root = layOutPackage({ baseUrl: server.url });
+  });
+
+  test('log in → USER_REGISTER → bind with an SMS code → profile → restart → log out → log in again', async () => {
+    const storage = new Map();
+    const app = await launch({ root, storage });
+    const { sim } = app;
+    const phone = newPhone();
+
+    // The login page: nobody is signed in, so it stays.
+    const login = await openFrom(sim, `/${LOGIN}`);
+    assert.deepEqual(app.navigations(), []);
+    assert.deepEqual(login.data, { busy: false, error: '' });
+    await login.onLogin(); // wx.login inside the AuthClient
+    assert.deepEqual(login.data, { busy: false, error: '' });
+    const [toBind] = app.navigations();
+    assert.equal(toBind.api, 'navigateTo');
+    assert.match(toBind.url, /^\/pages\/bind\/bind\?status=USER_REGISTER&flows=[a-z_,]+$/);
+
+    // The bind page offers what the server allows.
+    const bind = await openFrom(sim, toBind.url);
+    assert.equal(bind.data.status, 'USER_REGISTER');
+    assert.ok(bind.data.flows.includes('sms_code') && bind.data.flows.includes('wechat_phone') && bind.data.flows.includes('register'), `flows: ${bind.data.flows}`);
+    assert.deepEqual(bind.data.offers, {
+      wechatPhone: true,
+      smsCode: true,
+      emailCode: bind.data.flows.includes('email_code'),
+      password: bind.data.flows.includes('password'),
+      register: true,
+    });
+    assert.equal(bind.data.channel, 'sms');
+
+    // Send code: nothing typed yet, then the phone number.
+    await bind.onSendCode();
+    assert.equal(bind.data.error, 'Enter your phone number.');
+    assert.equal(bind.data.codeSent, false);
+    bind.onInput(input('to', phone));
+    await bind.onSendCode();
+    assert.equal(bind.data.error, '');
+    assert.equal(bind.data.codeSent, true);
+    assert.equal(bind.data.resendIn, 60, 'the resend countdown starts from the answer\'s resend_after');
+    assert.deepEqual(app.toasts(), ['Code sent']);
+    await bind.onSendCode(); // the button is disabled; a tap does nothing
+    const code = await server.lastCodeSentTo(phone);
+
+    // A wrong code is shown and keeps the page; the right one signs in.
+    bind.onInput(input('code', code.replace(/\d$/, (digit) => String((Number(digit) + 1) % 10))));
+    await bind.onBindCode();
+    assert.equal(bind.data.error, 'Wrong code.');
+    assert.equal(bind.data.busy, false);
+    assert.equal(app.navigations().length, 1);
+    bind.onInput(input('code', code));
+    await bind.onBindCode();
+    assert.equal(bind.data.error, '');
+    assert.deepEqual(app.navigations()[1], { api: 'reLaunch', url: `/${PROFILE}` });
+    bind.onUnload(); // reLaunch unloads every page
+
+    // The profile shows the claims.
+    const profile = await openFrom(sim, app.navigations()[1].url);
+    assert.equal(profile.data.signedIn, true);
+    assert.equal(profile.data.error, '');
+    const { claims } = profile.data;
+    assert.equal(claims.phone_number, `+86${phone}`);
+    assert.equal(claims.aud, SIMULATOR_AUDIENCE);
+    assert.equal(claims.iss, server.url);
+    assert.deepEqual(profile.data.rows.find((row) => row.name === 'phone_number'), { name: 'phone_number', value: `+86${phone}` });
+    assert.deepEqual(profile.data.rows.map((row) => row.name), Object.keys(claims));
+    assert.notEqual(profile.data.expires, '');
+    // What the page shows is the session's token, and it verifies against the server's JWKS.
+    const token = await sim.app.auth.getIdToken();
+    assert.equal(token, storedRecord(storage).id_token);
+    const { claims: verified } = await miniauthNode.jwtVerify(token, miniauthNode.createRemoteJwks(`${server.url}/.well-known/jwks.json`), {
+      issuer: server.url,
+      audience: SIMULATOR_AUDIENCE,
+    });
+    assert.deepEqual(verified, claims);
+    profile.onUnload();
+
+    // An app restart over the same storage: the login page goes straight to the profile.
+    const restarted = await launch({ root, storage, openid: app.openid });
+    const login2 = await openFrom(restarted.sim, `/${LOGIN}`);
+    assert.deepEqual(restarted.navigations(), [{ api: 'redirectTo', url: `/${PROFILE}` }]);
+    assert.equal(login2.data.error, '');
+    const profile2 = await openFrom(restarted.sim, `/${PROFILE}`);
+    assert.equal(profile2.data.claims.sub, claims.sub);
+
+    // Log out: signed out here and on the server, back to the login page.
+    const { session_token: sessionToken } = storedRecord(storage);
+    await profile2.onLogout();
+    assert.deepEqual(restarted.navigations()[1], { api: 'reLaunch', url: `/${LOGIN}` });
+    assert.equal(profile2.data.signedIn, false);
+    assert.equal(profile2.data.claims, null);
+    assert.deepEqual(profile2.data.rows, []);
+    assert.equal(profile2.data.busy, false);
+    assert.equal(await restarted.sim.app.auth.getClaims(), null);
+    assert.equal(storage.has(STORAGE_KEY), false);
+    const replay = await server.post('/v1/session/refresh', { session_token: sessionToken });
+    assert.equal(replay.status, 401);
+    profile2.onUnload();
+
+    // The same WeChat user logs in again: bound now, so SUCCESS and straight to the profile.
+    const login3 = await openFrom(restarted.sim, `/${LOGIN}`);
+    assert.equal(restarted.navigations().length, 2, 'signed out: the login page stays');
+    await login3.onLogin();
+    assert.deepEqual(restarted.navigations()[2], { api: 'redirectTo', url: `/${PROFILE}` });
+    const profile3 = await openFrom(restarted.sim, `/${PROFILE}`);
+    assert.equal(profile3.data.claims.sub, claims.sub);
+    await profile3.onLogout();
+    profile3.onUnload();
+  });
+
+  test('bind with the WeChat phone number (<button open-type="getPhoneNumber">), login codes from the server\'s simulator', async () => {
+    // config.simulatorOpenid: the login page mints the code at /sim/wx/login;
+    // wx.login has no handler here, so using it would fail the login.
+    const openid = `mp-${unique()}`;
+    const app = await launch({ root: layOutPackage({ baseUrl: server.url, simulatorOpenid: openid }), openid: null });
+    const { sim } = app;
+    const phone = newPhone();
+
+    const login = await openFrom(sim, `/${LOGIN}`);
+    await login.onLogin();
+    assert.equal(login.data.error, '');
+    const [toBind] = app.navigations();
+    assert.match(toBind.url, /status=USER_REGISTER/);
+    const bind = await openFrom(sim, toBind.url);
+    assert.equal(bind.data.offers.wechatPhone, true);
+
+    // The user refuses to share the number.
+    await bind.onGetPhoneNumber({ type: 'getphonenumber', detail: { errMsg: 'getPhoneNumber:fail user deny' } });
+    assert.equal(bind.data.error, 'The phone number was not shared.');
+    assert.equal(app.navigations().length, 1);
+
+    // The code getPhoneNumber gives for this number.
+    const code = await simCode('/sim/wx/phone', { phone });
+    await bind.onGetPhoneNumber({ type: 'getphonenumber', detail: { errMsg: 'getPhoneNumber:ok', code } });
+    assert.equal(bind.data.error, '');
+    assert.equal(bind.data.busy, false);
+    assert.deepEqual(app.navigations()[1], { api: 'reLaunch', url: `/${PROFILE}` });
+    bind.onUnload();
+
+    const profile = await openFrom(sim, `/${PROFILE}`);
+    assert.equal(profile.data.signedIn, true);
+    assert.equal(profile.data.claims.phone_number, `+86${phone}`);
+
+    // A refresh updates what the profile shows (onAuthStateChange).
+    const before = profile.data.claims;
+    profile.setData({ claims: null, rows: [] });
+    await sim.app.auth.refresh();
+    assert.equal(profile.data.claims.sub, before.sub);
+    assert.equal(profile.data.rows.length, Object.keys(before).length);
+    assert.equal(profile.data.signedIn, true);
+
+    await profile.onLogout();
+    assert.deepEqual(app.navigations()[2], { api: 'reLaunch', url: `/${LOGIN}` });
+    assert.equal(profile.data.signedIn, false);
+    profile.onUnload();
+  });
+
+  test('register a new account without a phone number', async () => {
+    const app = await launch({ root });
+    const login = await openFrom(app.sim, `/${LOGIN}`);
+    await login.onLogin();
+    const bind = await openFrom(app.sim, app.navigations()[0].url);
+    assert.equal(bind.data.offers.register, true);
+    await bind.onRegister();
+    assert.equal(bind.data.error, '');
+    assert.deepEqual(app.navigations()[1], { api: 'reLaunch', url: `/${PROFILE}` });
+    bind.onUnload();
+    const profile = await openFrom(app.sim, `/${PROFILE}`);
+    assert.equal(profile.data.signedIn, true);
+    assert.equal(typeof profile.data.claims.sub, 'string');
+    assert.equal(profile.data.claims.phone_number, undefined);
+    await profile.onLogout();
+    profile.onUnload();
+  });
+});
