@@ -2,7 +2,8 @@
 // process for the AuthClient tests: built first when its sources are newer
 // than the binary, started in WeChat-simulator mode on a fixed loopback port
 // with a temporary database, and stoppable and restartable on the same port
-// and database.
+// and database. Extra `serve` flags (e.g. `--cors-origins`) may be passed in
+// `args`.
 
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -49,11 +50,16 @@ export async function freePort() {
 }
 
 /**
- * A server on `port` over `database`. `start()` resolves once it answers;
- * `kill()` ends it at once (SIGKILL: the database is crash-safe, and the
- * test wants it gone mid-session); `start()` again brings it back.
+ * A server on `port` over `database`, with `args` appended to the `serve`
+ * flags (e.g. `['--cors-origins', 'http://127.0.0.1:8080']`). `start()`
+ * resolves once it answers; `kill()` ends it at once (SIGKILL: the database
+ * is crash-safe, and the test wants it gone mid-session); `start()` again
+ * brings it back.
  */
-export function miniauthServer({ port, database }) {
+export function miniauthServer({ port, database, args = [] }) {
+  if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string')) {
+    throw new TypeError('miniauthServer: "args" must be an array of strings');
+  }
   const url = `http://127.0.0.1:${port}`;
   let child = null;
   let exited = null;
@@ -68,7 +74,7 @@ export function miniauthServer({ port, database }) {
     child = spawn(
       SERVER_BINARY,
       // Every request of the tests comes from 127.0.0.1: lift the per-address limit.
-      ['serve', '--listen', `127.0.0.1:${port}`, '--database', database, '--rate-limit-ip', '100000'],
+      ['serve', '--listen', `127.0.0.1:${port}`, '--database', database, '--rate-limit-ip', '100000', ...args],
       { env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const collect = (chunk) => {
