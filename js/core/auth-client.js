@@ -104,9 +104,12 @@ export function requestTransport(requestFn, timeout = DEFAULT_TIMEOUT) {
  *   comes back to the foreground; returns an unsubscribe function
  * @param {() => Promise<string>} [platform.wechatLogin]  wx.login's code (Mini Programs only)
  * @param {boolean} [platform.unrefTimers]  keep the refresh timer from holding a Node process open
+ * @param {() => number} [platform.random]  a number in [0, 1) from the platform's random source,
+ *   which the core turns into retry jitter
  */
 export function createAuthClientClass(platform) {
   const { loaded, decodeJwt, defaultStorage, defaultTransport, onForeground, wechatLogin, unrefTimers } = platform;
+  const jitter = platform.random || cryptoRandom;
 
   class AuthClient {
     /**
@@ -483,9 +486,9 @@ export function createAuthClientClass(platform) {
   return AuthClient;
 }
 
-/** Spreads retries; the core turns it into a delay between half and all of the backoff. */
-function jitter() {
-  return Math.random();
+/** A number in [0, 1) from `crypto.getRandomValues` (web and Node). */
+export function cryptoRandom() {
+  return crypto.getRandomValues(new Uint32Array(1))[0] / 2 ** 32;
 }
 
 function isStorage(storage) {

@@ -95,9 +95,37 @@ function onForeground(wake) {
  * wx.login when loginWithWechat() is called without a code, and a wake-up
  * on wx.onAppShow.
  */
+/**
+ * Numbers in [0, 1) from wx.getRandomValues, which answers asynchronously:
+ * bytes are drawn ahead into a pool, refilled in the background. Only retry
+ * jitter uses them, so while the very first batch is on its way Math.random
+ * stands in.
+ */
+function wxRandom() {
+  const pool = [];
+  let refilling = false;
+  const refill = () => {
+    if (refilling || typeof wx.getRandomValues !== 'function') return;
+    refilling = true;
+    wx.getRandomValues({
+      length: 64,
+      success: ({ randomValues }) => pool.push(...new Uint8Array(randomValues)),
+      complete: () => {
+        refilling = false;
+      },
+    });
+  };
+  refill();
+  return () => {
+    if (pool.length < 16) refill();
+    return pool.length > 0 ? pool.pop() / 256 : Math.random();
+  };
+}
+
 export const AuthClient = createAuthClientClass({
   loaded,
   decodeJwt,
+  random: wxRandom(),
   defaultStorage: wxStorage,
   defaultTransport: ({ timeout }) => requestTransport((options) => wx.request(options), timeout),
   onForeground,
