@@ -73,6 +73,12 @@ pub struct Config {
     #[arg(long, env = "MINIAUTH_SESSION_ABSOLUTE_TTL", default_value_t = 90 * 86_400, value_parser = clap::value_parser!(u32).range(60..))]
     pub session_absolute_ttl: u32,
 
+    /// Seconds during which a rotated session_token still gets the same new
+    /// pair (a client that lost the answer retries safely); replayed later,
+    /// it revokes the session family.
+    #[arg(long, env = "MINIAUTH_REFRESH_GRACE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=60))]
+    pub refresh_grace: u32,
+
     /// State token (bind) lifetime, in seconds.
     #[arg(long, env = "MINIAUTH_STATE_TOKEN_TTL", default_value_t = 600, value_parser = clap::value_parser!(u32).range(30..=3_600))]
     pub state_token_ttl: u32,

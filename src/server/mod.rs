@@ -148,7 +148,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
         id_token_ttl_ms: i64::from(config.id_token_ttl) * 1000,
         session_idle_ttl_ms: i64::from(config.session_idle_ttl) * 1000,
         session_absolute_ttl_ms: i64::from(config.session_absolute_ttl) * 1000,
-        refresh_grace_ms: 10_000,
+        refresh_grace_ms: i64::from(config.refresh_grace) * 1000,
     };
     let keys = keys::load_or_create(&db.write, config.signing_alg, clock.now(), settings.id_token_ttl_ms)
         .await
