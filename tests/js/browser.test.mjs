@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './support/chromium.mjs';
 import { createFixtures } from './fixtures.mjs';
 import { startServer } from './support/http-server.mjs';
 import { createJwksEndpoints } from './support/jwks-endpoints.mjs';
@@ -14,17 +14,6 @@ import { ASSERT_FILE, CASES_FILE, HARNESS_FILE, PKG_DIR } from './support/paths.
 import { registerRemoteScenarios } from './support/remote-scenarios.mjs';
 import { caseNames, registerCases } from './support/run-cases.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const CONTENT_TYPES = { '.wasm': 'application/wasm', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json', '.html': 'text/html' };
 
 /** The shared CommonJS files, served to the page as ES modules (their exports as the default export). */
@@ -108,8 +97,7 @@ const consoleMessages = [];
 
 before(async () => {
   server = await startServer(serve);
-  // chromium.launch gives the browser a fresh temporary user-data-dir.
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  browser = await launchChromium();
   page = await browser.newPage();
   page.on('pageerror', (error) => pageErrors.push(String(error && error.stack)));
   page.on('console', (message) => consoleMessages.push({ type: message.type(), text: message.text() }));

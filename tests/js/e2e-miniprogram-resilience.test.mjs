@@ -14,12 +14,12 @@
 // 13 minutes.
 
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { MiniProgramSim } from './support/miniprogram.mjs';
+import { MiniProgramSim, writeCodePackage } from './support/miniprogram.mjs';
 import { SIMULATOR_AUDIENCE, buildServer, freePort, miniauthServer } from './support/miniauth-server.mjs';
 import { PKG_DIR } from './support/paths.mjs';
 
@@ -54,10 +54,7 @@ before(async () => {
   await server.start();
 
   // The Mini Program code package, as WeChat DevTools' "Build npm" lays it out.
-  codeRoot = join(workDir, 'miniprogram');
-  cpSync(join(PKG_DIR, 'miniprogram_dist'), join(codeRoot, 'miniprogram_npm', 'miniauth'), { recursive: true });
-  writeFileSync(join(codeRoot, 'app.js'), 'App({});\n');
-  writeFileSync(join(codeRoot, 'app.json'), JSON.stringify({ pages: [] }));
+  codeRoot = writeCodePackage(join(workDir, 'miniprogram'));
 });
 
 after(async () => {

@@ -12,12 +12,12 @@
 
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { MiniProgramSim } from './support/miniprogram.mjs';
+import { MiniProgramSim, writeCodePackage } from './support/miniprogram.mjs';
 import { SERVER_BINARY, SIMULATOR_AUDIENCE, buildServer, freePort, miniauthServer } from './support/miniauth-server.mjs';
 import { PKG_DIR, ROOT } from './support/paths.mjs';
 
@@ -129,10 +129,7 @@ before(async () => {
   backendUrl = await backend.listen(0, '127.0.0.1');
 
   // The Mini Program code package, as WeChat DevTools' "Build npm" lays it out.
-  codeRoot = join(workDir, 'miniprogram');
-  cpSync(join(PKG_DIR, 'miniprogram_dist'), join(codeRoot, 'miniprogram_npm', 'miniauth'), { recursive: true });
-  writeFileSync(join(codeRoot, 'app.js'), 'App({});\n');
-  writeFileSync(join(codeRoot, 'app.json'), JSON.stringify({ pages: [] }));
+  codeRoot = writeCodePackage(join(workDir, 'miniprogram'));
 });
 
 after(async () => {

@@ -13,22 +13,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './support/chromium.mjs';
 import { startServer } from './support/http-server.mjs';
 import { buildServer, freePort, miniauthServer, SIMULATOR_AUDIENCE } from './support/miniauth-server.mjs';
 import { PKG_DIR, ROOT } from './support/paths.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const EXAMPLE_DIR = join(ROOT, 'examples', 'web');
 const CONTENT_TYPES = { '.wasm': 'application/wasm', '.js': 'text/javascript', '.html': 'text/html; charset=utf-8', '.json': 'application/json', '.css': 'text/css' };
 /** The AuthClient's storage key (the core names it); a clientId is appended after a colon. */
@@ -78,7 +67,7 @@ before(async () => {
   site = await startServer(serveStatic);
   api = miniauthServer({ port: await freePort(), database: join(workDir, 'miniauth.db'), args: ['--cors-origins', site.url] });
   await api.start();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -27,6 +27,17 @@ function loadSimulator() {
 
 export const MiniProgramSim = loadSimulator();
 
+/**
+ * A bare Mini Program code package at `dir` holding the built package, as
+ * WeChat DevTools' "Build npm" lays it out; returns `dir`.
+ */
+export function writeCodePackage(dir) {
+  cpSync(join(PKG_DIR, 'miniprogram_dist'), join(dir, 'miniprogram_npm', 'miniauth'), { recursive: true });
+  writeFileSync(join(dir, 'app.js'), 'App({});\n');
+  writeFileSync(join(dir, 'app.json'), JSON.stringify({ pages: [] }));
+  return dir;
+}
+
 // The code package's test entry: the shared cases and the remote-JWKS
 // driver against require('miniauth'), as a Mini Program page would use it.
 const TEST_ENTRY = `'use strict';

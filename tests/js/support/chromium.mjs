@@ -1,0 +1,21 @@
+// Headless Chromium for the browser tests: Debian's build, driven by
+// playwright-core, with the flags this machine's closed network needs.
+
+import { chromium } from 'playwright-core';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** A browser with a fresh temporary user-data-dir (chromium.launch makes one). */
+export function launchChromium() {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}
