@@ -3,9 +3,10 @@
 
 .PHONY: demo test setup wasm pkg test-js test-server schemathesis bench bench-server clean
 
-## demo: build the package and verify tokens with it, printing what happens
+## demo: the playground: the built package in a page served by the reference
+## server in WeChat-simulator mode (Ctrl-C stops it)
 demo: pkg
-	node examples/node-verify.mjs
+	scripts/demo.sh
 
 ## test: every test: Rust (unit, vectors, interop, the server over HTTP),
 ## schemathesis against the server's OpenAPI document, then the built

@@ -3,7 +3,7 @@
 // the miniauth package built in pkg/ — and watch each kind of bad token fail
 // with its stable error code.
 //
-//   make demo        (builds pkg/ first)
+//   make pkg && node examples/node-verify.mjs
 
 import { createRequire } from 'node:module';
 import * as jose from 'jose';

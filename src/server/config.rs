@@ -91,6 +91,17 @@ pub struct Config {
     /// per endpoint group.
     #[arg(long, env = "MINIAUTH_RATE_LIMIT_ACCOUNT", default_value_t = 20)]
     pub rate_limit_account: u32,
+
+    /// Serve the playground page in DIR (index.html, main.js, style.css) at
+    /// /playground/, with the built npm package at /playground/pkg/.
+    /// Simulator mode only.
+    #[arg(long, env = "MINIAUTH_PLAYGROUND", value_name = "DIR")]
+    pub playground: Option<PathBuf>,
+
+    /// The built npm package the playground loads (its web/index.js and
+    /// miniauth_bg.wasm).
+    #[arg(long, env = "MINIAUTH_PLAYGROUND_PKG", value_name = "DIR", default_value = "pkg")]
+    pub playground_pkg: PathBuf,
 }
 
 /// Whether unbound WeChat users may register.

@@ -16,6 +16,7 @@ pub mod error;
 pub mod extract;
 pub mod handlers;
 pub mod keys;
+pub mod playground;
 pub mod ratelimit;
 pub mod ring_provider;
 pub mod secrets;
@@ -128,6 +129,9 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
     let addr = listener.local_addr().map_err(|e| fail("listen", &e))?;
 
     let simulated = config.wechat_appid.is_none();
+    if config.playground.is_some() && !simulated {
+        return Err(StartError("--playground is for simulator mode only (no WeChat AppID)".into()));
+    }
     let (appid, wechat_config) = match (&config.wechat_appid, &config.wechat_secret) {
         (Some(appid), Some(secret)) => {
             (appid.clone(), WechatConfig { base_url: config.wechat_api.clone(), appid: appid.clone(), secret: secret.clone() })
@@ -202,7 +206,11 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
     };
 
     let (stop, stopped) = oneshot::channel::<()>();
-    let service = app::router(app.clone(), app::cors(&config.cors_origins)).into_make_service_with_connect_info::<SocketAddr>();
+    let mut router = app::router(app.clone(), app::cors(&config.cors_origins));
+    if let Some(page) = &config.playground {
+        router = router.merge(playground::router(page, &config.playground_pkg));
+    }
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, service)
             .with_graceful_shutdown(async {
