@@ -181,10 +181,11 @@ struct LoginResult<'a> {
 #[wasm_bindgen]
 impl SessionCore {
     /// A signed-out session refreshing at least `min_margin_ms` before the
-    /// id_token expires.
-    pub fn create(min_margin_ms: f64) -> SessionCore {
-        let policy = session::Policy { min_margin_ms: min_margin_ms as i64, ..session::Policy::default() };
-        Self(Session::new(policy))
+    /// id_token expires (`undefined`: the core's default, 60 s).
+    pub fn create(min_margin_ms: Option<f64>) -> SessionCore {
+        let defaults = session::Policy::default();
+        let min_margin_ms = min_margin_ms.map_or(defaults.min_margin_ms, |ms| ms as i64);
+        Self(Session::new(session::Policy { min_margin_ms, ..defaults }))
     }
 
     /// What storage held at start-up (`undefined` for nothing).

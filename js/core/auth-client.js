@@ -9,7 +9,6 @@
 
 import { MiniAuthError, callCore } from './errors.js';
 
-const DEFAULT_REFRESH_MARGIN = 60_000;
 const DEFAULT_TIMEOUT = 10_000;
 /** setTimeout's longest delay; a longer one would fire at once. */
 const MAX_TIMER_DELAY = 0x7fffffff;
@@ -119,17 +118,18 @@ export function createAuthClientClass(platform) {
      * @param {Function} [options.fetch]  a Fetch API function for HTTP
      * @param {Function} [options.request]  a wx.request-shaped function for HTTP
      * @param {number} [options.refreshMargin]  refresh at least this many ms before the id_token expires
+     *   (default: the core's, 60 s)
      * @param {string} [options.clientId]  keeps this client's record apart in shared storage
      * @param {number} [options.timeout]  ms an HTTP request may take (default 10000)
      * @param {() => number} [options.now]  the clock, ms since the epoch (default Date.now; for tests)
      */
     constructor(options = {}) {
-      const { baseUrl, storage, request, refreshMargin = DEFAULT_REFRESH_MARGIN, clientId, timeout = DEFAULT_TIMEOUT, now } = options;
+      const { baseUrl, storage, request, refreshMargin, clientId, timeout = DEFAULT_TIMEOUT, now } = options;
       const fetchFn = options.fetch;
       if (typeof baseUrl !== 'string' || !/^https?:\/\/[^/]/i.test(baseUrl)) {
         throw new MiniAuthError('ERR_INVALID_ARGUMENT', '"baseUrl" must be an http(s) URL');
       }
-      if (typeof refreshMargin !== 'number' || !(refreshMargin >= 0)) {
+      if (refreshMargin !== undefined && (typeof refreshMargin !== 'number' || !(refreshMargin >= 0))) {
         throw new MiniAuthError('ERR_INVALID_ARGUMENT', '"refreshMargin" must be a number of milliseconds');
       }
       if (storage !== undefined && !isStorage(storage)) {

@@ -8,11 +8,13 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ROOT } from './paths.mjs';
+import { PKG_DIR, ROOT } from './paths.mjs';
 
 const run = promisify(execFile);
+const require = createRequire(import.meta.url);
 
 export const SERVER_BINARY = join(ROOT, 'target', 'debug', 'miniauth');
 /** The audience of id_tokens in simulator mode (the simulated Mini Program's AppID). */
@@ -143,6 +145,16 @@ export function miniauthServer({ port, database, args = [] }) {
     },
     async jwks() {
       return (await fetch(`${url}/.well-known/jwks.json`)).json();
+    },
+    /** The claims of an id_token this server issued, verified with the built package against its JWKS. */
+    async claimsOf(token) {
+      const { createVerifier } = require(join(PKG_DIR, 'node', 'index.cjs'));
+      const verifier = createVerifier({ jwks: await this.jwks(), issuer: url, audience: SIMULATOR_AUDIENCE });
+      try {
+        return verifier.verify(token).claims;
+      } finally {
+        verifier.free();
+      }
     },
   };
 }

@@ -1,31 +1,17 @@
 // A Mini Program code package holding the built package and the shared
 // cases, run in the simulator (tests/miniprogram-sim/).
 
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { compileFunction } from 'node:vm';
+import { join } from 'node:path';
 import { ASSERT_FILE, CASES_FILE, HARNESS_FILE, PKG_DIR, SIMULATOR_FILE } from './paths.mjs';
 
 /** Where the Mini Program entry loads the module from (js/miniprogram/index.js WASM_PATH). */
 export const WASM_PATH = '/miniprogram_npm/miniauth/miniauth.wasm.br';
 
-/**
- * The simulator is a CommonJS module, but the workspace package.json says
- * "type": "module", so a plain require() would load tests/miniprogram-sim/
- * index.js as an ES module. Compile it as CommonJS explicitly.
- */
-function loadSimulator() {
-  const module = { exports: {} };
-  const wrapper = compileFunction(readFileSync(SIMULATOR_FILE, 'utf8'), ['exports', 'require', 'module', '__filename', '__dirname'], {
-    filename: SIMULATOR_FILE,
-  });
-  wrapper.call(module.exports, module.exports, createRequire(SIMULATOR_FILE), module, SIMULATOR_FILE, dirname(SIMULATOR_FILE));
-  return module.exports.MiniProgramSim;
-}
-
-export const MiniProgramSim = loadSimulator();
+// The simulator is CommonJS (its folder's package.json says so).
+export const { MiniProgramSim } = createRequire(import.meta.url)(SIMULATOR_FILE);
 
 /**
  * A bare Mini Program code package at `dir` holding the built package, as
