@@ -1,7 +1,7 @@
 # Every target installs what it needs first (scripts/setup.sh skips what is
 # already there), so each works on a fresh machine.
 
-.PHONY: demo test setup wasm pkg test-js test-server schemathesis bench bench-server clean
+.PHONY: demo test setup wasm addon pkg test-js test-server schemathesis bench bench-server clean
 
 ## demo: the playground: the built package in a page served by the reference
 ## server in WeChat-simulator mode (Ctrl-C stops it)
@@ -25,8 +25,12 @@ setup:
 wasm: setup
 	scripts/build-wasm.sh
 
+## addon: the native Node addon for this machine (bindings/node)
+addon: setup
+	scripts/build-addon.sh
+
 ## pkg: the npm package in pkg/
-pkg: wasm
+pkg: wasm addon
 	node scripts/assemble-pkg.mjs
 
 ## test-server: the server's integration tests (real server over HTTP, injected clock, SIGKILL)
@@ -50,4 +54,4 @@ bench-server:
 	bench/server/run.sh
 
 clean:
-	rm -rf target/wasm-out pkg
+	rm -rf target/wasm-out target/addon-out pkg

@@ -1,7 +1,10 @@
-// Assembles the npm package in pkg/ from pkg-template/, js/ and the module
-// built by scripts/build-wasm.sh (target/wasm-out/).
+// Assembles the npm package in pkg/ from pkg-template/, js/, the module
+// built by scripts/build-wasm.sh (target/wasm-out/) and the native addon
+// built by scripts/build-addon.sh (target/addon-out/).
 //
 //   pkg/miniauth_bg.wasm          the one module, for Node and browsers
+//   pkg/miniauth.<platform>.node  the native addon for this machine (Node
+//                                 prefers it; elsewhere it is never loaded)
 //   pkg/node/index.cjs|index.mjs  Node (require / import)
 //   pkg/web/index.js              browsers and bundlers (ES module)
 //   pkg/miniprogram_dist/         WeChat Mini Programs (CommonJS + .wasm.br
@@ -9,12 +12,13 @@
 
 import { build } from 'esbuild';
 import { brotliCompressSync, constants } from 'node:zlib';
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const wasmOut = join(root, 'target', 'wasm-out');
+const addonOut = join(root, 'target', 'addon-out');
 const pkg = join(root, 'pkg');
 
 // The Mini Program entry instantiates the module itself (WXWebAssembly takes
@@ -76,4 +80,7 @@ writeFileSync(
   join(pkg, 'miniprogram_dist/miniauth.wasm.br'),
   brotliCompressSync(wasm, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
 );
-console.log(`pkg/ assembled (${wasm.length} bytes of wasm)`);
+const addons = readdirSync(addonOut).filter((file) => file.endsWith('.node'));
+if (addons.length === 0) throw new Error(`no native addon in ${addonOut}: run scripts/build-addon.sh`);
+for (const addon of addons) cpSync(join(addonOut, addon), join(pkg, addon));
+console.log(`pkg/ assembled (${wasm.length} bytes of wasm; ${addons.join(', ')})`);

@@ -31,8 +31,8 @@ pub struct ClaimRules {
 }
 
 /// Checks `claims` (and the header's `typ`) against `rules` at `now`
-/// (seconds since the epoch).
-pub fn validate(header: &Header, claims: &Map<String, Value>, rules: &ClaimRules, now: f64) -> Result<()> {
+/// (seconds since the epoch), and returns the time claims it checked.
+pub fn validate(header: &Header, claims: &Map<String, Value>, rules: &ClaimRules, now: f64) -> Result<TimeClaims> {
     if let Some(expected) = &rules.typ {
         let matches = header.typ.as_deref().is_some_and(|typ| normalize_typ(typ) == normalize_typ(expected));
         if !matches {
@@ -82,43 +82,74 @@ pub fn validate(header: &Header, claims: &Map<String, Value>, rules: &ClaimRules
         }
     }
 
-    let tolerance = rules.clock_tolerance;
-    let iat = time_claim(claims, "iat")?;
-    if let Some(nbf) = time_claim(claims, "nbf")? {
-        if nbf > now + tolerance {
-            return Err(Error::claim(
-                ErrorCode::JwtNotYetValid,
-                "nbf",
-                ClaimFailure::CheckFailed,
-                "\"nbf\" claim timestamp check failed",
-            ));
-        }
+    let times = TimeClaims::read(claims, rules, now)?;
+    times.check(rules, now)?;
+    Ok(times)
+}
+
+/// A verified token's NumericDate claims, kept so that a cached
+/// verification can be checked against the time again without the claims.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TimeClaims {
+    iat: Option<f64>,
+    nbf: Option<f64>,
+    exp: Option<f64>,
+}
+
+impl TimeClaims {
+    /// Reads the time claims in jose's order, failing on the first one that
+    /// is malformed or (for `nbf` and `exp`) already decides the token, so
+    /// errors are the ones jose reports.
+    fn read(claims: &Map<String, Value>, rules: &ClaimRules, now: f64) -> Result<Self> {
+        let iat = time_claim(claims, "iat")?;
+        let nbf = time_claim(claims, "nbf")?;
+        check_nbf(nbf, rules, now)?;
+        let exp = time_claim(claims, "exp")?;
+        Ok(Self { iat, nbf, exp })
     }
-    if let Some(exp) = time_claim(claims, "exp")? {
-        if exp <= now - tolerance {
-            return Err(Error::claim(
-                ErrorCode::JwtExpired,
-                "exp",
-                ClaimFailure::CheckFailed,
-                "\"exp\" claim timestamp check failed",
-            ));
+
+    /// Checks the claims at `now` (seconds since the epoch).
+    pub fn check(&self, rules: &ClaimRules, now: f64) -> Result<()> {
+        check_nbf(self.nbf, rules, now)?;
+        let tolerance = rules.clock_tolerance;
+        if let Some(exp) = self.exp {
+            if exp <= now - tolerance {
+                return Err(Error::claim(
+                    ErrorCode::JwtExpired,
+                    "exp",
+                    ClaimFailure::CheckFailed,
+                    "\"exp\" claim timestamp check failed",
+                ));
+            }
         }
+        if let (Some(max_age), Some(iat)) = (rules.max_token_age, self.iat) {
+            let age = now - iat;
+            if age - tolerance > max_age {
+                return Err(Error::claim(
+                    ErrorCode::JwtExpired,
+                    "iat",
+                    ClaimFailure::CheckFailed,
+                    "\"iat\" claim timestamp check failed (too far in the past)",
+                ));
+            }
+            if age < -tolerance {
+                return Err(check_failed("iat", "\"iat\" claim timestamp check failed (it should be in the past)"));
+            }
+        }
+        Ok(())
     }
-    if let (Some(max_age), Some(iat)) = (rules.max_token_age, iat) {
-        let age = now - iat;
-        if age - tolerance > max_age {
-            return Err(Error::claim(
-                ErrorCode::JwtExpired,
-                "iat",
-                ClaimFailure::CheckFailed,
-                "\"iat\" claim timestamp check failed (too far in the past)",
-            ));
-        }
-        if age < -tolerance {
-            return Err(check_failed("iat", "\"iat\" claim timestamp check failed (it should be in the past)"));
-        }
+}
+
+fn check_nbf(nbf: Option<f64>, rules: &ClaimRules, now: f64) -> Result<()> {
+    match nbf {
+        Some(nbf) if nbf > now + rules.clock_tolerance => Err(Error::claim(
+            ErrorCode::JwtNotYetValid,
+            "nbf",
+            ClaimFailure::CheckFailed,
+            "\"nbf\" claim timestamp check failed",
+        )),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// A NumericDate claim: absent, or a JSON number. Any other type is

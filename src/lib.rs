@@ -1,5 +1,6 @@
-//! miniauth: JWS/JWT verification and (later) the session core for WeChat
-//! Mini Program login, written once and compiled to one WebAssembly module.
+//! miniauth: JWS/JWT verification and the session core for WeChat Mini
+//! Program login, written once and compiled to one WebAssembly module and to
+//! a native Node addon.
 //!
 //! The core does no I/O. It takes bytes and times and returns decisions:
 //!
@@ -9,9 +10,13 @@
 //! * [`jwt`] validates claims after the signature has been checked;
 //! * [`verifier`] ties them together the way callers use them;
 //! * [`jwks_cache`] decides when a remote key set must be fetched again;
+//! * [`token_cache`] keeps verified tokens for servers that see them often;
 //! * [`protocol`] defines the server API's requests and answers;
 //! * [`session`] is the client's sign-in state machine (login, bind,
 //!   refresh, sign-out), fed by the platform layer.
+//!
+//! [`boundary`] is what the JavaScript layer calls, wrapped one to one by the
+//! WebAssembly module and by the native Node addon (`bindings/node`).
 //!
 //! With the `server` feature, [`server`] is the reference identity server.
 //!
@@ -27,6 +32,7 @@ extern crate std;
 
 pub mod algorithm;
 mod base64url;
+pub mod boundary;
 pub mod error;
 pub mod jwk;
 pub mod jwks_cache;
@@ -35,6 +41,7 @@ pub mod jwt;
 pub mod protocol;
 pub mod session;
 mod strict_json;
+pub mod token_cache;
 pub mod verifier;
 
 #[cfg(feature = "server")]

@@ -8,7 +8,8 @@
 use crate::algorithm::{Algorithm, AlgorithmSet};
 use crate::error::{Error, ErrorCode, Result};
 use crate::jws::{CompactJws, Header, Keys};
-use crate::jwt::{self, ClaimRules};
+use crate::jwt::{self, ClaimRules, TimeClaims};
+use crate::token_cache::CacheSettings;
 use alloc::string::String;
 use alloc::vec::Vec;
 use serde_json::{Map, Value};
@@ -37,6 +38,23 @@ pub struct VerifyOptions {
     pub typ: Option<String>,
     /// The time to verify at, in milliseconds since the epoch, instead of now.
     pub current_date: Option<f64>,
+    /// Keep verified tokens (`true`, or `{ "max": entries, "ttl": seconds
+    /// or a duration }`); `false` or absent: verify every time.
+    pub cache: Option<CacheOption>,
+}
+
+/// The `cache` option as given.
+#[derive(Debug)]
+pub enum CacheOption {
+    /// `true` or `false`.
+    Enabled(bool),
+    /// `{ "max"?, "ttl"? }`: the defaults for what is left out.
+    Settings {
+        /// The most entries kept.
+        max: Option<f64>,
+        /// The longest an entry is used.
+        ttl: Option<Duration>,
+    },
 }
 
 /// A string or a list of strings.
@@ -71,6 +89,7 @@ impl VerifyOptions {
                 "requiredClaims" => options.required_claims = Some(strings(value).ok_or_else(|| invalid(list))?),
                 "typ" => options.typ = Some(string(value).ok_or_else(|| invalid("a string"))?),
                 "currentDate" => options.current_date = Some(value.as_f64().ok_or_else(|| invalid("a date"))?),
+                "cache" => options.cache = Some(CacheOption::read(value).ok_or_else(|| invalid(CACHE_SHAPE))?),
                 _ => {
                     return Err(Error::with_message(
                         ErrorCode::InvalidArgument,
@@ -82,6 +101,61 @@ impl VerifyOptions {
         Ok(options)
     }
 }
+
+const CACHE_SHAPE: &str = "true, false or { max, ttl } (entries, seconds)";
+
+impl CacheOption {
+    fn read(value: Value) -> Option<Self> {
+        let members = match value {
+            Value::Bool(on) => return Some(Self::Enabled(on)),
+            Value::Object(members) => members,
+            _ => return None,
+        };
+        let (mut max, mut ttl) = (None, None);
+        for (name, value) in members {
+            match name.as_str() {
+                "max" => max = Some(value.as_f64()?),
+                "ttl" => ttl = Some(Duration::read(value)?),
+                _ => return None,
+            }
+        }
+        Some(Self::Settings { max, ttl })
+    }
+
+    fn settings(self) -> Result<Option<CacheSettings>> {
+        let defaults = CacheSettings::default();
+        let (max, ttl) = match self {
+            Self::Enabled(false) => return Ok(None),
+            Self::Enabled(true) => return Ok(Some(defaults)),
+            Self::Settings { max, ttl } => (max, ttl),
+        };
+        let max_entries = match max {
+            None => defaults.max_entries,
+            Some(max) if max >= 1.0 && max <= MAX_CACHE_ENTRIES as f64 && max as usize as f64 == max => max as usize,
+            Some(_) => {
+                return Err(Error::with_message(
+                    ErrorCode::InvalidArgument,
+                    alloc::format!("\"cache.max\" must be a whole number of entries from 1 to {MAX_CACHE_ENTRIES}"),
+                ))
+            }
+        };
+        let ttl_ms = match ttl {
+            None => defaults.ttl_ms,
+            Some(ttl) => {
+                let seconds = ttl.seconds("cache.ttl")?;
+                if seconds == 0.0 {
+                    return Err(Error::new(ErrorCode::InvalidArgument, "\"cache.ttl\" must be more than 0 seconds"));
+                }
+                seconds * 1000.0
+            }
+        };
+        Ok(Some(CacheSettings { max_entries, ttl_ms }))
+    }
+}
+
+/// The largest `cache.max`: bounds what one verifier may hold (an entry is
+/// about as large as the token's header and claims).
+pub const MAX_CACHE_ENTRIES: usize = 1_000_000;
 
 fn string(value: Value) -> Option<String> {
     match value {
@@ -167,6 +241,7 @@ pub struct Validation {
     algorithms: Option<AlgorithmSet>,
     claims: ClaimRules,
     current_date_ms: Option<f64>,
+    cache: Option<CacheSettings>,
 }
 
 impl Validation {
@@ -215,7 +290,24 @@ impl Validation {
         if options.current_date.is_some_and(|ms| !ms.is_finite()) {
             return Err(invalid("\"currentDate\" must be a valid date"));
         }
-        Ok(Self { algorithms, claims, current_date_ms: options.current_date })
+        let cache = options.cache.map_or(Ok(None), CacheOption::settings)?;
+        Ok(Self { algorithms, claims, current_date_ms: options.current_date, cache })
+    }
+
+    /// The verified-token cache asked for by the `cache` option, if any.
+    pub fn cache_settings(&self) -> Option<CacheSettings> {
+        self.cache
+    }
+
+    /// What the claims must satisfy.
+    pub fn claim_rules(&self) -> &ClaimRules {
+        &self.claims
+    }
+
+    /// The time, in seconds since the epoch, at which tokens are checked when
+    /// the clock reads `now_ms`: the `currentDate` option takes precedence.
+    pub fn verification_time(&self, now_ms: f64) -> f64 {
+        libm_floor(self.current_date_ms.unwrap_or(now_ms) / 1000.0)
     }
 
     /// Verifies `token` with `keys` at `now_ms` (milliseconds since the
@@ -227,9 +319,8 @@ impl Validation {
         }
         jws.verify(keys, self.algorithms)?;
         let claims = jwt::parse_claims(&jws.payload)?;
-        let now = libm_floor(self.current_date_ms.unwrap_or(now_ms) / 1000.0);
-        jwt::validate(&jws.header, &claims, &self.claims, now)?;
-        Ok(Verified { header: jws.header, header_json: jws.header_json, claims, claims_json: jws.payload })
+        let times = jwt::validate(&jws.header, &claims, &self.claims, self.verification_time(now_ms))?;
+        Ok(Verified { header: jws.header, header_json: jws.header_json, claims, claims_json: jws.payload, times })
     }
 }
 
@@ -252,9 +343,15 @@ pub struct Verified {
     pub claims: Map<String, Value>,
     header_json: Vec<u8>,
     claims_json: Vec<u8>,
+    times: TimeClaims,
 }
 
 impl Verified {
+    /// The time claims that were checked.
+    pub fn times(&self) -> TimeClaims {
+        self.times
+    }
+
     /// `{"header":{...},"claims":{...}}`, built from the token's own JSON text
     /// (already validated), which is how results cross into JavaScript.
     pub fn to_json(&self) -> String {

@@ -1,7 +1,8 @@
 // The public API, written once for every runtime. A platform entry (node/,
-// web/, miniprogram/) hands in the wasm bindings once they are loaded and
-// the I/O it owns (HTTP and the clock); every rule about tokens and keys is
-// decided in the Rust core behind `core`.
+// web/, miniprogram/) hands in the core's bindings once they are loaded (the
+// WebAssembly module, or in Node the native addon: the two offer the same
+// boundary) and the I/O it owns (HTTP and the clock); every rule about
+// tokens and keys is decided in the Rust core behind `core`.
 
 import { MiniAuthError, callCore } from './errors.js';
 
@@ -11,13 +12,14 @@ const DEFAULT_TIMEOUT = 5_000;
 
 /**
  * @param {object} platform
- * @param {object | Promise<object>} platform.loaded  the wasm-bindgen bindings, or a promise of
+ * @param {object | Promise<object>} platform.loaded  the core's bindings, or a promise of
  *   them where instantiation is asynchronous (browsers, Mini Programs)
+ * @param {'native' | 'wasm'} platform.backend  what `loaded` is: the native addon or the module
  * @param {(url: string, init: { timeout: number, headers?: object }) => Promise<{ status: number, text: string }>} platform.fetchText
  *   rejects with a MiniAuthError, whose `timeout` is true when the time ran out
  * @param {() => number} [platform.now]  milliseconds since the epoch
  */
-export function createMiniAuth({ loaded, fetchText, now = Date.now }) {
+export function createMiniAuth({ loaded, backend, fetchText, now = Date.now }) {
   let core = null;
   let ready;
   if (typeof loaded.then === 'function') {
@@ -25,7 +27,7 @@ export function createMiniAuth({ loaded, fetchText, now = Date.now }) {
       core = bindings;
     });
   } else {
-    // Node hands the bindings over already instantiated: usable at once.
+    // Node hands the bindings over already loaded: usable at once.
     core = loaded;
     ready = Promise.resolve();
   }
@@ -45,7 +47,7 @@ export function createMiniAuth({ loaded, fetchText, now = Date.now }) {
 
   function verifyWith(keys, policy, token) {
     if (typeof token !== 'string') throw new MiniAuthError('ERR_JWS_INVALID', 'the token must be a string');
-    return JSON.parse(callCore(() => bindings().verify(keys, policy, token, now())));
+    return JSON.parse(callCore(() => policy.verify(keys, token, now())));
   }
 
   /** Imports `{ jwks }` or `{ key }` (a JWK, an SPKI PEM, or HMAC bytes). */
@@ -67,7 +69,8 @@ export function createMiniAuth({ loaded, fetchText, now = Date.now }) {
 
   /**
    * A synchronous verifier for one key or key set: the fast path. Keys and
-   * options are imported and checked once, here.
+   * options are imported and checked once, here; with `cache`, the core
+   * keeps the verified tokens of this verifier.
    */
   function createVerifier(options = {}) {
     const { jwks, key, ...policyOptions } = options;
@@ -81,7 +84,11 @@ export function createMiniAuth({ loaded, fetchText, now = Date.now }) {
     }
     return {
       verify: (token) => verifyWith(keys, policy, token),
-      /** Releases the wasm memory now rather than when garbage-collected. */
+      /** How many verified tokens the cache holds (0 without `cache`). */
+      get cacheSize() {
+        return policy.cached();
+      },
+      /** Releases the core's memory now rather than when garbage-collected. */
       free() {
         keys.free();
         policy.free();
@@ -183,7 +190,7 @@ export function createMiniAuth({ loaded, fetchText, now = Date.now }) {
     return JSON.parse(callCore(() => bindings().decode_protected_header(token)));
   }
 
-  return { ready, createVerifier, createRemoteJwks, jwtVerify, decodeJwt, decodeProtectedHeader };
+  return { ready, backend, createVerifier, createRemoteJwks, jwtVerify, decodeJwt, decodeProtectedHeader };
 }
 
 function isPlainObject(value) {

@@ -95,7 +95,7 @@ export function requestTransport(requestFn, timeout = DEFAULT_TIMEOUT) {
  * The AuthClient class for one runtime.
  *
  * @param {object} platform
- * @param {object | Promise<object>} platform.loaded  the wasm-bindgen bindings, or a promise of them
+ * @param {object | Promise<object>} platform.loaded  the core's bindings, or a promise of them
  * @param {(token: string) => object} platform.decodeJwt
  * @param {() => object} platform.defaultStorage  the runtime's storage adapter
  * @param {(options: object) => Function} platform.defaultTransport  the runtime's POST function
@@ -162,7 +162,7 @@ export function createAuthClientClass(platform) {
 
     async _restore(refreshMargin) {
       const bindings = await loaded;
-      // Created only now: the wasm instance exists once `loaded` has settled.
+      // Created only now: the core's instance exists once `loaded` has settled.
       this._core = bindings.SessionCore.create(refreshMargin);
       // The core names the record's key; a `clientId` keeps clients of
       // several apps apart in one storage.

@@ -48,8 +48,9 @@ function fetchText(url, { timeout, headers }) {
   });
 }
 
-export const { ready, createVerifier, createRemoteJwks, jwtVerify, decodeJwt, decodeProtectedHeader } = createMiniAuth({
+export const { ready, backend, createVerifier, createRemoteJwks, jwtVerify, decodeJwt, decodeProtectedHeader } = createMiniAuth({
   loaded,
+  backend: 'wasm',
   fetchText,
 });
 export { MiniAuthError, memoryStorage };

@@ -1,5 +1,6 @@
-// Node entry: the module is compiled and instantiated synchronously at
-// require time, so `ready` has already resolved when user code runs.
+// Node entry: the core is loaded synchronously at require time (the native
+// addon, or the WebAssembly module compiled and instantiated; backend.js
+// chooses), so `ready` has already resolved when user code runs.
 // Bundled to CommonJS (index.cjs); index.mjs re-exports it for `import`.
 
 import { readFileSync } from 'node:fs';
@@ -9,14 +10,20 @@ import * as glue from 'miniauth-wasm-glue';
 import { createMiniAuth } from '../core/api.js';
 import { createAuthClientClass, fetchTransport, memoryStorage } from '../core/auth-client.js';
 import { fetchText } from '../core/fetch.js';
+import { loadBackend } from './backend.js';
 
 // eslint-disable-next-line no-undef -- this file is only ever bundled to CommonJS
-glue.initSync({ module: readFileSync(join(__dirname, '..', 'miniauth_bg.wasm')) });
+const packageDir = join(__dirname, '..');
+const core = loadBackend(packageDir, () => {
+  glue.initSync({ module: readFileSync(join(packageDir, 'miniauth_bg.wasm')) });
+  return glue;
+});
 
 export { MiniAuthError } from '../core/errors.js';
 export { memoryStorage };
-export const { ready, createVerifier, createRemoteJwks, jwtVerify, decodeJwt, decodeProtectedHeader } = createMiniAuth({
-  loaded: glue,
+export const { ready, backend, createVerifier, createRemoteJwks, jwtVerify, decodeJwt, decodeProtectedHeader } = createMiniAuth({
+  loaded: core.bindings,
+  backend: core.backend,
   fetchText,
 });
 
@@ -85,7 +92,7 @@ export function fileStorage(path) {
  * process open.
  */
 export const AuthClient = createAuthClientClass({
-  loaded: glue,
+  loaded: core.bindings,
   decodeJwt,
   defaultStorage: memoryStorage,
   defaultTransport: ({ timeout }) => fetchTransport((url, init) => fetch(url, init), timeout),

@@ -11,8 +11,9 @@ import { fetchText } from '../core/fetch.js';
 const loaded = init({ module_or_path: new URL('../miniauth_bg.wasm', import.meta.url) }).then(() => glue);
 
 export { MiniAuthError, memoryStorage };
-export const { ready, createVerifier, createRemoteJwks, jwtVerify, decodeJwt, decodeProtectedHeader } = createMiniAuth({
+export const { ready, backend, createVerifier, createRemoteJwks, jwtVerify, decodeJwt, decodeProtectedHeader } = createMiniAuth({
   loaded,
+  backend: 'wasm',
   fetchText,
 });
 

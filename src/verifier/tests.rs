@@ -292,3 +292,37 @@ fn null_options_are_refused_not_ignored() {
         assert_eq!(option_code(&format!(r#"{{"{name}":null}}"#)), InvalidArgument, "{name}");
     }
 }
+
+// ---------------------------------------------------------------- the cache option
+
+#[test]
+fn the_cache_option_takes_true_false_or_max_and_ttl() {
+    use crate::token_cache::CacheSettings;
+    let settings = |json: &str| options(json).unwrap().cache_settings();
+    assert_eq!(settings("{}"), None);
+    assert_eq!(settings(r#"{"cache":false}"#), None);
+    assert_eq!(settings(r#"{"cache":true}"#), Some(CacheSettings { max_entries: 1000, ttl_ms: 600_000.0 }));
+    assert_eq!(settings(r#"{"cache":{}}"#), Some(CacheSettings::default()));
+    assert_eq!(settings(r#"{"cache":{"max":5,"ttl":"2m"}}"#), Some(CacheSettings { max_entries: 5, ttl_ms: 120_000.0 }));
+    assert_eq!(settings(r#"{"cache":{"ttl":1.5}}"#), Some(CacheSettings { max_entries: 1000, ttl_ms: 1500.0 }));
+}
+
+#[test]
+fn a_malformed_cache_option_is_refused() {
+    for json in [
+        r#"{"cache":null}"#,
+        r#"{"cache":"yes"}"#,
+        r#"{"cache":1}"#,
+        r#"{"cache":{"max":0}}"#,
+        r#"{"cache":{"max":1.5}}"#,
+        r#"{"cache":{"max":-1}}"#,
+        r#"{"cache":{"max":1e9}}"#,
+        r#"{"cache":{"max":"10"}}"#,
+        r#"{"cache":{"ttl":0}}"#,
+        r#"{"cache":{"ttl":-5}}"#,
+        r#"{"cache":{"ttl":"soon"}}"#,
+        r#"{"cache":{"maxAge":5}}"#,
+    ] {
+        assert_eq!(option_code(json), InvalidArgument, "{json}");
+    }
+}

@@ -1,0 +1,264 @@
+//! What the JavaScript layer calls, whichever binding carries it: the
+//! WebAssembly module (`wasm`) and the native Node addon
+//! (`bindings/node`) each wrap these types and functions one to one and add
+//! nothing, so `js/core/` cannot tell them apart.
+//!
+//! Values cross as JSON text and strings, and a failure is the JSON text of
+//! the error (`{"code","message","claim"?,"reason"?}`), which the bindings
+//! throw as a string and `js/core/errors.js` turns into `MiniAuthError`.
+//! The JavaScript side supplies the time; nothing here reads a clock.
+
+use crate::error::{Error, ErrorCode};
+use crate::jwk::{KeySet, VerifyingKey};
+use crate::jwks_cache::JwksCache;
+use crate::jws::{self, Keys};
+use crate::jwt;
+use crate::protocol::BindFlow;
+use crate::session::{self, Action, LoginOutcome, RefreshOutcome, Session};
+use crate::token_cache::TokenCache;
+use crate::verifier::Validation;
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::Serialize;
+
+/// A failure as it crosses: the JSON text of the error.
+pub type Thrown = String;
+
+/// The JSON text of `error`, as the bindings throw it.
+pub fn thrown(error: Error) -> Thrown {
+    #[derive(Serialize)]
+    struct Fields<'a> {
+        code: &'static str,
+        message: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        claim: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<&'static str>,
+    }
+    let fields = Fields {
+        code: error.code().as_str(),
+        message: error.message(),
+        claim: error.claim_name(),
+        reason: error.claim_reason().map(|r| r.as_str()),
+    };
+    serde_json::to_string(&fields).unwrap_or_default()
+}
+
+fn utf8(bytes: Vec<u8>) -> String {
+    // Callers pass bytes that strict JSON parsing has already accepted.
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// Where verification keys come from: fixed at creation, or a remote JWKS
+/// whose cache policy lives in [`JwksCache`].
+pub struct KeyStore(Source);
+
+enum Source {
+    Fixed(Keys),
+    Remote(JwksCache),
+}
+
+impl KeyStore {
+    /// A JWK Set document.
+    pub fn from_jwks(json: &str) -> Result<Self, Thrown> {
+        let set = KeySet::from_jwks_json(json.as_bytes()).map_err(thrown)?;
+        Ok(Self(Source::Fixed(Keys::Set(set))))
+    }
+
+    /// One JWK.
+    pub fn from_jwk(json: &str) -> Result<Self, Thrown> {
+        let key = VerifyingKey::from_jwk_json(json.as_bytes()).map_err(thrown)?;
+        Ok(Self(Source::Fixed(Keys::Single(key))))
+    }
+
+    /// An SPKI public key in PEM form.
+    pub fn from_pem(pem: &str) -> Result<Self, Thrown> {
+        let key = VerifyingKey::from_spki_pem(pem).map_err(thrown)?;
+        Ok(Self(Source::Fixed(Keys::Single(key))))
+    }
+
+    /// An HMAC secret.
+    pub fn from_secret(secret: &[u8]) -> Result<Self, Thrown> {
+        let key = VerifyingKey::from_hmac_secret(secret).map_err(thrown)?;
+        Ok(Self(Source::Fixed(Keys::Single(key))))
+    }
+
+    /// An empty remote key set with its cache lifetimes in milliseconds.
+    pub fn remote(cache_max_age_ms: f64, cooldown_ms: f64) -> Self {
+        Self(Source::Remote(JwksCache::new(cache_max_age_ms, cooldown_ms)))
+    }
+
+    /// Whether the keys may be used now without fetching first.
+    pub fn is_fresh(&self, now_ms: f64) -> bool {
+        match &self.0 {
+            Source::Fixed(_) => true,
+            Source::Remote(cache) => cache.is_fresh(now_ms),
+        }
+    }
+
+    /// Whether an unknown `kid` may trigger a refetch now.
+    pub fn may_refetch(&self, now_ms: f64) -> bool {
+        match &self.0 {
+            Source::Fixed(_) => false,
+            Source::Remote(cache) => cache.may_refetch(now_ms),
+        }
+    }
+
+    /// Stores a fetched JWKS document in a remote key set.
+    pub fn store_jwks(&mut self, json: &str, now_ms: f64) -> Result<(), Thrown> {
+        match &mut self.0 {
+            Source::Fixed(_) => Ok(()),
+            Source::Remote(cache) => cache.store(json.as_bytes(), now_ms).map_err(thrown),
+        }
+    }
+
+    fn keys(&self) -> Result<&Keys, Error> {
+        match &self.0 {
+            Source::Fixed(keys) => Ok(keys),
+            Source::Remote(cache) => cache
+                .keys()
+                .ok_or(Error::new(ErrorCode::JwksNoMatchingKey, "the remote JWKS has not been fetched")),
+        }
+    }
+}
+
+/// Verification options, parsed and checked once, with the verified-token
+/// cache they ask for.
+pub struct Policy {
+    validation: Validation,
+    cache: Option<TokenCache>,
+}
+
+impl Policy {
+    /// Options as JSON text (`{}` for none).
+    pub fn parse(options_json: &str) -> Result<Self, Thrown> {
+        let validation = Validation::from_json(options_json.as_bytes()).map_err(thrown)?;
+        let cache = validation.cache_settings().map(TokenCache::new);
+        Ok(Self { validation, cache })
+    }
+
+    /// Verifies a compact JWT with `keys` at `now_ms` and returns
+    /// `{"header":…,"claims":…}` as JSON text.
+    pub fn verify(&mut self, keys: &KeyStore, token: &str, now_ms: f64) -> Result<String, Thrown> {
+        let keys = keys.keys().map_err(thrown)?;
+        let verified = match &mut self.cache {
+            Some(cache) => cache.verify(&self.validation, keys, token, now_ms),
+            None => self.validation.verify(keys, token, now_ms).map(|v| v.to_json()),
+        };
+        verified.map_err(thrown)
+    }
+
+    /// How many verified tokens the cache holds (0 without a cache).
+    pub fn cached(&self) -> usize {
+        self.cache.as_ref().map_or(0, TokenCache::len)
+    }
+}
+
+/// The claims of a JWT as JSON text, without verification.
+pub fn decode_jwt(token: &str) -> Result<String, Thrown> {
+    jwt::decode_jwt(token).map(utf8).map_err(thrown)
+}
+
+/// The protected header of a JWS as JSON text, without verification.
+pub fn decode_protected_header(token: &str) -> Result<String, Thrown> {
+    jws::decode_protected_header(token).map(utf8).map_err(thrown)
+}
+
+/// The key the session record is stored under.
+pub fn storage_key() -> String {
+    session::STORAGE_KEY.into()
+}
+
+/// The client session state machine (see [`crate::session`]). Every method
+/// that changes it returns the actions for the platform layer as a JSON
+/// array. Times are the platform clock's milliseconds.
+pub struct SessionCore(Session);
+
+fn actions_json(actions: &[Action]) -> String {
+    serde_json::to_string(actions).unwrap_or_default()
+}
+
+impl SessionCore {
+    /// A signed-out session refreshing at least `min_margin_ms` before the
+    /// id_token expires (`None`: the core's default).
+    pub fn create(min_margin_ms: Option<f64>) -> Self {
+        let defaults = session::Policy::default();
+        let min_margin_ms = min_margin_ms.map_or(defaults.min_margin_ms, |ms| ms as i64);
+        Self(Session::new(session::Policy { min_margin_ms, ..defaults }))
+    }
+
+    /// What storage held at start-up (`None` for nothing).
+    pub fn restore(&mut self, stored: Option<&str>, now: f64) -> String {
+        actions_json(&self.0.restore(stored, now as i64))
+    }
+
+    /// A login, bind or register answer's body (HTTP 200): returns
+    /// `{"status", "flows"?, "actions"}`.
+    pub fn login_answer(&mut self, body: &str, now: f64) -> Result<String, Thrown> {
+        #[derive(Serialize)]
+        struct LoginResult<'a> {
+            status: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            flows: Option<&'a [BindFlow]>,
+            actions: &'a [Action],
+        }
+        let (outcome, actions) =
+            self.0.on_login_answer(body, now as i64).map_err(|e| thrown(Error::new(ErrorCode::Server, e.0)))?;
+        let (status, flows) = match &outcome {
+            LoginOutcome::Success => ("SUCCESS", None),
+            LoginOutcome::SocialBind(c) => ("SOCIAL_BIND", Some(c.flows.as_slice())),
+            LoginOutcome::UserRegister(c) => ("USER_REGISTER", Some(c.flows.as_slice())),
+        };
+        Ok(serde_json::to_string(&LoginResult { status, flows, actions: &actions }).unwrap_or_default())
+    }
+
+    /// A timer fired, the app came to the foreground, or a token is needed.
+    pub fn wake(&mut self, now: f64) -> String {
+        actions_json(&self.0.wake(now as i64))
+    }
+
+    /// Refresh now, whatever the token's age.
+    pub fn refresh_now(&mut self) -> String {
+        actions_json(&self.0.refresh_now())
+    }
+
+    /// The refresh answered 200 with `body`.
+    pub fn refresh_answer(&mut self, body: &str, now: f64, jitter: f64) -> String {
+        actions_json(&self.0.on_refresh(RefreshOutcome::Answer(body), now as i64, jitter))
+    }
+
+    /// The refresh answered an error status, with the body's `error`.
+    pub fn refresh_refused(&mut self, status: u16, error: Option<&str>, now: f64, jitter: f64) -> String {
+        actions_json(&self.0.on_refresh(RefreshOutcome::Refused { status, error }, now as i64, jitter))
+    }
+
+    /// The refresh got no answer.
+    pub fn refresh_failed(&mut self, now: f64, jitter: f64) -> String {
+        actions_json(&self.0.on_refresh(RefreshOutcome::NetworkError, now as i64, jitter))
+    }
+
+    /// Signs out.
+    pub fn sign_out(&mut self) -> String {
+        actions_json(&self.0.sign_out())
+    }
+
+    /// The id_token if no refresh is due.
+    pub fn fresh_id_token(&self, now: f64) -> Option<String> {
+        self.0.fresh_id_token(now as i64).map(Into::into)
+    }
+
+    /// The id_token while it has not expired.
+    pub fn unexpired_id_token(&self, now: f64) -> Option<String> {
+        self.0.unexpired_id_token(now as i64).map(Into::into)
+    }
+
+    /// The id_token, whatever its age.
+    pub fn id_token(&self) -> Option<String> {
+        self.0.id_token().map(Into::into)
+    }
+
+    /// The pending bind's state token.
+    pub fn state_token(&self) -> Option<String> {
+        self.0.state_token().map(Into::into)
+    }
+}
