@@ -41,8 +41,12 @@ test-server:
 schemathesis: setup
 	scripts/schemathesis.sh
 
+## test-js: the JavaScript suite on the built package: everything with Node on
+## the native addon, then the Node suites again on the WebAssembly module
+NODE_SUITES = tests/js/node.test.mjs tests/js/remote-jwks.test.mjs tests/js/token-cache.test.mjs tests/js/auth-client.test.mjs
 test-js:
-	node --test --test-concurrency=1 tests/js/ tests/miniprogram-sim/ tests/types/
+	MINIAUTH_BACKEND=native node --test --test-concurrency=1 tests/js/ tests/miniprogram-sim/ tests/types/
+	MINIAUTH_BACKEND=wasm node --test --test-concurrency=1 $(NODE_SUITES)
 
 ## bench: verify throughput, size and cold start against other libraries
 bench: pkg

@@ -16,14 +16,14 @@ import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { ALGORITHMS, makeFixtures } from './lib/fixtures.mjs';
-import { PKG, RESULTS, ROOT } from './lib/paths.mjs';
+import { ADDON, PKG, RESULTS, ROOT } from './lib/paths.mjs';
 import { runNodeThroughput } from './lib/throughput-node.mjs';
 import { runSandboxThroughput } from './lib/throughput-sandbox.mjs';
 import { runSize } from './lib/size.mjs';
 import { runColdStart } from './lib/coldstart.mjs';
 import { formatColdStart, formatNode, formatSandbox, formatSize } from './lib/report.mjs';
 
-const SECTIONS = ['node', 'sandbox', 'size', 'coldstart'];
+const SECTIONS = ['node', 'cached', 'sandbox', 'size', 'coldstart'];
 
 const FULL = {
   tokensPerAlg: 8,
@@ -47,7 +47,7 @@ function parseArgs(argv) {
       const unknown = args.only.filter((s) => !SECTIONS.includes(s));
       if (unknown.length) throw new Error(`unknown section(s) ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}`);
     } else if (arg === '--help' || arg === '-h') {
-      console.log('usage: node bench/run.mjs [--quick] [--only=node,sandbox,size,coldstart]');
+      console.log(`usage: node bench/run.mjs [--quick] [--only=${SECTIONS.join(',')}]`);
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
   }
@@ -77,7 +77,7 @@ const log = (line) => process.stderr.write(`${line}\n`);
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const config = args.quick ? QUICK : FULL;
-  for (const file of ['miniauth_bg.wasm', 'node/index.cjs', 'miniprogram_dist/index.js']) {
+  for (const file of ['miniauth_bg.wasm', ADDON, 'node/index.cjs', 'miniprogram_dist/index.js']) {
     if (!existsSync(join(PKG, file))) {
       console.error(`pkg/${file} is missing: build the package first (make pkg), or run make bench`);
       process.exit(1);
@@ -96,7 +96,7 @@ async function main() {
       cpuModel: cpuList[0]?.model,
       loadavgAtStart: loadavg(),
       gitHead: gitHead(),
-      pkg: ['miniauth_bg.wasm', 'node/index.cjs', 'web/index.js', 'miniprogram_dist/index.js'].map((f) => fileInfo(join(PKG, f))),
+      pkg: ['miniauth_bg.wasm', ADDON, 'node/index.cjs', 'web/index.js', 'miniprogram_dist/index.js'].map((f) => fileInfo(join(PKG, f))),
       quick: args.quick,
       config,
     },
@@ -119,6 +119,14 @@ async function main() {
     r.tokens = config.tokensPerAlg;
     results.node = r;
     print(formatNode(r));
+  }
+  if (args.only.includes('cached')) {
+    log('\n== 1b. Node throughput with result caches');
+    const r = await runNodeThroughput({ fixtures, algorithms: ALGORITHMS, ...config.node, log, cached: true });
+    r.nodeVersion = process.version;
+    r.tokens = config.tokensPerAlg;
+    results.cached = r;
+    print(formatNode(r, { cached: true }));
   }
   if (args.only.includes('sandbox')) {
     log('\n== 2. Mini Program simulator throughput');

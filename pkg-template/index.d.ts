@@ -77,7 +77,26 @@ export type KeyOptions =
   | { jwks: JWKS; key?: never }
   | { key: JWK | string | Uint8Array | ArrayBuffer; jwks?: never };
 
-export type VerifierOptions = VerifyOptions & KeyOptions;
+/**
+ * The verified-token cache of a verifier: `true` for the defaults, or its
+ * size and lifetime. Only successful verifications are kept, each only
+ * while its own exp, nbf and maxTokenAge allow (re-checked on every hit),
+ * and for at most `ttl`.
+ */
+export type CacheOptions =
+  | boolean
+  | {
+      /** The most tokens kept, least recently used evicted first (default 1000). */
+      max?: number;
+      /** The longest a token is kept: seconds, or text such as '10m' (default 600). */
+      ttl?: number | string;
+    };
+
+export type VerifierOptions = VerifyOptions &
+  KeyOptions & {
+    /** Keep verified tokens (off by default). */
+    cache?: CacheOptions;
+  };
 
 export interface VerifyResult<Claims = JWTClaims> {
   header: ProtectedHeader;
@@ -87,7 +106,9 @@ export interface VerifyResult<Claims = JWTClaims> {
 export interface Verifier {
   /** Verifies a compact JWT synchronously; throws a MiniAuthError on failure. */
   verify<Claims = JWTClaims>(token: string): VerifyResult<Claims>;
-  /** Frees the key and options in WebAssembly memory now rather than at garbage collection. */
+  /** How many verified tokens the cache holds (0 without `cache`). */
+  readonly cacheSize: number;
+  /** Frees the key, the options and the cache now rather than at garbage collection. */
   free(): void;
 }
 
@@ -111,6 +132,13 @@ export interface RemoteJwks {
 
 /** Settles once the WebAssembly module is ready. Already resolved in Node. */
 export const ready: Promise<void>;
+
+/**
+ * What runs the core: in Node the native addon when one loads for the
+ * platform (`MINIAUTH_BACKEND=wasm` or `native` forces one), else the
+ * WebAssembly module; `'wasm'` in browsers and Mini Programs.
+ */
+export const backend: 'native' | 'wasm';
 
 /** A synchronous verifier for one key or key set. */
 export function createVerifier(options: VerifierOptions): Verifier;
@@ -148,6 +176,7 @@ export type ErrorCode =
   | 'ERR_JWK_INVALID'
   | 'ERR_INVALID_ARGUMENT'
   | 'ERR_NOT_READY'
+  | 'ERR_NOT_SUPPORTED'
   | 'ERR_NETWORK'
   | 'ERR_SERVER'
   | 'ERR_SIGNED_OUT'

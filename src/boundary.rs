@@ -15,7 +15,7 @@ use crate::jws::{self, Keys};
 use crate::jwt;
 use crate::protocol::BindFlow;
 use crate::session::{self, Action, LoginOutcome, RefreshOutcome, Session};
-use crate::token_cache::TokenCache;
+use crate::token_cache::{Lookup, TokenCache};
 use crate::verifier::Validation;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -127,6 +127,8 @@ impl KeyStore {
 pub struct Policy {
     validation: Validation,
     cache: Option<TokenCache>,
+    /// The result of the last verification [`Policy::verify_cached`] stored.
+    stored_json: String,
 }
 
 impl Policy {
@@ -134,18 +136,42 @@ impl Policy {
     pub fn parse(options_json: &str) -> Result<Self, Thrown> {
         let validation = Validation::from_json(options_json.as_bytes()).map_err(thrown)?;
         let cache = validation.cache_settings().map(TokenCache::new);
-        Ok(Self { validation, cache })
+        Ok(Self { validation, cache, stored_json: String::new() })
     }
 
-    /// Verifies a compact JWT with `keys` at `now_ms` and returns
+    /// Whether the options ask for a cache: verify with
+    /// [`Policy::verify_cached`] then.
+    pub fn caches(&self) -> bool {
+        self.cache.is_some()
+    }
+
+    /// Verifies a compact JWT with `keys` at `now_ms`, in full, and returns
     /// `{"header":…,"claims":…}` as JSON text.
-    pub fn verify(&mut self, keys: &KeyStore, token: &str, now_ms: f64) -> Result<String, Thrown> {
+    pub fn verify(&self, keys: &KeyStore, token: &str, now_ms: f64) -> Result<String, Thrown> {
         let keys = keys.keys().map_err(thrown)?;
-        let verified = match &mut self.cache {
-            Some(cache) => cache.verify(&self.validation, keys, token, now_ms),
-            None => self.validation.verify(keys, token, now_ms).map(|v| v.to_json()),
+        self.validation.verify(keys, token, now_ms).map(|verified| verified.to_json()).map_err(thrown)
+    }
+
+    /// Verifies through the cache (see [`crate::token_cache`]): answers the
+    /// slot `n` of a hit, or `-(n + 1)` when the result was verified now and
+    /// stored in slot `n`, its JSON text left for [`Policy::take_stored`].
+    pub fn verify_cached(&mut self, keys: &KeyStore, token: &str, now_ms: f64) -> Result<f64, Thrown> {
+        let keys = keys.keys().map_err(thrown)?;
+        let Some(cache) = &mut self.cache else {
+            return Err(thrown(Error::new(ErrorCode::InvalidArgument, "these verify options ask for no cache")));
         };
-        verified.map_err(thrown)
+        match cache.verify(&self.validation, keys, token, now_ms).map_err(thrown)? {
+            Lookup::Hit(slot) => Ok(f64::from(slot)),
+            Lookup::Stored { slot, verified_json } => {
+                self.stored_json = verified_json;
+                Ok(-f64::from(slot) - 1.0)
+            }
+        }
+    }
+
+    /// The JSON text of the result [`Policy::verify_cached`] stored last.
+    pub fn take_stored(&mut self) -> String {
+        core::mem::take(&mut self.stored_json)
     }
 
     /// How many verified tokens the cache holds (0 without a cache).

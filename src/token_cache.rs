@@ -11,9 +11,13 @@
 //!   `ttl` after it was stored, whether or not the token has an `iat`.
 //! * At most `max_entries` entries; the least recently used goes first.
 //!
-//! A hit returns the stored JSON text of the result, from which every
-//! caller builds its own objects: one caller mutating its claims cannot
-//! change what the next one gets.
+//! The cache decides and the caller keeps the results: each entry has a
+//! slot number, stable while it lives and never above `max_entries`, and a
+//! verification answers either "a hit in slot n" or "verified, stored in
+//! slot n, with this JSON text". The JavaScript layer keeps the parsed
+//! result of each slot and hands every caller its own copy (so one caller
+//! mutating its claims cannot change what the next one gets), which spares
+//! a hit both building and parsing the JSON text.
 
 use crate::error::Result;
 use crate::jws::{Keys, MAX_TOKEN_LEN};
@@ -40,14 +44,30 @@ impl Default for CacheSettings {
 
 type TokenHash = [u8; 32];
 
-/// The end of the recency list, and an empty slot of the index.
+/// The end of the recency list, and an empty place in the index.
 const NONE: u32 = u32::MAX;
+
+/// What [`TokenCache::verify`] found.
+#[derive(Debug, PartialEq)]
+pub enum Lookup {
+    /// The token was verified before and still is: its result is the one
+    /// stored in this slot.
+    Hit(u32),
+    /// The token was verified now and its result stored in this slot (which
+    /// held some other token's result before, if any).
+    Stored {
+        /// The slot.
+        slot: u32,
+        /// `{"header":…,"claims":…}`, as [`crate::Verified::to_json`].
+        verified_json: String,
+    },
+}
 
 struct Node {
     hash: TokenHash,
-    verified_json: String,
     times: TimeClaims,
     stored_at_ms: f64,
+    occupied: bool,
     /// Neighbours in the recency list.
     newer: u32,
     older: u32,
@@ -55,13 +75,14 @@ struct Node {
 
 /// Verified tokens of one verifier (one key source, one set of options).
 ///
-/// A small hash table keyed by the token's SHA-256 (uniform already, so
-/// its first bytes place it), open addressing with linear probing, over a
-/// dense list of nodes that are also linked from newest to oldest use.
+/// A small hash table keyed by the token's SHA-256 (uniform already, so its
+/// first bytes place it), open addressing with linear probing, over slots
+/// that are also linked from newest to oldest use.
 pub struct TokenCache {
     settings: CacheSettings,
-    nodes: Vec<Node>,
-    /// Node numbers by hash; a power-of-two length at least twice the nodes.
+    slots: Vec<Node>,
+    vacant: Vec<u32>,
+    /// Slot numbers by hash; a power-of-two length at least twice the slots.
     index: Vec<u32>,
     newest: u32,
     oldest: u32,
@@ -70,174 +91,158 @@ pub struct TokenCache {
 impl TokenCache {
     /// An empty cache.
     pub fn new(settings: CacheSettings) -> Self {
-        Self { settings, nodes: Vec::new(), index: Vec::new(), newest: NONE, oldest: NONE }
+        Self { settings, slots: Vec::new(), vacant: Vec::new(), index: Vec::new(), newest: NONE, oldest: NONE }
     }
 
     /// The number of entries held.
     pub fn len(&self) -> usize {
-        self.nodes.len()
+        self.slots.len() - self.vacant.len()
     }
 
     /// Whether the cache holds nothing.
     pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
+        self.len() == 0
     }
 
-    /// Verifies `token` as [`Validation::verify`] does, answering from the
-    /// cache when it holds the token and its time claims still allow it at
-    /// `now_ms`, and returns the result's JSON text
-    /// ([`crate::Verified::to_json`]).
-    pub fn verify(&mut self, validation: &Validation, keys: &Keys, token: &str, now_ms: f64) -> Result<String> {
+    /// Verifies `token` as [`Validation::verify`] does, unless the cache
+    /// holds it and its time claims still allow it at `now_ms`.
+    pub fn verify(&mut self, validation: &Validation, keys: &Keys, token: &str, now_ms: f64) -> Result<Lookup> {
         if token.len() > MAX_TOKEN_LEN {
             // Refused by the size limit before any hashing.
-            return validation.verify(keys, token, now_ms).map(|verified| verified.to_json());
+            validation.verify(keys, token, now_ms)?;
         }
         let hash = sha256(token);
-        if let Some(json) = self.hit(&hash, validation, now_ms) {
-            return Ok(json);
+        if let Some(slot) = self.find(&hash).map(|(_, slot)| slot) {
+            let node = &self.slots[slot as usize];
+            let usable = now_ms - node.stored_at_ms <= self.settings.ttl_ms
+                && node.times.check(validation.claim_rules(), validation.verification_time(now_ms)).is_ok();
+            if usable {
+                self.unlink(slot);
+                self.link_newest(slot);
+                return Ok(Lookup::Hit(slot));
+            }
+            // A full verification decides now, with the precise error.
+            self.remove(slot);
         }
         let verified = validation.verify(keys, token, now_ms)?;
-        let json = verified.to_json();
-        self.insert(hash, json.clone(), verified.times(), now_ms);
-        Ok(json)
+        let slot = self.insert(hash, verified.times(), now_ms);
+        Ok(Lookup::Stored { slot, verified_json: verified.to_json() })
     }
 
-    fn hit(&mut self, hash: &TokenHash, validation: &Validation, now_ms: f64) -> Option<String> {
-        let (_, id) = self.find(hash)?;
-        let node = &self.nodes[id as usize];
-        let usable = now_ms - node.stored_at_ms <= self.settings.ttl_ms
-            && node.times.check(validation.claim_rules(), validation.verification_time(now_ms)).is_ok();
-        if !usable {
-            // A full verification decides now, with the precise error.
-            self.remove(id);
-            return None;
-        }
-        self.unlink(id);
-        self.link_newest(id);
-        Some(self.nodes[id as usize].verified_json.clone())
-    }
-
-    fn insert(&mut self, hash: TokenHash, verified_json: String, times: TimeClaims, now_ms: f64) {
-        if let Some((_, id)) = self.find(&hash) {
-            self.remove(id);
-        }
-        while self.nodes.len() >= self.settings.max_entries && self.oldest != NONE {
+    fn insert(&mut self, hash: TokenHash, times: TimeClaims, now_ms: f64) -> u32 {
+        while self.len() >= self.settings.max_entries && self.oldest != NONE {
             self.remove(self.oldest);
         }
-        let id = self.nodes.len() as u32;
-        self.nodes.push(Node { hash, verified_json, times, stored_at_ms: now_ms, newer: NONE, older: NONE });
-        self.link_newest(id);
-        if self.index.len() < 2 * self.nodes.len() {
+        let node = Node { hash, times, stored_at_ms: now_ms, occupied: true, newer: NONE, older: NONE };
+        let slot = match self.vacant.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = node;
+                slot
+            }
+            None => {
+                self.slots.push(node);
+                self.slots.len() as u32 - 1
+            }
+        };
+        self.link_newest(slot);
+        if self.index.len() < 2 * self.slots.len() {
             self.rebuild_index();
         } else {
-            let slot = self.free_slot(&hash);
-            self.index[slot] = id;
+            let place = self.free_place(&hash);
+            self.index[place] = slot;
         }
+        slot
     }
 
-    /// The index slot and node number holding `hash`.
+    /// The index place and slot holding `hash`.
     fn find(&self, hash: &TokenHash) -> Option<(usize, u32)> {
         if self.index.is_empty() {
             return None;
         }
         let mask = self.index.len() - 1;
-        let mut slot = home(hash, mask);
+        let mut place = home(hash, mask);
         loop {
-            match self.index[slot] {
+            match self.index[place] {
                 NONE => return None,
-                id if self.nodes[id as usize].hash == *hash => return Some((slot, id)),
-                _ => slot = (slot + 1) & mask,
+                slot if self.slots[slot as usize].hash == *hash => return Some((place, slot)),
+                _ => place = (place + 1) & mask,
             }
         }
     }
 
-    fn free_slot(&self, hash: &TokenHash) -> usize {
+    fn free_place(&self, hash: &TokenHash) -> usize {
         let mask = self.index.len() - 1;
-        let mut slot = home(hash, mask);
-        while self.index[slot] != NONE {
-            slot = (slot + 1) & mask;
+        let mut place = home(hash, mask);
+        while self.index[place] != NONE {
+            place = (place + 1) & mask;
         }
-        slot
+        place
     }
 
     fn rebuild_index(&mut self) {
-        let len = (2 * self.nodes.len()).next_power_of_two().max(16);
+        let len = (2 * self.slots.len()).next_power_of_two().max(16);
         self.index.clear();
         self.index.resize(len, NONE);
-        for id in 0..self.nodes.len() {
-            let slot = self.free_slot(&self.nodes[id].hash);
-            self.index[slot] = id as u32;
-        }
-    }
-
-    fn remove(&mut self, id: u32) {
-        let Some((slot, _)) = self.find(&self.nodes[id as usize].hash) else { return };
-        self.clear_slot(slot);
-        self.unlink(id);
-        // The last node takes the removed one's number.
-        let last = self.nodes.len() as u32 - 1;
-        if id != last {
-            if let Some((moved_slot, _)) = self.find(&self.nodes[last as usize].hash) {
-                self.index[moved_slot] = id;
-            }
-        }
-        self.nodes.swap_remove(id as usize);
-        if id != last {
-            let (newer, older) = (self.nodes[id as usize].newer, self.nodes[id as usize].older);
-            match newer {
-                NONE => self.newest = id,
-                newer => self.nodes[newer as usize].older = id,
-            }
-            match older {
-                NONE => self.oldest = id,
-                older => self.nodes[older as usize].newer = id,
+        for slot in 0..self.slots.len() {
+            if self.slots[slot].occupied {
+                let place = self.free_place(&self.slots[slot].hash);
+                self.index[place] = slot as u32;
             }
         }
     }
 
-    /// Empties an index slot, moving back the entries probed past it, so
-    /// that every entry stays reachable from its home slot.
-    fn clear_slot(&mut self, mut hole: usize) {
+    fn remove(&mut self, slot: u32) {
+        if let Some((place, _)) = self.find(&self.slots[slot as usize].hash) {
+            self.clear_place(place);
+        }
+        self.unlink(slot);
+        self.slots[slot as usize].occupied = false;
+        self.vacant.push(slot);
+    }
+
+    /// Empties an index place, moving back the entries probed past it, so
+    /// that every entry stays reachable from its home place.
+    fn clear_place(&mut self, mut hole: usize) {
         let mask = self.index.len() - 1;
         self.index[hole] = NONE;
-        let mut slot = hole;
+        let mut place = hole;
         loop {
-            slot = (slot + 1) & mask;
-            let id = self.index[slot];
-            if id == NONE {
+            place = (place + 1) & mask;
+            let slot = self.index[place];
+            if slot == NONE {
                 return;
             }
-            let home = home(&self.nodes[id as usize].hash, mask);
-            // Movable when the hole lies on its probe path (home ..= slot).
-            if slot.wrapping_sub(home) & mask >= slot.wrapping_sub(hole) & mask {
-                self.index[hole] = id;
-                self.index[slot] = NONE;
-                hole = slot;
+            let home = home(&self.slots[slot as usize].hash, mask);
+            // Movable when the hole lies on its probe path (home ..= place).
+            if place.wrapping_sub(home) & mask >= place.wrapping_sub(hole) & mask {
+                self.index[hole] = slot;
+                self.index[place] = NONE;
+                hole = place;
             }
         }
     }
 
-    fn unlink(&mut self, id: u32) {
-        let (newer, older) = (self.nodes[id as usize].newer, self.nodes[id as usize].older);
+    fn unlink(&mut self, slot: u32) {
+        let (newer, older) = (self.slots[slot as usize].newer, self.slots[slot as usize].older);
         match newer {
             NONE => self.newest = older,
-            newer => self.nodes[newer as usize].older = older,
+            newer => self.slots[newer as usize].older = older,
         }
         match older {
             NONE => self.oldest = newer,
-            older => self.nodes[older as usize].newer = newer,
+            older => self.slots[older as usize].newer = newer,
         }
     }
 
-    fn link_newest(&mut self, id: u32) {
-        let node = &mut self.nodes[id as usize];
+    fn link_newest(&mut self, slot: u32) {
+        let node = &mut self.slots[slot as usize];
         node.newer = NONE;
         node.older = self.newest;
         match self.newest {
-            NONE => self.oldest = id,
-            newest => self.nodes[newest as usize].newer = id,
+            NONE => self.oldest = slot,
+            newest => self.slots[newest as usize].newer = slot,
         }
-        self.newest = id;
+        self.newest = slot;
     }
 }
 

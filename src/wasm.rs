@@ -75,9 +75,24 @@ impl Policy {
         boundary::Policy::parse(options_json).map(Self)
     }
 
+    /// See [`boundary::Policy::caches`].
+    pub fn caches(&self) -> bool {
+        self.0.caches()
+    }
+
     /// See [`boundary::Policy::verify`].
-    pub fn verify(&mut self, keys: &KeyStore, token: &str, now_ms: f64) -> Result<String, Thrown> {
+    pub fn verify(&self, keys: &KeyStore, token: &str, now_ms: f64) -> Result<String, Thrown> {
         self.0.verify(&keys.0, token, now_ms)
+    }
+
+    /// See [`boundary::Policy::verify_cached`].
+    pub fn verify_cached(&mut self, keys: &KeyStore, token: &str, now_ms: f64) -> Result<f64, Thrown> {
+        self.0.verify_cached(&keys.0, token, now_ms)
+    }
+
+    /// See [`boundary::Policy::take_stored`].
+    pub fn take_stored(&mut self) -> String {
+        self.0.take_stored()
     }
 
     /// See [`boundary::Policy::cached`].

@@ -13,23 +13,31 @@ import { BENCH, PKG } from './paths.mjs';
 
 const dir = join(BENCH, 'lib', 'coldstart');
 
+const MINIAUTH_VARIANTS = ['miniauth require() native', 'miniauth require() wasm', 'miniauth import() native', 'miniauth import() wasm'];
+
 function variants() {
+  const cjs = join(PKG, 'node', 'index.cjs');
+  const esm = pathToFileURL(join(PKG, 'node', 'index.mjs')).href;
   return [
     { name: 'node, empty script', script: 'empty.cjs', entry: null },
-    { name: 'miniauth require()', script: 'miniauth.cjs', entry: join(PKG, 'node', 'index.cjs') },
-    { name: 'miniauth import()', script: 'miniauth.mjs', entry: pathToFileURL(join(PKG, 'node', 'index.mjs')).href },
+    { name: MINIAUTH_VARIANTS[0], script: 'miniauth.cjs', entry: cjs, backend: 'native' },
+    { name: MINIAUTH_VARIANTS[1], script: 'miniauth.cjs', entry: cjs, backend: 'wasm' },
+    { name: MINIAUTH_VARIANTS[2], script: 'miniauth.mjs', entry: esm, backend: 'native' },
+    { name: MINIAUTH_VARIANTS[3], script: 'miniauth.mjs', entry: esm, backend: 'wasm' },
     { name: 'jose import()', script: 'jose.mjs', entry: import.meta.resolve('jose') },
   ];
 }
 
 function runOnce(variant, input) {
   const env = { ...process.env, COLDSTART: JSON.stringify({ ...input, entry: variant.entry }) };
+  if (variant.backend) env.MINIAUTH_BACKEND = variant.backend;
   const start = process.hrtime.bigint();
   const child = spawnSync(process.execPath, [join(dir, variant.script)], { env, encoding: 'utf8' });
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
   if (child.status !== 0) throw new Error(`${variant.name}: exit ${child.status}: ${child.stderr}`);
   const out = JSON.parse(child.stdout);
   if (out.sub !== input.expectSub) throw new Error(`${variant.name}: verified to the wrong claims: ${child.stdout}`);
+  if (variant.backend && out.backend !== variant.backend) throw new Error(`${variant.name}: ran on ${out.backend}`);
   return { ...out, wallMs };
 }
 
@@ -69,7 +77,7 @@ export function runColdStart({ fixtures, algorithms, runs, log }) {
     // Paired per run, like the throughput ratios: miniauth time / jose time.
     const byName = Object.fromEntries(list.map((v, i) => [v.name, samples[i]]));
     const jose = byName['jose import()'];
-    for (const name of ['miniauth require()', 'miniauth import()']) {
+    for (const name of MINIAUTH_VARIANTS) {
       variantsOut[name].vsJose = {
         firstVerifyMs: harness.pairedRatio(byName[name].firstVerifyMs, jose.firstVerifyMs),
         wallMs: harness.pairedRatio(byName[name].wallMs, jose.wallMs),

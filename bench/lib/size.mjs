@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import { BENCH, PKG, ROOT } from './paths.mjs';
+import { ADDON, BENCH, PKG, ROOT } from './paths.mjs';
 import { wasmLayout } from './wasm-sections.mjs';
 
 export const BUDGET_BROTLI_BYTES = 100 * 1024;
@@ -123,7 +123,10 @@ export async function runSize({ log }) {
   const miniprogramPackage = readFileSync(join(PKG, 'miniprogram_dist', 'index.js')).length +
     (existsSync(shippedBr) ? readFileSync(shippedBr).length : NaN);
 
+  const addon = compressed(readFileSync(join(PKG, ADDON)));
+
   return {
+    addon: { file: `pkg/${ADDON}`, ...addon, note: 'the native Node addon for this machine (never shipped to browsers or Mini Programs)' },
     wasm: {
       file: 'pkg/miniauth_bg.wasm',
       ...wasmSize,

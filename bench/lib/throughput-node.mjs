@@ -1,12 +1,15 @@
-// Section 1: verify throughput in Node, every library in this process.
+// Sections 1 and 1b: verify throughput in Node, every library in this
+// process: uncached, then with result caches (every token a hit after its
+// first use).
 
 import { performance } from 'node:perf_hooks';
 import suite from './suite.cjs';
-import { nodeAdapters } from './adapters/node.mjs';
+import { cachedNodeAdapters, nodeAdapters } from './adapters/node.mjs';
 
-export async function runNodeThroughput({ fixtures, algorithms, rounds, sliceMs, warmupMs, log }) {
+export async function runNodeThroughput({ fixtures, algorithms, rounds, sliceMs, warmupMs, log, cached = false }) {
+  const adapters = cached ? cachedNodeAdapters : nodeAdapters;
   const result = await suite.runSuite({
-    adapters: nodeAdapters,
+    adapters,
     fixtures,
     algorithms,
     now: () => performance.now(),
@@ -16,6 +19,6 @@ export async function runNodeThroughput({ fixtures, algorithms, rounds, sliceMs,
     log,
   });
   result.clock = 'performance.now';
-  result.libraries = Object.fromEntries(nodeAdapters.map((a) => [a.name, a.description]));
+  result.libraries = Object.fromEntries(adapters.map((a) => [a.name, a.description]));
   return result;
 }

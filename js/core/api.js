@@ -17,9 +17,10 @@ const DEFAULT_TIMEOUT = 5_000;
  * @param {'native' | 'wasm'} platform.backend  what `loaded` is: the native addon or the module
  * @param {(url: string, init: { timeout: number, headers?: object }) => Promise<{ status: number, text: string }>} platform.fetchText
  *   rejects with a MiniAuthError, whose `timeout` is true when the time ran out
- * @param {() => number} [platform.now]  milliseconds since the epoch
+ * @param {() => number} [platform.now]  milliseconds since the epoch (default: Date.now, read
+ *   at each call, so that fake clocks in tests apply)
  */
-export function createMiniAuth({ loaded, backend, fetchText, now = Date.now }) {
+export function createMiniAuth({ loaded, backend, fetchText, now = () => Date.now() }) {
   let core = null;
   let ready;
   if (typeof loaded.then === 'function') {
@@ -46,8 +47,22 @@ export function createMiniAuth({ loaded, backend, fetchText, now = Date.now }) {
   }
 
   function verifyWith(keys, policy, token) {
-    if (typeof token !== 'string') throw new MiniAuthError('ERR_JWS_INVALID', 'the token must be a string');
+    checkToken(token);
     return JSON.parse(callCore(() => policy.verify(keys, token, now())));
+  }
+
+  /**
+   * Verifies through the core's token cache, which answers a slot number
+   * (see src/token_cache.rs): `results` keeps the parsed result of each
+   * slot, and every caller gets its own copy.
+   */
+  function verifyCached(keys, policy, results, token) {
+    checkToken(token);
+    const answer = callCore(() => policy.verify_cached(keys, token, now()));
+    if (answer >= 0) return copyJson(results[answer]);
+    const slot = -answer - 1;
+    results[slot] = JSON.parse(policy.take_stored());
+    return copyJson(results[slot]);
   }
 
   /** Imports `{ jwks }` or `{ key }` (a JWK, an SPKI PEM, or HMAC bytes). */
@@ -82,8 +97,9 @@ export function createMiniAuth({ loaded, backend, fetchText, now = Date.now }) {
       keys.free();
       throw error;
     }
+    const results = [];
     return {
-      verify: (token) => verifyWith(keys, policy, token),
+      verify: policy.caches() ? (token) => verifyCached(keys, policy, results, token) : (token) => verifyWith(keys, policy, token),
       /** How many verified tokens the cache holds (0 without `cache`). */
       get cacheSize() {
         return policy.cached();
@@ -141,7 +157,7 @@ export function createMiniAuth({ loaded, backend, fetchText, now = Date.now }) {
       await ready;
       // A malformed token or bad options fail here, before any fetch: an
       // unreachable key server must not turn garbage into ERR_NETWORK.
-      if (typeof token !== 'string') throw new MiniAuthError('ERR_JWS_INVALID', 'the token must be a string');
+      checkToken(token);
       callCore(() => bindings().decode_protected_header(token));
       const policy = parsePolicy(options);
       try {
@@ -186,11 +202,29 @@ export function createMiniAuth({ loaded, backend, fetchText, now = Date.now }) {
   }
 
   function decodeProtectedHeader(token) {
-    if (typeof token !== 'string') throw new MiniAuthError('ERR_JWS_INVALID', 'the token must be a string');
+    checkToken(token);
     return JSON.parse(callCore(() => bindings().decode_protected_header(token)));
   }
 
   return { ready, backend, createVerifier, createRemoteJwks, jwtVerify, decodeJwt, decodeProtectedHeader };
+}
+
+function checkToken(token) {
+  if (typeof token !== 'string') throw new MiniAuthError('ERR_JWS_INVALID', 'the token must be a string');
+}
+
+/** A deep copy of what JSON.parse made: plain objects, arrays and primitives. */
+function copyJson(value) {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyJson);
+  const copy = {};
+  for (const key of Object.keys(value)) {
+    const member = copyJson(value[key]);
+    // JSON.parse makes "__proto__" an own member; an assignment would set the prototype instead.
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: member, enumerable: true, writable: true, configurable: true });
+    else copy[key] = member;
+  }
+  return copy;
 }
 
 function isPlainObject(value) {

@@ -40,27 +40,36 @@ impl Fixture {
         Self { validation, cache, right: keys(SECRET), wrong: keys(OTHER_SECRET) }
     }
 
-    fn verify(&mut self, token: &str, at: f64) -> Result<String> {
+    fn verify(&mut self, token: &str, at: f64) -> Result<Lookup> {
         self.cache.verify(&self.validation, &self.right, token, ms(at))
     }
 
     /// Verifies with a key that did not sign `token`: succeeds only from the cache.
-    fn from_cache(&mut self, token: &str, at: f64) -> Result<String> {
+    fn from_cache(&mut self, token: &str, at: f64) -> Result<Lookup> {
         self.cache.verify(&self.validation, &self.wrong, token, ms(at))
     }
 }
 
-fn code(result: Result<String>) -> ErrorCode {
+fn code(result: Result<Lookup>) -> ErrorCode {
     result.expect_err("expected a failure").code()
+}
+
+/// The slot a fresh verification was stored in.
+fn stored(result: Result<Lookup>) -> u32 {
+    match result {
+        Ok(Lookup::Stored { slot, .. }) => slot,
+        other => panic!("expected a stored verification, got {other:?}"),
+    }
 }
 
 #[test]
 fn a_verified_token_is_answered_from_the_cache_with_the_same_result() {
     let mut f = Fixture::new(r#"{"cache":true}"#);
     let t = token(&format!(r#"{{"sub":"u1","exp":{}}}"#, NOW + 60.0));
-    let first = f.verify(&t, NOW).unwrap();
+    let Lookup::Stored { slot, verified_json } = f.verify(&t, NOW).unwrap() else { panic!("a miss first") };
+    assert!(verified_json.contains(r#""sub":"u1""#), "{verified_json}");
     assert_eq!(f.cache.len(), 1);
-    assert_eq!(f.from_cache(&t, NOW + 1.0).unwrap(), first);
+    assert_eq!(f.from_cache(&t, NOW + 1.0).unwrap(), Lookup::Hit(slot));
     let other = token(&format!(r#"{{"sub":"u2","exp":{}}}"#, NOW + 60.0));
     assert_eq!(code(f.from_cache(&other, NOW)), JwsSignatureVerificationFailed, "another token is a miss");
 }
@@ -70,8 +79,8 @@ fn a_token_differing_in_its_signature_is_a_miss() {
     let mut f = Fixture::new(r#"{"cache":true}"#);
     let t = token(r#"{"sub":"u1"}"#);
     f.verify(&t, NOW).unwrap();
-    let forged = format!("{}A", &t[..t.len() - 1]);
-    assert_ne!(forged, t);
+    let last = if t.ends_with('A') { "B" } else { "A" };
+    let forged = format!("{}{last}", &t[..t.len() - 1]);
     assert_eq!(code(f.verify(&forged, NOW)), JwsSignatureVerificationFailed);
 }
 
@@ -138,13 +147,13 @@ fn an_entry_is_used_for_at_most_the_ttl() {
 fn the_least_recently_used_entry_is_evicted_at_max() {
     let mut f = Fixture::new(r#"{"cache":{"max":2}}"#);
     let [a, b, c] = ["a", "b", "c"].map(|sub| token(&format!(r#"{{"sub":"{sub}"}}"#)));
-    f.verify(&a, NOW).unwrap();
-    f.verify(&b, NOW).unwrap();
+    let slot_a = stored(f.verify(&a, NOW));
+    let slot_b = stored(f.verify(&b, NOW));
     f.from_cache(&a, NOW).unwrap(); // a is now newer than b
-    f.verify(&c, NOW).unwrap();
+    assert_eq!(stored(f.verify(&c, NOW)), slot_b, "c takes the slot of b, which was evicted");
     assert_eq!(f.cache.len(), 2);
-    f.from_cache(&a, NOW).unwrap();
-    f.from_cache(&c, NOW).unwrap();
+    assert_eq!(f.from_cache(&a, NOW).unwrap(), Lookup::Hit(slot_a));
+    assert_eq!(f.from_cache(&c, NOW).unwrap(), Lookup::Hit(slot_b));
     assert_eq!(code(f.from_cache(&b, NOW)), JwsSignatureVerificationFailed, "b was evicted");
 }
 
@@ -167,47 +176,51 @@ fn an_oversized_token_is_refused_without_being_cached() {
     assert!(f.cache.is_empty());
 }
 
-/// Random inserts and uses against a plain list kept in recency order: the
-/// same tokens are held, and each is found where the index says.
+/// Random verifications of a pool of tokens against a plain list kept in
+/// recency order: the same tokens are held, each where the index says, the
+/// recency list in the same order, and slots stay below `max_entries`.
 #[test]
 fn the_index_and_the_recency_list_agree_with_a_simple_model() {
-    let validation = Validation::default();
+    let pool: alloc::vec::Vec<String> = (0..48).map(|i| token(&format!(r#"{{"sub":"{i}"}}"#))).collect();
     for max_entries in [1, 2, 3, 8, 40] {
-        let mut cache = TokenCache::new(CacheSettings { max_entries, ttl_ms: 1e12 });
+        let mut f = Fixture::new(&format!(r#"{{"cache":{{"max":{max_entries}}}}}"#));
         let mut model: alloc::vec::Vec<TokenHash> = alloc::vec::Vec::new(); // oldest first
         let mut state = 0x2545_f491_4f6c_dd1d_u64 ^ max_entries as u64;
-        for _ in 0..20_000 {
+        for _ in 0..5_000 {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            let hash = sha256(&format!("token {}", state % 64));
+            let token = &pool[(state % pool.len() as u64) as usize];
+            let hash = sha256(token);
             let held = model.iter().position(|h| *h == hash);
-            if state & (1 << 40) == 0 {
-                let hit = cache.hit(&hash, &validation, 0.0);
-                assert_eq!(hit.is_some(), held.is_some());
-                if let Some(at) = held {
-                    model.remove(at);
-                    model.push(hash);
+            let lookup = f.verify(token, NOW).unwrap();
+            let slot = match lookup {
+                Lookup::Hit(slot) => {
+                    assert!(held.is_some(), "a hit for a token not held");
+                    slot
                 }
-            } else {
-                cache.insert(hash, String::new(), TimeClaims::default(), 0.0);
-                if let Some(at) = held {
-                    model.remove(at);
+                Lookup::Stored { slot, .. } => {
+                    assert!(held.is_none(), "a held token verified again");
+                    slot
                 }
-                if model.len() == max_entries {
-                    model.remove(0);
-                }
-                model.push(hash);
+            };
+            assert!((slot as usize) < max_entries);
+            if let Some(at) = held {
+                model.remove(at);
+            } else if model.len() == max_entries {
+                model.remove(0);
             }
-            assert_eq!(cache.len(), model.len());
-            let mut id = cache.oldest;
+            model.push(hash);
+
+            assert_eq!(f.cache.len(), model.len());
+            let mut walk = f.cache.oldest;
             for hash in &model {
-                let (slot, found) = cache.find(hash).expect("every held token is found");
-                assert_eq!(cache.index[slot], found);
-                assert_eq!(found, id, "the recency list runs oldest to newest as the model does");
-                id = cache.nodes[id as usize].newer;
+                let (place, found) = f.cache.find(hash).expect("every held token is found");
+                assert_eq!(f.cache.index[place], found);
+                assert_eq!(found, walk, "the recency list runs oldest to newest as the model does");
+                walk = f.cache.slots[walk as usize].newer;
             }
-            assert_eq!(id, NONE);
+            assert_eq!(walk, NONE);
         }
     }
 }

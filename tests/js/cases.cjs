@@ -69,6 +69,7 @@ test('ready has resolved and every documented export is present', async (miniaut
   for (const name of ['createVerifier', 'createRemoteJwks', 'jwtVerify', 'decodeJwt', 'decodeProtectedHeader', 'MiniAuthError']) {
     assert.equal(typeof miniauth[name], 'function', name);
   }
+  assert.ok(miniauth.backend === 'native' || miniauth.backend === 'wasm', `backend is "native" or "wasm", not ${miniauth.backend}`);
 });
 
 test('MiniAuthError is an Error with a stable code and optional details', (miniauth, fixtures, assert) => {
@@ -525,6 +526,88 @@ test('a JWK Set skips key types it does not implement and keeps the rest', (mini
   const jwks = { keys: [fixtures.badKeys.x25519, fixtures.keys.EdDSA.publicJwk] };
   const verifier = miniauth.createVerifier({ jwks, currentDate: at(fixtures) });
   assert.equal(verifier.verify(fixtures.tokens.valid.EdDSA).header.alg, 'EdDSA');
+});
+
+// ---- the verified-token cache (createVerifier's `cache` option) ----
+
+function cached(miniauth, fixtures, cache, options) {
+  return miniauth.createVerifier(Object.assign({ key: secret(fixtures), currentDate: at(fixtures), cache: cache }, options));
+}
+
+test('cache: a verified token is answered again with the same result', (miniauth, fixtures, assert) => {
+  const verifier = cached(miniauth, fixtures, true);
+  assert.equal(verifier.cacheSize, 0, 'empty at first');
+  const first = verifier.verify(fixtures.tokens.valid.HS256);
+  const second = verifier.verify(fixtures.tokens.valid.HS256);
+  assertVerified(assert, second, fixtures, first.header);
+  assert.deepEqual(second, first, 'the same result');
+  assert.equal(verifier.cacheSize, 1, 'one entry for one token');
+  const uncached = miniauth.createVerifier({ key: secret(fixtures), currentDate: at(fixtures) });
+  assert.equal(uncached.cacheSize, 0, 'no cache without the option');
+});
+
+test('cache: every caller gets its own copy of the result', (miniauth, fixtures, assert) => {
+  const verifier = cached(miniauth, fixtures, true);
+  const first = verifier.verify(fixtures.tokens.valid.HS256);
+  first.claims.sub = 'admin';
+  first.claims.extra = { nested: [1] };
+  first.header.alg = 'none';
+  const second = verifier.verify(fixtures.tokens.valid.HS256);
+  second.claims.iat = 0;
+  const third = verifier.verify(fixtures.tokens.valid.HS256);
+  assert.ok(first !== third && first.claims !== third.claims, 'distinct objects');
+  assert.equal(third.claims.sub, fixtures.claims.sub, 'a mutated copy changes nothing');
+  assert.deepEqual(third.claims, fixtures.claims);
+  assert.equal(third.header.alg, 'HS256');
+});
+
+test('cache: a "__proto__" claim stays an own member of every copy', (miniauth, fixtures, assert) => {
+  const verifier = cached(miniauth, fixtures, true);
+  for (let i = 0; i < 2; i++) {
+    const { claims } = verifier.verify(fixtures.tokens.protoClaim);
+    assert.equal(Object.getPrototypeOf(claims), Object.prototype, 'the prototype is untouched');
+    assert.equal(claims.admin, undefined, 'nothing inherited from the claim');
+    assert.ok(Object.prototype.hasOwnProperty.call(claims, '__proto__'), 'an own member');
+    assert.deepEqual(Object.getOwnPropertyDescriptor(claims, '__proto__').value, { admin: true });
+  }
+});
+
+test('cache: failures are never cached', (miniauth, fixtures, assert) => {
+  const verifier = cached(miniauth, fixtures, true);
+  for (let i = 0; i < 2; i++) {
+    throwsCode(miniauth, assert, () => verifier.verify(fixtures.tokens.tamperedSignature.HS256), 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+    throwsCode(miniauth, assert, () => verifier.verify(fixtures.tokens.duplicateClaim), 'ERR_JWT_INVALID');
+  }
+  assert.equal(verifier.cacheSize, 0);
+  verifier.verify(fixtures.tokens.valid.HS256);
+  throwsCode(miniauth, assert, () => verifier.verify(fixtures.tokens.tamperedSignature.HS256), 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED', 'after a success');
+  assert.equal(verifier.cacheSize, 1);
+});
+
+test('cache: claims are checked at currentDate, on hits too', (miniauth, fixtures, assert) => {
+  const late = cached(miniauth, fixtures, true, { currentDate: new Date(fixtures.now + 2 * 3600 * 1000) });
+  for (let i = 0; i < 2; i++) throwsCode(miniauth, assert, () => late.verify(fixtures.tokens.valid.HS256), { code: 'ERR_JWT_EXPIRED', claim: 'exp', reason: 'check_failed' });
+  assert.equal(late.cacheSize, 0);
+  const early = cached(miniauth, fixtures, true);
+  for (let i = 0; i < 2; i++) throwsCode(miniauth, assert, () => early.verify(fixtures.tokens.nbfSoon), { code: 'ERR_JWT_NOT_YET_VALID', claim: 'nbf', reason: 'check_failed' });
+  assert.equal(early.cacheSize, 0, 'a token not yet valid is not cached');
+});
+
+test('cache: at most max entries', (miniauth, fixtures, assert) => {
+  const verifier = miniauth.createVerifier({ key: fixtures.keys.ES256.publicJwk, currentDate: at(fixtures), cache: { max: 2 } });
+  for (const name of ['typAtJwt', 'noTyp']) verifier.verify(fixtures.tokens[name]);
+  assert.equal(verifier.cacheSize, 2);
+  assertVerified(assert, verifier.verify(fixtures.tokens.valid.ES256), fixtures, { alg: 'ES256', kid: fixtures.keys.ES256.kid, typ: 'JWT' });
+  assert.equal(verifier.cacheSize, 2, 'a third token evicts one');
+});
+
+test('cache: malformed cache options are ERR_INVALID_ARGUMENT', (miniauth, fixtures, assert) => {
+  const bad = ['yes', 1, null, { max: 0 }, { max: 2.5 }, { ttl: 0 }, { ttl: 'soon' }, { size: 10 }];
+  for (let i = 0; i < bad.length; i++) {
+    throwsCode(miniauth, assert, () => cached(miniauth, fixtures, bad[i]), 'ERR_INVALID_ARGUMENT', JSON.stringify(bad[i]));
+  }
+  assert.equal(cached(miniauth, fixtures, false).cacheSize, 0, 'false: no cache');
+  cached(miniauth, fixtures, { max: 10, ttl: '5m' }).verify(fixtures.tokens.valid.HS256);
 });
 
 module.exports = cases;

@@ -163,6 +163,11 @@ export async function createFixtures() {
     algNotString: signHs256(secret, { alg: 256, typ: 'JWT' }, claims),
     headerNotJson: `${b64u('{"alg":"HS256"')}.${b64uJson(claims)}.${b64u(randomBytes(32))}`,
     payloadNotObject: signHs256(secret, header('HS256'), '["not","an","object"]'),
+    // JSON.parse makes "__proto__" an own member; a copy of the claims must too.
+    protoClaim: signHs256(secret, header('HS256'), `{"sub":"${SUBJECT}","exp":${now + 3600},"__proto__":{"admin":true}}`),
+    // For the verified-token cache: expiry with no iat, and an nbf a minute ahead.
+    expNoIat: signHs256(secret, header('HS256'), { sub: SUBJECT, exp: now + 60 }),
+    nbfSoon: signHs256(secret, header('HS256'), { sub: SUBJECT, nbf: now + 60, exp: now + 3600 }),
     twoParts: valid.HS256.split('.').slice(0, 2).join('.'),
     fourParts: `${valid.HS256}.${valid.HS256.split('.')[2]}`,
     notBase64url: valid.HS256.replace('.', '.+/='),

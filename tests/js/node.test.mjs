@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +35,7 @@ describe('import("miniauth") (pkg/node/index.mjs)', () => {
 describe('require and import in one process', () => {
   test('share one module instance', () => {
     assert.equal(fromImport.default, fromRequire);
-    for (const name of ['createVerifier', 'createRemoteJwks', 'jwtVerify', 'decodeJwt', 'decodeProtectedHeader', 'ready']) {
+    for (const name of ['createVerifier', 'createRemoteJwks', 'jwtVerify', 'decodeJwt', 'decodeProtectedHeader', 'ready', 'backend']) {
       assert.equal(fromImport[name], fromRequire[name], name);
     }
   });
@@ -96,7 +96,9 @@ describe('the package as npm ships it', () => {
 
   test('the tarball holds every entry point', () => {
     const files = new Set(packed.files.map((file) => file.path));
-    for (const path of ['package.json', 'miniauth_bg.wasm', 'node/index.cjs', 'node/index.mjs', 'web/index.js', 'miniprogram_dist/index.js', 'miniprogram_dist/miniauth.wasm.br']) {
+    const addons = readdirSync(PKG_DIR).filter((file) => /^miniauth\..+\.node$/.test(file));
+    assert.equal(addons.length, 1, 'pkg/ holds the addon for this machine');
+    for (const path of ['package.json', 'miniauth_bg.wasm', ...addons, 'node/index.cjs', 'node/index.mjs', 'web/index.js', 'miniprogram_dist/index.js', 'miniprogram_dist/miniauth.wasm.br']) {
       assert.ok(files.has(path), `${path} is in the tarball (it holds ${[...files].join(', ')})`);
     }
   });
@@ -115,6 +117,7 @@ const verify = (m) => m.createVerifier({ key, currentDate: new Date(now) }).veri
 let code;
 try { esm.createVerifier({ key, currentDate: new Date(now + 864e5) }).verify(token); } catch (e) { code = e instanceof cjs.MiniAuthError && e.code; }
 console.log(JSON.stringify({
+  backends: [cjs.backend, esm.backend],
   required: require.resolve('miniauth'),
   imported: import.meta.resolve('miniauth'),
   cjsClaims: verify(cjs),
@@ -127,6 +130,8 @@ console.log(JSON.stringify({
     const input = JSON.stringify({ token: fixtures.tokens.valid.RS256, key: fixtures.keys.RS256.publicJwk, now: fixtures.now });
     const { stdout } = await run(process.execPath, [script, input], { cwd: project });
     const result = JSON.parse(stdout);
+    const expected = process.env.MINIAUTH_BACKEND || 'native';
+    assert.deepEqual(result.backends, [expected, expected], `the installed package runs on ${expected}`);
     const installed = join(project, 'node_modules', 'miniauth');
     assert.equal(result.required, join(installed, 'node', 'index.cjs'));
     assert.equal(result.imported, `file://${join(installed, 'node', 'index.mjs')}`);

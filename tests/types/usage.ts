@@ -2,6 +2,7 @@
 // TypeScript user calls the package. Lines marked @ts-expect-error must fail
 // to type-check, so the declarations are known to reject misuse too.
 import {
+  backend,
   createRemoteJwks,
   createVerifier,
   decodeJwt,
@@ -30,6 +31,10 @@ async function main(): Promise<void> {
 
   createVerifier({ key: new Uint8Array(32), algorithms: ['HS256'] });
   createVerifier({ key: '-----BEGIN PUBLIC KEY-----\n...', currentDate: new Date() });
+  const cached = createVerifier({ jwks, cache: true });
+  createVerifier({ jwks, cache: { max: 10_000, ttl: '5m' } });
+  const cachedTokens: number = cached.cacheSize;
+  const runsOn: 'native' | 'wasm' = backend;
 
   const remote = createRemoteJwks(new URL('https://id.example.com/jwks'), { cooldown: 1000, timeout: 500 });
   const result = await jwtVerify(token, remote, { maxTokenAge: 3600 });
@@ -53,9 +58,15 @@ async function main(): Promise<void> {
   createVerifier({ jwks, algorithms: ['none'] });
   // @ts-expect-error: audience must be text
   createVerifier({ jwks, audience: 5 });
+  // @ts-expect-error: the cache takes max and ttl only
+  createVerifier({ jwks, cache: { size: 10 } });
+  // @ts-expect-error: cacheSize is read-only
+  cached.cacheSize = 0;
 
   void sub;
   void alg;
+  void cachedTokens;
+  void runsOn;
   void exp;
 }
 

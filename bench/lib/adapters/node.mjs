@@ -10,13 +10,32 @@ import { join } from 'node:path';
 import * as jose from 'jose';
 import { createVerifier as fastJwtCreateVerifier } from 'fast-jwt';
 import jsonwebtoken from 'jsonwebtoken';
+import * as nodeRsJwt from '@node-rs/jsonwebtoken';
 import { PKG } from '../paths.mjs';
 
 const require = createRequire(import.meta.url);
+const ENTRY = join(PKG, 'node', 'index.cjs');
 
-/** The built package's CommonJS entry, what `require('miniauth')` loads. */
-export function loadMiniauth() {
-  return require(join(PKG, 'node', 'index.cjs'));
+/**
+ * The built package's CommonJS entry, what `require('miniauth')` loads,
+ * with the core on `backend`: each backend is its own instance of the
+ * package, loaded with MINIAUTH_BACKEND set (the entry reads it once).
+ */
+const instances = new Map();
+export function loadMiniauth(backend = 'native') {
+  if (!instances.has(backend)) {
+    const saved = process.env.MINIAUTH_BACKEND;
+    process.env.MINIAUTH_BACKEND = backend;
+    delete require.cache[ENTRY];
+    try {
+      instances.set(backend, require(ENTRY));
+    } finally {
+      if (saved === undefined) delete process.env.MINIAUTH_BACKEND;
+      else process.env.MINIAUTH_BACKEND = saved;
+      delete require.cache[ENTRY];
+    }
+  }
+  return instances.get(backend);
 }
 
 const secretBytes = (fx) => new Uint8Array(Buffer.from(fx.secret, 'base64url'));
@@ -24,16 +43,22 @@ const secretBytes = (fx) => new Uint8Array(Buffer.from(fx.secret, 'base64url'));
 /** miniauth's key argument: the JWK for key pairs (as from a JWKS), the secret's bytes for HMAC. */
 const miniauthKey = (fx) => (fx.alg === 'HS256' ? secretBytes(fx) : fx.jwk);
 
-export const miniauth = {
-  name: 'miniauth',
-  description: 'createVerifier({ key, algorithms, issuer, audience }).verify(token): synchronous',
-  supports: () => true,
-  async create(fx, { issuer, audience }) {
-    const m = loadMiniauth();
-    const verifier = m.createVerifier({ key: miniauthKey(fx), algorithms: [fx.alg], issuer, audience });
-    return { async: false, verify: (token) => verifier.verify(token).claims };
-  },
-};
+function miniauthVerifier(backend, { cache }) {
+  return {
+    name: `miniauth ${backend}${cache ? ' cached' : ''}`,
+    description: `createVerifier({ key, algorithms, issuer, audience${cache ? ', cache: true' : ''} }).verify(token) on the ${backend} backend: synchronous`,
+    supports: () => true,
+    async create(fx, { issuer, audience }) {
+      const m = loadMiniauth(backend);
+      if (m.backend !== backend) throw new Error(`asked for the ${backend} backend, got ${m.backend}`);
+      const verifier = m.createVerifier({ key: miniauthKey(fx), algorithms: [fx.alg], issuer, audience, ...(cache ? { cache: true } : {}) });
+      return { async: false, verify: (token) => verifier.verify(token).claims };
+    },
+  };
+}
+
+export const miniauth = miniauthVerifier('native', { cache: false });
+export const miniauthWasm = miniauthVerifier('wasm', { cache: false });
 
 export const miniauthJwtVerify = {
   name: 'miniauth jwtVerify',
@@ -63,19 +88,36 @@ export const joseAdapter = {
   },
 };
 
-export const fastJwt = {
-  name: 'fast-jwt',
-  description: 'createVerifier({ key, algorithms, allowedIss, allowedAud, cache: false }) (sync, no result cache)',
+function fastJwtVerifier({ cache }) {
+  return {
+    name: `fast-jwt${cache ? ' cached' : ''}`,
+    description: cache
+      ? 'createVerifier({ key, algorithms, allowedIss, allowedAud, cache: true }) (sync, its LRU result cache, 1000 entries)'
+      : 'createVerifier({ key, algorithms, allowedIss, allowedAud, cache: false }) (sync, no result cache)',
+    supports: () => true,
+    async create(fx, { issuer, audience }) {
+      const verify = fastJwtCreateVerifier({
+        key: fx.alg === 'HS256' ? Buffer.from(fx.secret, 'base64url') : fx.pem,
+        algorithms: [fx.alg],
+        allowedIss: issuer,
+        allowedAud: audience,
+        cache, // false is the default, stated: every call really verifies
+      });
+      return { async: false, verify };
+    },
+  };
+}
+
+export const fastJwt = fastJwtVerifier({ cache: false });
+
+export const nodeRsJsonwebtoken = {
+  name: '@node-rs/jsonwebtoken',
+  description: 'verifySync(token, key, { algorithms, iss, aud, leeway: 0 }) (Rust jsonwebtoken in a napi-rs addon; sync)',
   supports: () => true,
   async create(fx, { issuer, audience }) {
-    const verify = fastJwtCreateVerifier({
-      key: fx.alg === 'HS256' ? Buffer.from(fx.secret, 'base64url') : fx.pem,
-      algorithms: [fx.alg],
-      allowedIss: issuer,
-      allowedAud: audience,
-      cache: false, // the default, stated: every call really verifies
-    });
-    return { async: false, verify };
+    const key = fx.alg === 'HS256' ? new Uint8Array(Buffer.from(fx.secret, 'base64url')) : fx.pem;
+    const validation = { algorithms: [fx.alg], iss: [issuer], aud: [audience], leeway: 0 };
+    return { async: false, verify: (token) => nodeRsJwt.verifySync(token, key, validation) };
   },
 };
 
@@ -91,4 +133,11 @@ export const jsonwebtokenAdapter = {
 };
 
 /** In table order; the first is the baseline of every ratio. */
-export const nodeAdapters = [miniauth, miniauthJwtVerify, joseAdapter, fastJwt, jsonwebtokenAdapter];
+export const nodeAdapters = [miniauth, miniauthWasm, miniauthJwtVerify, joseAdapter, fastJwt, nodeRsJsonwebtoken, jsonwebtokenAdapter];
+
+/** With a result cache: every token after its first use is a hit. */
+export const cachedNodeAdapters = [
+  miniauthVerifier('native', { cache: true }),
+  miniauthVerifier('wasm', { cache: true }),
+  fastJwtVerifier({ cache: true }),
+];

@@ -1,6 +1,6 @@
 // Cold start, miniauth via require(): timed from this script's first line
 // to the first verified token. Input in the COLDSTART env var (JSON).
-// In Node the module is instantiated during require(), so the package is
+// In Node the core (addon or module) is loaded during require(), so the package is
 // used synchronously, without awaiting `ready`.
 const t0 = process.hrtime.bigint();
 const input = JSON.parse(process.env.COLDSTART);
@@ -20,4 +20,5 @@ process.stdout.write(JSON.stringify({
   keyReadyMs: Number(tKey - t0) / 1e6,
   firstVerifyMs: Number(t1 - t0) / 1e6,
   sub: claims.sub,
+  backend: miniauth.backend,
 }));

@@ -18,4 +18,5 @@ process.stdout.write(JSON.stringify({
   keyReadyMs: Number(tKey - t0) / 1e6,
   firstVerifyMs: Number(t1 - t0) / 1e6,
   sub: claims.sub,
+  backend: miniauth.backend,
 }));

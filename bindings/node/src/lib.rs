@@ -125,11 +125,30 @@ impl Policy {
         throwing(&env, boundary::Policy::parse(&options_json)).map(|policy| Self(Held(Some(policy))))
     }
 
+    /// See `boundary::Policy::caches`.
+    #[napi]
+    pub fn caches(&self) -> Result<bool> {
+        Ok(self.0.get()?.caches())
+    }
+
     /// See `boundary::Policy::verify`.
     #[napi]
-    pub fn verify(&mut self, env: Env, keys: &KeyStore, token: String, now_ms: f64) -> Result<String> {
-        let verified = self.0.get_mut()?.verify(keys.0.get()?, &token, now_ms);
+    pub fn verify(&self, env: Env, keys: &KeyStore, token: String, now_ms: f64) -> Result<String> {
+        let verified = self.0.get()?.verify(keys.0.get()?, &token, now_ms);
         throwing(&env, verified)
+    }
+
+    /// See `boundary::Policy::verify_cached`.
+    #[napi(js_name = "verify_cached")]
+    pub fn verify_cached(&mut self, env: Env, keys: &KeyStore, token: String, now_ms: f64) -> Result<f64> {
+        let lookup = self.0.get_mut()?.verify_cached(keys.0.get()?, &token, now_ms);
+        throwing(&env, lookup)
+    }
+
+    /// See `boundary::Policy::take_stored`.
+    #[napi(js_name = "take_stored")]
+    pub fn take_stored(&mut self) -> Result<String> {
+        Ok(self.0.get_mut()?.take_stored())
     }
 
     /// See `boundary::Policy::cached`.
