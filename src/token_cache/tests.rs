@@ -45,7 +45,7 @@ impl Fixture {
     }
 
     /// Verifies with a key that did not sign `token`: succeeds only from the cache.
-    fn from_cache(&mut self, token: &str, at: f64) -> Result<Lookup> {
+    fn only_from_cache(&mut self, token: &str, at: f64) -> Result<Lookup> {
         self.cache.verify(&self.validation, &self.wrong, token, ms(at))
     }
 }
@@ -69,9 +69,9 @@ fn a_verified_token_is_answered_from_the_cache_with_the_same_result() {
     let Lookup::Stored { slot, verified_json } = f.verify(&t, NOW).unwrap() else { panic!("a miss first") };
     assert!(verified_json.contains(r#""sub":"u1""#), "{verified_json}");
     assert_eq!(f.cache.len(), 1);
-    assert_eq!(f.from_cache(&t, NOW + 1.0).unwrap(), Lookup::Hit(slot));
+    assert_eq!(f.only_from_cache(&t, NOW + 1.0).unwrap(), Lookup::Hit(slot));
     let other = token(&format!(r#"{{"sub":"u2","exp":{}}}"#, NOW + 60.0));
-    assert_eq!(code(f.from_cache(&other, NOW)), JwsSignatureVerificationFailed, "another token is a miss");
+    assert_eq!(code(f.only_from_cache(&other, NOW)), JwsSignatureVerificationFailed, "another token is a miss");
 }
 
 #[test]
@@ -90,7 +90,7 @@ fn failures_are_never_cached() {
     let expired = token(&format!(r#"{{"exp":{}}}"#, NOW - 1.0));
     assert_eq!(code(f.verify(&expired, NOW)), JwtExpired);
     let foreign = token(r#"{"sub":"u1"}"#);
-    assert_eq!(code(f.from_cache(&foreign, NOW)), JwsSignatureVerificationFailed);
+    assert_eq!(code(f.only_from_cache(&foreign, NOW)), JwsSignatureVerificationFailed);
     assert!(f.cache.is_empty());
 }
 
@@ -99,7 +99,7 @@ fn a_hit_after_exp_is_expired_even_without_iat() {
     let mut f = Fixture::new(r#"{"cache":{"ttl":600}}"#);
     let t = token(&format!(r#"{{"exp":{}}}"#, NOW + 10.0));
     f.verify(&t, NOW).unwrap();
-    f.from_cache(&t, NOW + 9.0).unwrap();
+    f.only_from_cache(&t, NOW + 9.0).unwrap();
     assert_eq!(code(f.verify(&t, NOW + 10.0)), JwtExpired, "expired, though well within the ttl");
     assert!(f.cache.is_empty(), "the expired entry is dropped");
 }
@@ -109,7 +109,7 @@ fn clock_tolerance_applies_to_hits_as_to_full_verifications() {
     let mut f = Fixture::new(r#"{"cache":true,"clockTolerance":5}"#);
     let t = token(&format!(r#"{{"exp":{}}}"#, NOW + 10.0));
     f.verify(&t, NOW).unwrap();
-    f.from_cache(&t, NOW + 14.0).unwrap();
+    f.only_from_cache(&t, NOW + 14.0).unwrap();
     assert_eq!(code(f.verify(&t, NOW + 15.0)), JwtExpired);
 }
 
@@ -118,7 +118,7 @@ fn max_token_age_is_checked_on_every_hit() {
     let mut f = Fixture::new(r#"{"cache":true,"maxTokenAge":60}"#);
     let t = token(&format!(r#"{{"iat":{NOW}}}"#));
     f.verify(&t, NOW).unwrap();
-    f.from_cache(&t, NOW + 60.0).unwrap();
+    f.only_from_cache(&t, NOW + 60.0).unwrap();
     let error = f.verify(&t, NOW + 61.0).expect_err("too old");
     assert_eq!((error.code(), error.claim_name()), (JwtExpired, Some("iat")));
 }
@@ -130,7 +130,7 @@ fn a_token_not_yet_valid_is_not_cached_and_verifies_once_its_time_comes() {
     assert_eq!(code(f.verify(&t, NOW)), JwtNotYetValid);
     assert!(f.cache.is_empty());
     f.verify(&t, NOW + 10.0).unwrap();
-    f.from_cache(&t, NOW + 11.0).unwrap();
+    f.only_from_cache(&t, NOW + 11.0).unwrap();
 }
 
 #[test]
@@ -138,8 +138,8 @@ fn an_entry_is_used_for_at_most_the_ttl() {
     let mut f = Fixture::new(r#"{"cache":{"ttl":"2s"}}"#);
     let t = token(r#"{"sub":"no time claims at all"}"#);
     f.verify(&t, NOW).unwrap();
-    f.from_cache(&t, NOW + 2.0).unwrap();
-    assert_eq!(code(f.from_cache(&t, NOW + 2.001)), JwsSignatureVerificationFailed, "past the ttl: a miss");
+    f.only_from_cache(&t, NOW + 2.0).unwrap();
+    assert_eq!(code(f.only_from_cache(&t, NOW + 2.001)), JwsSignatureVerificationFailed, "past the ttl: a miss");
     assert!(f.cache.is_empty());
 }
 
@@ -149,12 +149,12 @@ fn the_least_recently_used_entry_is_evicted_at_max() {
     let [a, b, c] = ["a", "b", "c"].map(|sub| token(&format!(r#"{{"sub":"{sub}"}}"#)));
     let slot_a = stored(f.verify(&a, NOW));
     let slot_b = stored(f.verify(&b, NOW));
-    f.from_cache(&a, NOW).unwrap(); // a is now newer than b
+    f.only_from_cache(&a, NOW).unwrap(); // a is now newer than b
     assert_eq!(stored(f.verify(&c, NOW)), slot_b, "c takes the slot of b, which was evicted");
     assert_eq!(f.cache.len(), 2);
-    assert_eq!(f.from_cache(&a, NOW).unwrap(), Lookup::Hit(slot_a));
-    assert_eq!(f.from_cache(&c, NOW).unwrap(), Lookup::Hit(slot_b));
-    assert_eq!(code(f.from_cache(&b, NOW)), JwsSignatureVerificationFailed, "b was evicted");
+    assert_eq!(f.only_from_cache(&a, NOW).unwrap(), Lookup::Hit(slot_a));
+    assert_eq!(f.only_from_cache(&c, NOW).unwrap(), Lookup::Hit(slot_b));
+    assert_eq!(code(f.only_from_cache(&b, NOW)), JwsSignatureVerificationFailed, "b was evicted");
 }
 
 #[test]
@@ -164,8 +164,8 @@ fn current_date_decides_the_claims_and_the_clock_the_ttl() {
     let t = token(&format!(r#"{{"exp":{}}}"#, NOW + 10.0));
     let clock = NOW + 86_400.0; // a day past exp, but the claims are checked at currentDate
     f.verify(&t, clock).unwrap();
-    f.from_cache(&t, clock + 60.0).unwrap();
-    assert_eq!(code(f.from_cache(&t, clock + 61.0)), JwsSignatureVerificationFailed, "the ttl runs on the clock");
+    f.only_from_cache(&t, clock + 60.0).unwrap();
+    assert_eq!(code(f.only_from_cache(&t, clock + 61.0)), JwsSignatureVerificationFailed, "the ttl runs on the clock");
 }
 
 #[test]
