@@ -50,6 +50,7 @@ test-js:
 
 ## bench: verify throughput, size and cold start against other libraries
 bench: pkg
+	[ -d bench/node_modules/@node-rs/jsonwebtoken ] || npm install --prefix bench --no-audit --no-fund
 	node bench/run.mjs
 
 ## bench-server: requests/s and p50/p99 latency of the reference server on loopback
