@@ -284,31 +284,29 @@ impl Session {
     /// Reports how the refresh ended. `jitter` is a random number in [0, 1)
     /// from the platform, used to spread retries.
     pub fn on_refresh(&mut self, outcome: RefreshOutcome<'_>, now: i64, jitter: f64) -> Vec<Action> {
-        let State::SignedIn { refreshing, failures, .. } = &mut self.state else {
+        let State::SignedIn { refreshing, .. } = &mut self.state else {
             // Signed out while the refresh was in flight: nothing to update.
             return Vec::new();
         };
         *refreshing = false;
         match outcome {
-            RefreshOutcome::Answer(body) => match RawAnswer::parse(body).and_then(RawAnswer::tokens) {
-                Ok(tokens) => {
+            RefreshOutcome::Answer(body) => {
+                // A 200 that is not tokens (a captive portal, a proxy's page)
+                // fails like a 5xx, below.
+                if let Ok(tokens) = RawAnswer::parse(body).and_then(RawAnswer::tokens) {
                     let mut actions = self.store_tokens(tokens, now);
                     actions.push(Action::Emit { event: Event::TokenRefreshed });
                     actions.extend(self.schedule(now));
-                    actions
+                    return actions;
                 }
-                // A 200 that is not tokens: a broken proxy, treated like a 5xx.
-                Err(_) => self.retry_later(now, jitter),
-            },
+            }
             RefreshOutcome::Refused { status, error } if session_is_gone(status, error) => {
                 self.state = State::SignedOut;
-                alloc::vec![Action::ClearStorage, Action::Emit { event: Event::SignedOut }]
+                return alloc::vec![Action::ClearStorage, Action::Emit { event: Event::SignedOut }];
             }
-            RefreshOutcome::Refused { .. } | RefreshOutcome::NetworkError => {
-                *failures += 1;
-                self.retry_later(now, jitter)
-            }
+            RefreshOutcome::Refused { .. } | RefreshOutcome::NetworkError => {}
         }
+        self.retry_later(now, jitter)
     }
 
     /// Signs out: clears storage, and asks the server to revoke the session.
@@ -369,9 +367,11 @@ impl Session {
         }
     }
 
+    /// Counts a failed refresh and schedules the next try after a backoff
+    /// that doubles with each failure in a row.
     fn retry_later(&mut self, now: i64, jitter: f64) -> Vec<Action> {
         let State::SignedIn { failures, retry_at, .. } = &mut self.state else { return Vec::new() };
-        *failures = (*failures).max(1);
+        *failures = failures.saturating_add(1);
         let exponent = (*failures - 1).min(20);
         let base = self.policy.first_retry_ms.saturating_mul(1 << exponent).min(self.policy.max_retry_ms);
         // Jitter between half and all of the delay: spread out, never zero.

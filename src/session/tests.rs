@@ -102,14 +102,16 @@ fn a_refresh_answer_rotates_the_tokens() {
     assert_eq!(session.fresh_id_token(due + 100), Some("id2"));
 }
 
-#[test]
-fn network_failures_retry_with_capped_exponential_backoff_and_keep_the_session() {
+/// Fails twelve refreshes in a row with `outcome` and returns the delays
+/// before each retry; checks that no refresh is sent before a delay ends
+/// and that the session is kept throughout.
+fn backoff_delays(outcome: RefreshOutcome<'_>) -> Vec<i64> {
     let mut session = signed_in(0);
     let mut now = 810_000;
     session.wake(now);
     let mut delays = Vec::new();
     for _ in 0..12 {
-        let actions = session.on_refresh(RefreshOutcome::NetworkError, now, 1.0);
+        let actions = session.on_refresh(outcome.clone(), now, 1.0);
         assert!(actions.contains(&Action::Emit { event: Event::RefreshFailed }));
         let Some(Action::WakeAt { at }) = actions.iter().find(|a| matches!(a, Action::WakeAt { .. })).cloned() else { panic!() };
         delays.push(at - now);
@@ -117,12 +119,27 @@ fn network_failures_retry_with_capped_exponential_backoff_and_keep_the_session()
         now = at;
         assert_eq!(session.wake(now), vec![Action::Refresh { session_token: "s1".into() }]);
     }
-    assert_eq!(&delays[..4], &[200, 400, 800, 1_600]);
-    assert_eq!(*delays.last().unwrap(), 60_000, "capped at a minute");
     assert!(session.is_signed_in());
     // Then the server answers again.
     let actions = session.on_refresh(RefreshOutcome::Answer(&refresh_json("id2", "s2", 900)), now, 0.0);
     assert!(actions.contains(&Action::Emit { event: Event::TokenRefreshed }));
+    delays
+}
+
+#[test]
+fn failed_refreshes_retry_with_capped_exponential_backoff_and_keep_the_session() {
+    let outcomes = [
+        RefreshOutcome::NetworkError,
+        RefreshOutcome::Refused { status: 503, error: Some("wechat_busy") },
+        // A 200 that is not tokens (a captive portal, a proxy's page).
+        RefreshOutcome::Answer("<html>Sign in to the Wi-Fi</html>"),
+        RefreshOutcome::Answer(r#"{"status":"SUCCESS"}"#),
+    ];
+    for outcome in outcomes {
+        let delays = backoff_delays(outcome.clone());
+        assert_eq!(&delays[..6], &[200, 400, 800, 1_600, 3_200, 6_400], "{outcome:?}");
+        assert_eq!(*delays.last().unwrap(), 60_000, "capped at a minute: {outcome:?}");
+    }
 }
 
 #[test]
@@ -149,15 +166,6 @@ fn server_errors_retry_but_a_dead_session_signs_out() {
     assert_eq!(actions, vec![Action::ClearStorage, Action::Emit { event: Event::SignedOut }]);
     assert!(!session.is_signed_in());
     assert!(session.wake(1_000_000_000).is_empty());
-}
-
-#[test]
-fn a_200_that_is_not_tokens_is_retried_like_a_5xx() {
-    let mut session = signed_in(0);
-    session.wake(810_000);
-    let actions = session.on_refresh(RefreshOutcome::Answer("<html>proxy</html>"), 810_000, 0.0);
-    assert!(actions.contains(&Action::Emit { event: Event::RefreshFailed }));
-    assert!(session.is_signed_in());
 }
 
 #[test]
