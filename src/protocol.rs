@@ -7,7 +7,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 #[cfg(feature = "server")]
 use utoipa::ToSchema;
@@ -221,6 +221,61 @@ pub struct UserInfo {
     /// Whether the email address has been verified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_verified: Option<bool>,
+    /// Casual name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// URL of a profile picture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    /// Gender (`female`, `male`, or another value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<String>,
+    /// Birthday: `YYYY-MM-DD`, `0000-MM-DD` (year withheld) or `YYYY`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birthdate: Option<String>,
+    /// Locale as a BCP 47 tag, e.g. `zh-CN`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+}
+
+/// `PATCH /v1/userinfo`: the profile fields a user may edit. A field left
+/// out stays as it is, `null` clears it. Identifiers (phone number, email,
+/// username) change only through a verified flow, so they are not fields
+/// here.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ProfileUpdate {
+    /// Display name.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, nullable, min_length = 1, max_length = 64))]
+    pub name: Option<Option<String>>,
+    /// Casual name.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, nullable, min_length = 1, max_length = 64))]
+    pub nickname: Option<Option<String>>,
+    /// An `https:` URL of a profile picture.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, nullable, min_length = 9, max_length = 2048))]
+    pub picture: Option<Option<String>>,
+    /// Gender.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, nullable, min_length = 1, max_length = 32))]
+    pub gender: Option<Option<String>>,
+    /// `YYYY-MM-DD`, `0000-MM-DD` or `YYYY`.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, nullable, min_length = 4, max_length = 10))]
+    pub birthdate: Option<Option<String>>,
+    /// A BCP 47 language tag.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, nullable, min_length = 2, max_length = 35))]
+    pub locale: Option<Option<String>>,
+}
+
+/// A field that is present in the body, `null` or not: told apart from one
+/// that is absent (which `#[serde(default)]` leaves `None`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// Every error answer.

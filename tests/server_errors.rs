@@ -427,6 +427,39 @@ async fn invalid_sessions() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profile_update_errors() {
+    let s = TestServer::start().await;
+    let tokens = s.register("o_patch").await;
+    let patch = |fields: Value| s.update_profile(&tokens.id_token, fields);
+    let unauthenticated = s.http.client.patch(s.http.url("/v1/userinfo")).json(&json!({ "nickname": "x" }));
+    s.http.send(unauthenticated).await.expect_error(401, code::UNAUTHORIZED);
+    s.update_profile(&format!("{}x", tokens.id_token), json!({ "nickname": "x" })).await.expect_error(401, code::UNAUTHORIZED);
+    // Identifiers change only through a verified flow.
+    for field in ["phone_number", "email", "preferred_username", "sub", "phone_number_verified", "email_verified"] {
+        patch(json!({ field: "x" })).await.expect_error(400, code::INVALID_REQUEST);
+    }
+    for bad in [
+        json!({ "nickname": "" }),
+        json!({ "nickname": "a\u{0}b" }),
+        json!({ "name": "evil\u{202e}txt" }),
+        json!({ "name": "x".repeat(65) }),
+        json!({ "nickname": 5 }),
+        json!({ "picture": "http://cdn.example.com/a.png" }),
+        json!({ "picture": "javascript:alert(1)" }),
+        json!({ "birthdate": "1990-02-30" }),
+        json!({ "locale": "not a locale" }),
+        json!({ "gender": ["male"] }),
+        json!("nickname"),
+    ] {
+        patch(bad.clone()).await.expect_error(400, code::INVALID_REQUEST);
+    }
+    let raw = s.http.client.patch(s.http.url("/v1/userinfo")).bearer_auth(&tokens.id_token).body("{\"nickname\":").header("content-type", "application/json");
+    s.http.send(raw).await.expect_error(400, code::INVALID_REQUEST);
+    assert_eq!(s.userinfo(&tokens.id_token).await.json.get("nickname"), None, "nothing was written");
+    s.http.check_answers().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unauthorized_userinfo() {
     let s = TestServer::start().await;
     let tokens = s.register("o_bearer").await;

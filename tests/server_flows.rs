@@ -48,8 +48,19 @@ async fn check_tokens(s: &TestServer, tokens: &Tokens, amr: &[&str]) -> Map<Stri
 
 /// The user-describing claims, to compare with what a test expects.
 fn profile(claims: &Map<String, Value>) -> Value {
-    let names =
-        ["name", "preferred_username", "phone_number", "phone_number_verified", "email", "email_verified"];
+    let names = [
+        "name",
+        "preferred_username",
+        "phone_number",
+        "phone_number_verified",
+        "email",
+        "email_verified",
+        "nickname",
+        "picture",
+        "gender",
+        "birthdate",
+        "locale",
+    ];
     Value::Object(names.iter().filter_map(|n| claims.get(*n).map(|v| (n.to_string(), v.clone()))).collect())
 }
 
@@ -154,6 +165,51 @@ async fn user_register_then_register() {
     let claims = check_tokens(&s, &anonymous, &["wechat"]).await;
     assert_eq!(profile(&claims), json!({}));
     assert_eq!(s.userinfo(&anonymous.id_token).await.json, json!({ "sub": claims["sub"] }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profile_update_then_refresh_carries_it() {
+    let s = TestServer::start().await;
+    let challenge = s.challenge("o_profile").await;
+    let tokens = s.register_with(&challenge.state_token, Some("Xiao Ming")).await.success();
+    let fields = json!({
+        "nickname": "  小明 ",
+        "picture": "https://cdn.example.com/avatars/xm.png",
+        "gender": "male",
+        "birthdate": "0000-02-29",
+        "locale": "zh-CN",
+    });
+    let answer = s.update_profile(&tokens.id_token, fields).await;
+    answer.expect(200);
+    let sub = unverified_part(&tokens.id_token, 1)["sub"].clone();
+    let expected = json!({
+        "sub": sub,
+        "name": "Xiao Ming",
+        "nickname": "小明",
+        "picture": "https://cdn.example.com/avatars/xm.png",
+        "gender": "male",
+        "birthdate": "0000-02-29",
+        "locale": "zh-CN",
+    });
+    assert_eq!(answer.json, expected, "the answer is the updated profile, text trimmed");
+    assert_eq!(s.userinfo(&tokens.id_token).await.json, expected);
+    let old = check_tokens(&s, &tokens, &["wechat"]).await;
+    assert_eq!(profile(&old), json!({ "name": "Xiao Ming" }), "a token issued before keeps its claims");
+
+    let refreshed = s.refresh(&tokens.session_token).await.refreshed();
+    let claims = check_tokens(&s, &refreshed, &["wechat"]).await;
+    let mut carried = expected.clone();
+    carried.as_object_mut().unwrap().remove("sub");
+    assert_eq!(profile(&claims), carried, "the refreshed id_token carries the profile");
+
+    // null clears a field, a field left out stays, {} changes nothing.
+    let answer = s.update_profile(&refreshed.id_token, json!({ "nickname": null, "name": "Ming" })).await;
+    assert_eq!(answer.json["nickname"], Value::Null);
+    assert_eq!(answer.json["name"], json!("Ming"));
+    assert_eq!(answer.json["locale"], json!("zh-CN"));
+    let unchanged = s.update_profile(&refreshed.id_token, json!({})).await;
+    assert_eq!(unchanged.json, answer.json);
+    s.http.check_answers().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

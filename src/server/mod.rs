@@ -17,6 +17,7 @@ pub mod extract;
 pub mod handlers;
 pub mod keys;
 pub mod playground;
+pub mod profile;
 pub mod ratelimit;
 pub mod ring_provider;
 pub mod secrets;

@@ -25,6 +25,8 @@ pub enum Scope {
     VerifyCode,
     /// Session refresh and logout.
     Refresh,
+    /// Profile updates.
+    Profile,
 }
 
 /// Requests allowed per minute, per client address and per account.

@@ -8,7 +8,7 @@ use super::clock::Millis;
 use super::error::AppError;
 use super::db::Db;
 use super::secrets::new_id;
-use crate::protocol::{error_code, UserInfo};
+use crate::protocol::{error_code, ProfileUpdate, UserInfo};
 use axum::http::StatusCode;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
@@ -29,9 +29,28 @@ pub struct User {
     pub email: Option<String>,
     /// Whether the email address was verified.
     pub email_verified: bool,
+    /// The fields of [`ProfileUpdate`], as the user set them.
+    #[sqlx(flatten)]
+    pub profile: Profile,
 }
 
-const USER_COLUMNS: &str = "id, username, name, phone, phone_verified, email, email_verified";
+/// The profile fields a user edits (`PATCH /v1/userinfo`).
+#[derive(Clone, Debug, Default, sqlx::FromRow)]
+pub struct Profile {
+    /// Casual name.
+    pub nickname: Option<String>,
+    /// An `https:` URL.
+    pub picture: Option<String>,
+    /// Gender.
+    pub gender: Option<String>,
+    /// `YYYY-MM-DD`, `0000-MM-DD` or `YYYY`.
+    pub birthdate: Option<String>,
+    /// A BCP 47 tag.
+    pub locale: Option<String>,
+}
+
+const USER_COLUMNS: &str =
+    "id, username, name, phone, phone_verified, email, email_verified, nickname, picture, gender, birthdate, locale";
 
 impl User {
     /// The profile as `/v1/userinfo` answers it.
@@ -44,6 +63,11 @@ impl User {
             phone_number_verified: self.phone.as_ref().map(|_| self.phone_verified),
             email: self.email.clone(),
             email_verified: self.email.as_ref().map(|_| self.email_verified),
+            nickname: self.profile.nickname.clone(),
+            picture: self.profile.picture.clone(),
+            gender: self.profile.gender.clone(),
+            birthdate: self.profile.birthdate.clone(),
+            locale: self.profile.locale.clone(),
         }
     }
 }
@@ -171,6 +195,31 @@ where
         )),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Applies a checked profile update ([`super::profile::check`]): each field
+/// given is set or, when `null`, cleared; the rest stay as they are.
+pub async fn update_profile(pool: &SqlitePool, id: &str, update: &ProfileUpdate) -> Result<Option<User>, sqlx::Error> {
+    let fields = [
+        ("name", &update.name),
+        ("nickname", &update.nickname),
+        ("picture", &update.picture),
+        ("gender", &update.gender),
+        ("birthdate", &update.birthdate),
+        ("locale", &update.locale),
+    ];
+    let given: Vec<(&str, &Option<String>)> = fields.iter().filter_map(|(column, value)| Some((*column, value.as_ref()?))).collect();
+    if !given.is_empty() {
+        // Column names come from the fixed list above, never from the request.
+        let set: Vec<String> = given.iter().map(|(column, _)| format!("{column} = ?")).collect();
+        let sql = format!("UPDATE users SET {} WHERE id = ?", set.join(", "));
+        let mut query = sqlx::query(&sql);
+        for (_, value) in &given {
+            query = query.bind(value.as_deref());
+        }
+        query.bind(id).execute(pool).await?;
+    }
+    by_id(pool, id).await
 }
 
 /// Binds a WeChat identity to a user. A user has at most one openid per

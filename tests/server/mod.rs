@@ -666,6 +666,12 @@ impl TestServer {
         self.http.get_authorized("/v1/userinfo", &format!("Bearer {id_token}")).await
     }
 
+    /// `PATCH /v1/userinfo` with `fields`.
+    pub async fn update_profile(&self, id_token: &str, fields: Value) -> Answer {
+        let request = self.http.client.patch(self.http.url("/v1/userinfo")).bearer_auth(id_token).json(&fields);
+        self.http.send(request).await
+    }
+
     pub async fn jwks(&self) -> Value {
         let answer = self.http.get("/.well-known/jwks.json").await;
         answer.expect(200);

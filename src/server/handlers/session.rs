@@ -1,12 +1,12 @@
-//! `POST /v1/session/refresh`, `POST /v1/logout` and `GET /v1/userinfo`.
+//! `POST /v1/session/refresh`, `POST /v1/logout`, and `GET` and `PATCH /v1/userinfo`.
 
-use crate::protocol::{error_code, ErrorBody, SessionRequest, Tokens, UserInfo};
+use crate::protocol::{error_code, ErrorBody, ProfileUpdate, SessionRequest, Tokens, UserInfo};
 use crate::server::app::AppState;
 use crate::server::error::{AppError, AppResult};
 use crate::server::extract::{ApiJson, Bearer, ClientIp};
 use crate::server::ratelimit::Scope;
 use crate::server::secrets::token_hash;
-use crate::server::users;
+use crate::server::{profile, users};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -59,16 +59,48 @@ pub async fn logout(State(app): State<AppState>, ClientIp(ip): ClientIp, ApiJson
     )
 )]
 pub async fn userinfo(State(app): State<AppState>, Bearer(id_token): Bearer) -> AppResult<Json<UserInfo>> {
-    let unauthorized = |why: &str| AppError::new(StatusCode::UNAUTHORIZED, error_code::UNAUTHORIZED, format!("the id_token does not verify: {why}"));
-    // The server checks its own tokens with the miniauth core, as any
-    // backend would.
+    Ok(Json(signed_in_user(&app, &id_token).await?.info()))
+}
+
+/// Updates the signed-in user's editable profile fields and answers the
+/// profile. The id_token carries the change from its next refresh.
+#[utoipa::path(
+    patch, path = "/v1/userinfo", tag = "session",
+    security(("bearer" = [])),
+    request_body = ProfileUpdate,
+    responses(
+        (status = 200, description = "the updated profile", body = UserInfo),
+        (status = 400, description = "invalid_request: a field is malformed, or not editable here", body = ErrorBody),
+        (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody),
+    )
+)]
+pub async fn update_userinfo(
+    State(app): State<AppState>,
+    Bearer(id_token): Bearer,
+    ApiJson(mut update): ApiJson<ProfileUpdate>,
+) -> AppResult<Json<UserInfo>> {
+    let user = signed_in_user(&app, &id_token).await?;
+    app.limits.check_account(Scope::Profile, &user.id)?;
+    profile::check(&mut update)?;
+    let updated = users::update_profile(&app.db.write, &user.id, &update).await?.ok_or_else(|| unauthorized("unknown user"))?;
+    Ok(Json(updated.info()))
+}
+
+/// The user an id_token names, once it verifies. The server checks its own
+/// tokens with the miniauth core, as any backend would.
+async fn signed_in_user(app: &AppState, id_token: &str) -> AppResult<users::User> {
     let verified = app
         .id_token_validation
-        .verify(&app.keys().verify_keys, &id_token, app.clock.now() as f64)
+        .verify(&app.keys().verify_keys, id_token, app.clock.now() as f64)
         .map_err(|e| unauthorized(e.code().as_str()))?;
     let sub = verified.claims.get("sub").and_then(|s| s.as_str()).ok_or_else(|| unauthorized("no sub"))?;
-    let user = users::by_id(&app.db.read, sub).await?.ok_or_else(|| unauthorized("unknown user"))?;
-    Ok(Json(user.info()))
+    users::by_id(&app.db.read, sub).await?.ok_or_else(|| unauthorized("unknown user"))
+}
+
+fn unauthorized(why: &str) -> AppError {
+    AppError::new(StatusCode::UNAUTHORIZED, error_code::UNAUTHORIZED, format!("the id_token does not verify: {why}"))
 }
 
 fn check_session_token(token: &str) -> AppResult<()> {

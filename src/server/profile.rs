@@ -1,0 +1,142 @@
+//! What a user may write into their own profile (`PATCH /v1/userinfo`):
+//! short text without control or bidirectional-override characters (which
+//! would let a name rewrite how the text around it reads), an `https:`
+//! picture URL, an OpenID Connect birthdate, a BCP 47 locale.
+
+use super::error::AppError;
+use crate::protocol::ProfileUpdate;
+
+/// Checks every field given (a `null` clears a field and is always fine)
+/// and trims the text fields.
+pub fn check(update: &mut ProfileUpdate) -> Result<(), AppError> {
+    text(&mut update.name, "name", 64)?;
+    text(&mut update.nickname, "nickname", 64)?;
+    text(&mut update.gender, "gender", 32)?;
+    field(&update.picture, "picture", "an https: URL of at most 2048 bytes", picture)?;
+    field(&update.birthdate, "birthdate", "YYYY-MM-DD, 0000-MM-DD or YYYY", birthdate)?;
+    field(&update.locale, "locale", "a BCP 47 language tag such as zh-CN", locale)?;
+    Ok(())
+}
+
+fn text(value: &mut Option<Option<String>>, name: &str, max_chars: usize) -> Result<(), AppError> {
+    let Some(Some(text)) = value else { return Ok(()) };
+    let trimmed = text.trim();
+    let length = trimmed.chars().count();
+    if length == 0 || length > max_chars || trimmed.chars().any(is_forbidden) {
+        return Err(AppError::invalid_request(format!(
+            "\"{name}\" must be 1 to {max_chars} characters, with no control or bidirectional-override characters (null clears it)"
+        )));
+    }
+    *text = trimmed.to_string();
+    Ok(())
+}
+
+fn is_forbidden(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+fn field(value: &Option<Option<String>>, name: &str, expected: &str, valid: fn(&str) -> bool) -> Result<(), AppError> {
+    match value {
+        Some(Some(text)) if !valid(text) => Err(AppError::invalid_request(format!("\"{name}\" must be {expected} (null clears it)"))),
+        _ => Ok(()),
+    }
+}
+
+fn picture(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("https://") else { return false };
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    url.len() <= 2048
+        && host_end > 0
+        && url.bytes().all(|b| b.is_ascii_graphic())
+        && !rest[..host_end].contains(['@', '\\'])
+}
+
+fn birthdate(date: &str) -> bool {
+    let digits = |part: &str, len: usize| part.len() == len && part.bytes().all(|b| b.is_ascii_digit());
+    if digits(date, 4) {
+        return date != "0000";
+    }
+    let mut parts = date.split('-');
+    let (Some(year), Some(month), Some(day), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else { return false };
+    if !(digits(year, 4) && digits(month, 2) && digits(day, 2)) {
+        return false;
+    }
+    let (year, month, day): (u32, u32, u32) = (year.parse().unwrap_or(0), month.parse().unwrap_or(0), day.parse().unwrap_or(0));
+    let leap = year == 0 || (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0));
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
+}
+
+fn locale(tag: &str) -> bool {
+    let mut subtags = tag.split(['-', '_']);
+    let language = subtags.next().unwrap_or("");
+    tag.len() <= 35
+        && (2..=3).contains(&language.len())
+        && language.bytes().all(|b| b.is_ascii_alphabetic())
+        && subtags.all(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(json: &str) -> ProfileUpdate {
+        serde_json::from_str(json).expect("a well-formed update")
+    }
+
+    #[test]
+    fn absent_fields_stay_null_fields_clear() {
+        let mut u = update(r#"{"nickname":null,"name":"  Alice  "}"#);
+        check(&mut u).unwrap();
+        assert_eq!(u.nickname, Some(None));
+        assert_eq!(u.name, Some(Some("Alice".into())), "trimmed");
+        assert_eq!(u.locale, None);
+    }
+
+    #[test]
+    fn identifiers_and_unknown_fields_are_not_editable() {
+        for json in [r#"{"phone_number":"+8613800000000"}"#, r#"{"email":"a@example.com"}"#, r#"{"sub":"usr_x"}"#, r#"[]"#] {
+            assert!(serde_json::from_str::<ProfileUpdate>(json).is_err(), "{json}");
+        }
+    }
+
+    #[test]
+    fn text_is_bounded_and_free_of_control_and_bidi_characters() {
+        for bad in ["", "   ", "a\u{0}b", "line\nbreak", "evil\u{202E}txt", "\u{2066}x", &"长".repeat(65)] {
+            let mut u = ProfileUpdate { nickname: Some(Some(bad.into())), ..Default::default() };
+            assert!(check(&mut u).is_err(), "{bad:?}");
+        }
+        let mut u = ProfileUpdate { nickname: Some(Some("微信用户 😀".repeat(8))), ..Default::default() };
+        check(&mut u).unwrap();
+    }
+
+    #[test]
+    fn picture_birthdate_and_locale_have_their_syntax() {
+        let ok = |u: ProfileUpdate| check(&mut u.clone()).is_ok();
+        let pic = |p: &str| ProfileUpdate { picture: Some(Some(p.into())), ..Default::default() };
+        assert!(ok(pic("https://cdn.example.com/a.png?s=64")));
+        for bad in ["http://cdn.example.com/a.png", "https://", "https:///x", "javascript:alert(1)", "https://a b", "https://u@evil.com/"] {
+            assert!(!ok(pic(bad)), "{bad}");
+        }
+        let date = |d: &str| ProfileUpdate { birthdate: Some(Some(d.into())), ..Default::default() };
+        for good in ["1990-02-28", "2000-02-29", "0000-02-29", "1990"] {
+            assert!(ok(date(good)), "{good}");
+        }
+        for bad in ["1990-02-30", "1900-02-29", "1990-13-01", "1990-1-01", "90", "0000", "1990-02-28T00:00"] {
+            assert!(!ok(date(bad)), "{bad}");
+        }
+        let tag = |l: &str| ProfileUpdate { locale: Some(Some(l.into())), ..Default::default() };
+        for good in ["zh-CN", "en", "zh_Hans_CN", "yue-HK"] {
+            assert!(ok(tag(good)), "{good}");
+        }
+        for bad in ["c", "zh-", "zh--CN", "中文", "en-US-toolongsubtag", "1a"] {
+            assert!(!ok(tag(bad)), "{bad}");
+        }
+    }
+}
