@@ -16,6 +16,7 @@ use crate::jwt;
 use crate::protocol::BindFlow;
 use crate::session::{self, Action, LoginOutcome, RefreshOutcome, Session};
 use crate::token_cache::{Lookup, TokenCache};
+use crate::token_origins::TokenOrigins;
 use crate::verifier::Validation;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -195,27 +196,64 @@ pub fn storage_key() -> String {
     session::STORAGE_KEY.into()
 }
 
-/// The client session state machine (see [`crate::session`]). Every method
-/// that changes it returns the actions for the platform layer as a JSON
-/// array. Times are the platform clock's milliseconds.
-pub struct SessionCore(Session);
+/// The client session state machine (see [`crate::session`]) and where its
+/// id_token may be sent ([`TokenOrigins`]). Every method that changes it
+/// returns the actions for the platform layer as a JSON array. Times are
+/// the platform clock's milliseconds.
+pub struct SessionCore {
+    session: Session,
+    token_origins: TokenOrigins,
+}
+
+const MARGIN: &str = "\"refreshMargin\" must be a number of milliseconds";
+const ORIGINS: &str = "\"tokenOrigins\" must be a list of origins such as \"https://api.example.com\"";
 
 fn actions_json(actions: &[Action]) -> String {
     serde_json::to_string(actions).unwrap_or_default()
 }
 
 impl SessionCore {
-    /// A signed-out session refreshing at least `min_margin_ms` before the
-    /// id_token expires (`None`: the core's default).
-    pub fn create(min_margin_ms: Option<f64>) -> Self {
-        let defaults = session::Policy::default();
-        let min_margin_ms = min_margin_ms.map_or(defaults.min_margin_ms, |ms| ms as i64);
-        Self(Session::new(session::Policy { min_margin_ms, ..defaults }))
+    /// A signed-out session, from the client's options as JSON text:
+    /// `refreshMargin` (refresh at least this many ms before the id_token
+    /// expires; default the core's) and `tokenOrigins` (where the id_token
+    /// may be sent; default nowhere).
+    pub fn create(options_json: &str) -> Result<Self, Thrown> {
+        let invalid = |message| thrown(Error::new(ErrorCode::InvalidArgument, message));
+        let options = crate::strict_json::parse_object(options_json.as_bytes())
+            .map_err(|_| invalid("the client options must be a JSON object"))?;
+        let mut policy = session::Policy::default();
+        let mut token_origins = TokenOrigins::default();
+        for (name, value) in &options {
+            match (name.as_str(), value) {
+                ("refreshMargin", serde_json::Value::Number(ms)) => {
+                    policy.min_margin_ms = ms.as_f64().filter(|ms| *ms >= 0.0).map(|ms| ms as i64).ok_or_else(|| invalid(MARGIN))?;
+                }
+                ("refreshMargin", _) => return Err(invalid(MARGIN)),
+                ("tokenOrigins", serde_json::Value::Array(list)) => {
+                    let names: Option<Vec<&str>> = list.iter().map(serde_json::Value::as_str).collect();
+                    token_origins = TokenOrigins::new(names.ok_or_else(|| invalid(ORIGINS))?).map_err(thrown)?;
+                }
+                ("tokenOrigins", _) => return Err(invalid(ORIGINS)),
+                _ => return Err(invalid("unknown client option")),
+            }
+        }
+        Ok(Self { session: Session::new(policy), token_origins })
+    }
+
+    /// Whether a request to `url` may carry the id_token.
+    pub fn bearer_allowed(&self, url: &str) -> bool {
+        self.token_origins.allow(url)
+    }
+
+    /// The user's profile changed on the server (see
+    /// [`Session::on_profile_updated`]).
+    pub fn profile_updated(&mut self) -> String {
+        actions_json(&self.session.on_profile_updated())
     }
 
     /// What storage held at start-up (`None` for nothing).
     pub fn restore(&mut self, stored: Option<&str>, now: f64) -> String {
-        actions_json(&self.0.restore(stored, now as i64))
+        actions_json(&self.session.restore(stored, now as i64))
     }
 
     /// A login, bind or register answer's body (HTTP 200): returns
@@ -229,7 +267,7 @@ impl SessionCore {
             actions: &'a [Action],
         }
         let (outcome, actions) =
-            self.0.on_login_answer(body, now as i64).map_err(|e| thrown(Error::new(ErrorCode::Server, e.0)))?;
+            self.session.on_login_answer(body, now as i64).map_err(|e| thrown(Error::new(ErrorCode::Server, e.0)))?;
         let (status, flows) = match &outcome {
             LoginOutcome::Success => ("SUCCESS", None),
             LoginOutcome::SocialBind(c) => ("SOCIAL_BIND", Some(c.flows.as_slice())),
@@ -240,51 +278,51 @@ impl SessionCore {
 
     /// A timer fired, the app came to the foreground, or a token is needed.
     pub fn wake(&mut self, now: f64) -> String {
-        actions_json(&self.0.wake(now as i64))
+        actions_json(&self.session.wake(now as i64))
     }
 
     /// Refresh now, whatever the token's age.
     pub fn refresh_now(&mut self) -> String {
-        actions_json(&self.0.refresh_now())
+        actions_json(&self.session.refresh_now())
     }
 
     /// The refresh answered 200 with `body`.
     pub fn refresh_answer(&mut self, body: &str, now: f64, jitter: f64) -> String {
-        actions_json(&self.0.on_refresh(RefreshOutcome::Answer(body), now as i64, jitter))
+        actions_json(&self.session.on_refresh(RefreshOutcome::Answer(body), now as i64, jitter))
     }
 
     /// The refresh answered an error status, with the body's `error`.
     pub fn refresh_refused(&mut self, status: u16, error: Option<&str>, now: f64, jitter: f64) -> String {
-        actions_json(&self.0.on_refresh(RefreshOutcome::Refused { status, error }, now as i64, jitter))
+        actions_json(&self.session.on_refresh(RefreshOutcome::Refused { status, error }, now as i64, jitter))
     }
 
     /// The refresh got no answer.
     pub fn refresh_failed(&mut self, now: f64, jitter: f64) -> String {
-        actions_json(&self.0.on_refresh(RefreshOutcome::NetworkError, now as i64, jitter))
+        actions_json(&self.session.on_refresh(RefreshOutcome::NetworkError, now as i64, jitter))
     }
 
     /// Signs out.
     pub fn sign_out(&mut self) -> String {
-        actions_json(&self.0.sign_out())
+        actions_json(&self.session.sign_out())
     }
 
     /// The id_token if no refresh is due.
     pub fn fresh_id_token(&self, now: f64) -> Option<String> {
-        self.0.fresh_id_token(now as i64).map(Into::into)
+        self.session.fresh_id_token(now as i64).map(Into::into)
     }
 
     /// The id_token while it has not expired.
     pub fn unexpired_id_token(&self, now: f64) -> Option<String> {
-        self.0.unexpired_id_token(now as i64).map(Into::into)
+        self.session.unexpired_id_token(now as i64).map(Into::into)
     }
 
     /// The id_token, whatever its age.
     pub fn id_token(&self) -> Option<String> {
-        self.0.id_token().map(Into::into)
+        self.session.id_token().map(Into::into)
     }
 
     /// The pending bind's state token.
     pub fn state_token(&self) -> Option<String> {
-        self.0.state_token().map(Into::into)
+        self.session.state_token().map(Into::into)
     }
 }

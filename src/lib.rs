@@ -13,7 +13,8 @@
 //! * [`token_cache`] keeps verified tokens for servers that see them often;
 //! * [`protocol`] defines the server API's requests and answers;
 //! * [`session`] is the client's sign-in state machine (login, bind,
-//!   refresh, sign-out), fed by the platform layer.
+//!   refresh, sign-out), fed by the platform layer;
+//! * [`token_origins`] decides which requests may carry the id_token.
 //!
 //! [`boundary`] is what the JavaScript layer calls, wrapped one to one by the
 //! WebAssembly module and by the native Node addon (`bindings/node`).
@@ -42,6 +43,7 @@ pub mod protocol;
 pub mod session;
 mod strict_json;
 pub mod token_cache;
+pub mod token_origins;
 pub mod verifier;
 
 #[cfg(feature = "server")]

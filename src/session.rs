@@ -98,6 +98,8 @@ pub enum Event {
     SignedOut,
     /// The WeChat identity must be bound first.
     BindRequired,
+    /// The id_token now carries the profile the user updated.
+    UserUpdated,
     /// A refresh failed and will be retried.
     RefreshFailed,
 }
@@ -175,7 +177,16 @@ impl Record {
 enum State {
     SignedOut,
     BindRequired(BindChallenge),
-    SignedIn { record: Record, refreshing: bool, failures: u32, retry_at: i64 },
+    SignedIn { record: Record, refreshing: bool, failures: u32, retry_at: i64, profile: ProfileSync },
+}
+
+/// Whether the id_token carries the user's latest profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ProfileSync {
+    Current,
+    /// The profile changed on the server; `covered` once a refresh started
+    /// after the change (one in flight before it may answer the old one).
+    Changed { covered: bool },
 }
 
 /// One client's session.
@@ -198,7 +209,7 @@ impl Session {
         let record = stored.and_then(Record::parse);
         match record {
             Some(record) if now < record.session_expires_at => {
-                self.state = State::SignedIn { record, refreshing: false, failures: 0, retry_at: 0 };
+                self.state = State::SignedIn { record, refreshing: false, failures: 0, retry_at: 0, profile: ProfileSync::Current };
                 let mut actions = alloc::vec![Action::Emit { event: Event::SignedIn }];
                 actions.extend(self.schedule(now));
                 actions
@@ -273,8 +284,11 @@ impl Session {
     /// flight already).
     pub fn refresh_now(&mut self) -> Vec<Action> {
         match &mut self.state {
-            State::SignedIn { record, refreshing, .. } if !*refreshing => {
+            State::SignedIn { record, refreshing, profile, .. } if !*refreshing => {
                 *refreshing = true;
+                if let ProfileSync::Changed { covered } = profile {
+                    *covered = true;
+                }
                 alloc::vec![Action::Refresh { session_token: record.session_token.clone() }]
             }
             _ => Vec::new(),
@@ -284,11 +298,12 @@ impl Session {
     /// Reports how the refresh ended. `jitter` is a random number in [0, 1)
     /// from the platform, used to spread retries.
     pub fn on_refresh(&mut self, outcome: RefreshOutcome<'_>, now: i64, jitter: f64) -> Vec<Action> {
-        let State::SignedIn { refreshing, .. } = &mut self.state else {
+        let State::SignedIn { refreshing, profile, .. } = &mut self.state else {
             // Signed out while the refresh was in flight: nothing to update.
             return Vec::new();
         };
         *refreshing = false;
+        let profile = *profile;
         match outcome {
             RefreshOutcome::Answer(body) => {
                 // A 200 that is not tokens (a captive portal, a proxy's page)
@@ -296,6 +311,16 @@ impl Session {
                 if let Ok(tokens) = RawAnswer::parse(body).and_then(RawAnswer::tokens) {
                     let mut actions = self.store_tokens(tokens, now);
                     actions.push(Action::Emit { event: Event::TokenRefreshed });
+                    match profile {
+                        ProfileSync::Current => {}
+                        ProfileSync::Changed { covered: true } => actions.push(Action::Emit { event: Event::UserUpdated }),
+                        ProfileSync::Changed { covered: false } => {
+                            // Asked for before the change: ask again at once.
+                            self.set_profile(ProfileSync::Changed { covered: false });
+                            actions.extend(self.refresh_now());
+                            return actions;
+                        }
+                    }
                     actions.extend(self.schedule(now));
                     return actions;
                 }
@@ -307,6 +332,19 @@ impl Session {
             RefreshOutcome::Refused { .. } | RefreshOutcome::NetworkError => {}
         }
         self.retry_later(now, jitter)
+    }
+
+    /// The user's profile changed on the server: refresh so that the id_token
+    /// carries it, and emit [`Event::UserUpdated`] once one does.
+    pub fn on_profile_updated(&mut self) -> Vec<Action> {
+        self.set_profile(ProfileSync::Changed { covered: false });
+        self.refresh_now()
+    }
+
+    fn set_profile(&mut self, sync: ProfileSync) {
+        if let State::SignedIn { profile, .. } = &mut self.state {
+            *profile = sync;
+        }
     }
 
     /// Signs out: clears storage, and asks the server to revoke the session.
@@ -340,7 +378,7 @@ impl Session {
             session_expires_at: now.saturating_add(ms(tokens.session_expires_in)),
         };
         let stored = serde_json::to_string(&record).unwrap_or_default();
-        self.state = State::SignedIn { record, refreshing: false, failures: 0, retry_at: 0 };
+        self.state = State::SignedIn { record, refreshing: false, failures: 0, retry_at: 0, profile: ProfileSync::Current };
         alloc::vec![Action::Store { record: stored }]
     }
 

@@ -126,8 +126,18 @@ pub struct SessionCore(boundary::SessionCore);
 #[wasm_bindgen]
 impl SessionCore {
     /// See [`boundary::SessionCore::create`].
-    pub fn create(min_margin_ms: Option<f64>) -> SessionCore {
-        Self(boundary::SessionCore::create(min_margin_ms))
+    pub fn create(options_json: &str) -> Result<SessionCore, Thrown> {
+        boundary::SessionCore::create(options_json).map(Self)
+    }
+
+    /// See [`boundary::SessionCore::bearer_allowed`].
+    pub fn bearer_allowed(&self, url: &str) -> bool {
+        self.0.bearer_allowed(url)
+    }
+
+    /// See [`boundary::SessionCore::profile_updated`].
+    pub fn profile_updated(&mut self) -> String {
+        self.0.profile_updated()
     }
 
     /// See [`boundary::SessionCore::restore`].

@@ -43,6 +43,8 @@ async fn check_tokens(s: &TestServer, tokens: &Tokens, amr: &[&str]) -> Map<Stri
     assert_eq!(claims["exp"], now + ID_TOKEN_TTL as i64);
     assert!(claims["auth_time"].as_i64().unwrap() <= now);
     assert_eq!(claims["amr"], json!(amr));
+    let jti = claims["jti"].as_str().unwrap();
+    assert!(jti.starts_with("idt_") && jti.len() == 26, "a unique id per token: {jti}");
     claims
 }
 

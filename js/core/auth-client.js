@@ -13,7 +13,7 @@ const DEFAULT_TIMEOUT = 10_000;
 /** setTimeout's longest delay; a longer one would fire at once. */
 const MAX_TIMER_DELAY = 0x7fffffff;
 
-const EVENTS = ['SIGNED_IN', 'TOKEN_REFRESHED', 'SIGNED_OUT', 'BIND_REQUIRED', 'REFRESH_FAILED'];
+const EVENTS = ['SIGNED_IN', 'TOKEN_REFRESHED', 'SIGNED_OUT', 'BIND_REQUIRED', 'REFRESH_FAILED', 'USER_UPDATED'];
 
 /** A storage adapter that keeps values in memory (lost when the process ends). */
 export function memoryStorage() {
@@ -29,20 +29,27 @@ export function memoryStorage() {
   };
 }
 
+/** The headers of a request to the identity server: JSON when there is a body. */
+function headersFor(body, headers) {
+  return body === undefined ? { ...headers } : { 'content-type': 'application/json', ...headers };
+}
+
 /**
  * A transport over a Fetch API function (`fetch` of Node 18+ and browsers,
- * or any function of that shape). POSTs JSON and resolves to
- * `{ status, text }`; rejects with MiniAuthError ERR_NETWORK.
+ * or any function of that shape): `send(method, url, body?, headers?)`
+ * sends `body` as JSON and resolves to `{ status, text }`; rejects with
+ * MiniAuthError ERR_NETWORK.
  */
 export function fetchTransport(fetchFn, timeout = DEFAULT_TIMEOUT) {
   if (typeof fetchFn !== 'function') {
     throw new MiniAuthError('ERR_INVALID_ARGUMENT', 'no fetch function: pass "fetch" (or "request") to AuthClient');
   }
-  return async function post(url, body, headers) {
+  return async function send(method, url, body, headers) {
     const controller = typeof AbortController === 'function' ? new AbortController() : null;
     const timer = controller ? setTimeout(() => controller.abort(), timeout) : null;
     try {
-      const init = { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+      const init = { method, headers: headersFor(body, headers) };
+      if (body !== undefined) init.body = JSON.stringify(body);
       if (controller) init.signal = controller.signal;
       // Called as a plain function: browsers refuse fetch called on another object.
       const response = await fetchFn(url, init);
@@ -65,13 +72,13 @@ export function requestTransport(requestFn, timeout = DEFAULT_TIMEOUT) {
   if (typeof requestFn !== 'function') {
     throw new MiniAuthError('ERR_INVALID_ARGUMENT', 'no request function: pass "request" (or "fetch") to AuthClient');
   }
-  return function post(url, body, headers) {
+  return function send(method, url, body, headers) {
     return new Promise((resolve, reject) => {
       requestFn({
         url,
-        method: 'POST',
-        header: { 'content-type': 'application/json', ...headers },
-        data: JSON.stringify(body),
+        method,
+        header: headersFor(body, headers),
+        data: body === undefined ? undefined : JSON.stringify(body),
         timeout,
         // The body as text: the core parses it (strictly), not wx.request.
         dataType: 'text',
@@ -98,7 +105,8 @@ export function requestTransport(requestFn, timeout = DEFAULT_TIMEOUT) {
  * @param {object | Promise<object>} platform.loaded  the core's bindings, or a promise of them
  * @param {(token: string) => object} platform.decodeJwt
  * @param {() => object} platform.defaultStorage  the runtime's storage adapter
- * @param {(options: object) => Function} platform.defaultTransport  the runtime's POST function
+ * @param {Function} [platform.defaultFetch]  the runtime's Fetch API function (web, Node)
+ * @param {Function} [platform.defaultRequest]  the runtime's wx.request-shaped function (Mini Programs)
  * @param {(wake: () => void) => () => void} [platform.onForeground]  calls `wake` when the app
  *   comes back to the foreground; returns an unsubscribe function
  * @param {() => Promise<string>} [platform.wechatLogin]  wx.login's code (Mini Programs only)
@@ -107,7 +115,7 @@ export function requestTransport(requestFn, timeout = DEFAULT_TIMEOUT) {
  *   which the core turns into retry jitter
  */
 export function createAuthClientClass(platform) {
-  const { loaded, decodeJwt, defaultStorage, defaultTransport, onForeground, wechatLogin, unrefTimers } = platform;
+  const { loaded, decodeJwt, defaultStorage, defaultFetch, defaultRequest, onForeground, wechatLogin, unrefTimers } = platform;
   const jitter = platform.random || cryptoRandom;
 
   class AuthClient {
@@ -120,11 +128,13 @@ export function createAuthClientClass(platform) {
      * @param {number} [options.refreshMargin]  refresh at least this many ms before the id_token expires
      *   (default: the core's, 60 s)
      * @param {string} [options.clientId]  keeps this client's record apart in shared storage
+     * @param {string[]} [options.tokenOrigins]  origins of the app's own API that `fetch` and
+     *   `request` send the id_token to (none by default)
      * @param {number} [options.timeout]  ms an HTTP request may take (default 10000)
      * @param {() => number} [options.now]  the clock, ms since the epoch (default Date.now; for tests)
      */
     constructor(options = {}) {
-      const { baseUrl, storage, request, refreshMargin, clientId, timeout = DEFAULT_TIMEOUT, now } = options;
+      const { baseUrl, storage, request, refreshMargin, clientId, tokenOrigins, timeout = DEFAULT_TIMEOUT, now } = options;
       const fetchFn = options.fetch;
       if (typeof baseUrl !== 'string' || !/^https?:\/\/[^/]/i.test(baseUrl)) {
         throw new MiniAuthError('ERR_INVALID_ARGUMENT', '"baseUrl" must be an http(s) URL');
@@ -138,12 +148,18 @@ export function createAuthClientClass(platform) {
       if (clientId !== undefined && (typeof clientId !== 'string' || clientId === '')) {
         throw new MiniAuthError('ERR_INVALID_ARGUMENT', '"clientId" must be a non-empty string');
       }
+      if (tokenOrigins !== undefined && !(Array.isArray(tokenOrigins) && tokenOrigins.every((o) => typeof o === 'string'))) {
+        // Each entry's syntax is the core's to check (see ready).
+        throw new MiniAuthError('ERR_INVALID_ARGUMENT', '"tokenOrigins" must be a list of origins such as "https://api.example.com"');
+      }
       this._baseUrl = baseUrl.replace(/\/+$/, '');
       this._storage = storage || defaultStorage();
       this._clientId = clientId;
-      if (fetchFn !== undefined) this._post = fetchTransport(fetchFn, timeout);
-      else if (request !== undefined) this._post = requestTransport(request, timeout);
-      else this._post = defaultTransport({ timeout });
+      // The app's own API calls (fetch, request) go through the same functions.
+      this._fetch = fetchFn ?? defaultFetch;
+      this._wxRequest = request ?? defaultRequest;
+      const overFetch = fetchFn !== undefined || (request === undefined && defaultFetch !== undefined);
+      this._send = overFetch ? fetchTransport(this._fetch, timeout) : requestTransport(this._wxRequest, timeout);
       this._now = typeof now === 'function' ? now : () => Date.now();
       this._core = null;
       this._listeners = [];
@@ -155,15 +171,15 @@ export function createAuthClientClass(platform) {
       this._stopForeground = onForeground ? onForeground(() => this._wake()) : null;
 
       /** Settles once the session is restored from storage; every method awaits it. */
-      this.ready = this._restore(refreshMargin);
+      this.ready = this._restore({ refreshMargin, tokenOrigins });
       // Methods report failures to restore; an unobserved `ready` must not be an unhandled rejection.
       this.ready.catch(() => {});
     }
 
-    async _restore(refreshMargin) {
+    async _restore(coreOptions) {
       const bindings = await loaded;
       // Created only now: the core's instance exists once `loaded` has settled.
-      this._core = bindings.SessionCore.create(refreshMargin);
+      this._core = callCore(() => bindings.SessionCore.create(JSON.stringify(coreOptions)));
       // The core names the record's key; a `clientId` keeps clients of
       // several apps apart in one storage.
       const key = bindings.storage_key();
@@ -310,6 +326,93 @@ export function createAuthClientClass(platform) {
       throw (outcome && outcome.error) || new MiniAuthError('ERR_NETWORK', 'the refresh failed');
     }
 
+    // ---- the profile ----
+
+    /** The signed-in user's profile (GET /v1/userinfo). */
+    async getUserInfo() {
+      const { status, text } = await this._authorized('GET', '/v1/userinfo');
+      if (status !== 200) throw serverError(status, text);
+      return parseObject(text);
+    }
+
+    /**
+     * Updates profile fields (`name`, `nickname`, `picture`, `gender`,
+     * `birthdate`, `locale`; `null` clears one) and resolves to the updated
+     * profile, once the id_token has been refreshed to carry it (then
+     * USER_UPDATED is emitted; if that refresh fails, the update stands and
+     * USER_UPDATED follows the retry that succeeds).
+     */
+    async updateProfile(fields) {
+      if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+        throw new MiniAuthError('ERR_INVALID_ARGUMENT', 'updateProfile(fields) needs an object of profile fields');
+      }
+      const { status, text } = await this._authorized('PATCH', '/v1/userinfo', fields);
+      if (status !== 200) throw serverError(status, text);
+      const profile = parseObject(text);
+      this._run(this._core.profile_updated());
+      // A refresh already in flight when the profile changed is followed by another.
+      while (this._refreshing) await this._refreshing;
+      return profile;
+    }
+
+    // ---- the app's own API ----
+
+    /**
+     * fetch() for the app's own API: a request to one of `tokenOrigins`
+     * carries `Authorization: Bearer <fresh id_token>` (refreshed and sent
+     * once more on a 401); any other request goes out as it is, without it.
+     */
+    async fetch(input, init) {
+      const fetchFn = this._fetch;
+      if (fetchFn === undefined) {
+        throw new MiniAuthError('ERR_NOT_SUPPORTED', 'no fetch here: in a Mini Program use auth.request(options)');
+      }
+      await this.ready;
+      const request = new Request(input, init);
+      if (!this._core.bearer_allowed(request.url)) return fetchFn(request);
+      const send = (token) => {
+        const attempt = request.clone();
+        attempt.headers.set('authorization', `Bearer ${token}`);
+        return fetchFn(attempt);
+      };
+      return this._withIdToken(send, (response) => response.status);
+    }
+
+    /**
+     * wx.request() for the app's own API, as a promise of its success
+     * answer (`{ statusCode, data, header }`); rejects with ERR_NETWORK where
+     * wx.request fails. A request to one of `tokenOrigins` carries the id_token
+     * as fetch() does; any other goes out without it.
+     */
+    async request(options) {
+      const requestFn = this._wxRequest;
+      if (requestFn === undefined) {
+        throw new MiniAuthError('ERR_NOT_SUPPORTED', 'no wx.request here: on the web and in Node use auth.fetch(input, init)');
+      }
+      if (typeof options !== 'object' || options === null || typeof options.url !== 'string') {
+        throw new MiniAuthError('ERR_INVALID_ARGUMENT', 'request(options) needs options with a "url"');
+      }
+      await this.ready;
+      // The promise takes the place of the callbacks.
+      const { success, fail, complete, ...rest } = options;
+      const send = (token) =>
+        new Promise((resolve, reject) => {
+          const header = { ...rest.header };
+          if (token !== undefined) {
+            for (const name of Object.keys(header)) if (name.toLowerCase() === 'authorization') delete header[name];
+            header.Authorization = `Bearer ${token}`;
+          }
+          requestFn({
+            ...rest,
+            header,
+            success: resolve,
+            fail: (res) => reject(new MiniAuthError('ERR_NETWORK', `request to ${rest.url} failed: ${(res && res.errMsg) || 'request failed'}`)),
+          });
+        });
+      if (!this._core.bearer_allowed(rest.url)) return send(undefined);
+      return this._withIdToken(send, (res) => res.statusCode);
+    }
+
     /** Signs out here and (best effort) on the server. */
     async logout() {
       await this.ready;
@@ -410,7 +513,34 @@ export function createAuthClientClass(platform) {
     }
 
     _request(path, body) {
-      return this._post(`${this._baseUrl}${path}`, body, {});
+      return this._send('POST', `${this._baseUrl}${path}`, body, {});
+    }
+
+    /**
+     * Sends with a fresh id_token: `send(token)` performs the request and
+     * `statusOf` reads the answer's HTTP status. On a 401 the token is
+     * refreshed once (or the one a concurrent refresh brought is taken) and
+     * the request sent once more.
+     */
+    async _withIdToken(send, statusOf) {
+      const token = await this.getIdToken();
+      const first = await send(token);
+      if (statusOf(first) !== 401) return first;
+      if (this._core.id_token() === token) {
+        try {
+          await this.refresh();
+        } catch {
+          return first;
+        }
+      }
+      const fresh = this._core.id_token();
+      return fresh === undefined || fresh === token ? first : send(fresh);
+    }
+
+    /** A call to the identity server with the id_token. */
+    _authorized(method, path, body) {
+      const send = (token) => this._send(method, `${this._baseUrl}${path}`, body, { authorization: `Bearer ${token}` });
+      return this._withIdToken(send, (answer) => answer.status);
     }
 
     _startRefresh(sessionToken) {

@@ -6,7 +6,7 @@
 
 import * as glue from 'miniauth-wasm-glue';
 import { createMiniAuth } from '../core/api.js';
-import { createAuthClientClass, memoryStorage, requestTransport } from '../core/auth-client.js';
+import { createAuthClientClass, memoryStorage } from '../core/auth-client.js';
 import { MiniAuthError } from '../core/errors.js';
 import { MAX_RESPONSE_BYTES } from '../core/fetch.js';
 import { TextDecoder } from '../core/utf8.js';
@@ -128,7 +128,7 @@ export const AuthClient = createAuthClientClass({
   decodeJwt,
   random: wxRandom(),
   defaultStorage: wxStorage,
-  defaultTransport: ({ timeout }) => requestTransport((options) => wx.request(options), timeout),
+  defaultRequest: (options) => wx.request(options),
   onForeground,
   wechatLogin,
 });

@@ -8,7 +8,7 @@ import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as glue from 'miniauth-wasm-glue';
 import { createMiniAuth } from '../core/api.js';
-import { createAuthClientClass, fetchTransport, memoryStorage } from '../core/auth-client.js';
+import { createAuthClientClass, memoryStorage } from '../core/auth-client.js';
 import { fetchText } from '../core/fetch.js';
 import { loadBackend } from './backend.js';
 
@@ -95,6 +95,6 @@ export const AuthClient = createAuthClientClass({
   loaded: core.bindings,
   decodeJwt,
   defaultStorage: memoryStorage,
-  defaultTransport: ({ timeout }) => fetchTransport((url, init) => fetch(url, init), timeout),
+  defaultFetch: (input, init) => fetch(input, init),
   unrefTimers: true,
 });

@@ -4,7 +4,7 @@
 
 import init, * as glue from 'miniauth-wasm-glue';
 import { createMiniAuth } from '../core/api.js';
-import { createAuthClientClass, fetchTransport, memoryStorage } from '../core/auth-client.js';
+import { createAuthClientClass, memoryStorage } from '../core/auth-client.js';
 import { MiniAuthError } from '../core/errors.js';
 import { fetchText } from '../core/fetch.js';
 
@@ -61,6 +61,7 @@ export const AuthClient = createAuthClientClass({
   loaded,
   decodeJwt,
   defaultStorage: () => localStorageAdapter() || memoryStorage(),
-  defaultTransport: ({ timeout }) => fetchTransport((url, init) => fetch(url, init), timeout),
+  // Called as a plain function: browsers refuse fetch called on another object.
+  defaultFetch: (input, init) => fetch(input, init),
   onForeground,
 });

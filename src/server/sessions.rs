@@ -68,13 +68,15 @@ impl Method {
 }
 
 /// The claims of an id_token: the session's, then the user's profile as
-/// `/v1/userinfo` shows it (`sub` included).
+/// `/v1/userinfo` shows it (`sub` included). `jti` makes every token
+/// unique, even two issued in the same second with the same claims.
 #[derive(Serialize)]
 struct IdTokenClaims<'a> {
     iss: &'a str,
     aud: &'a str,
     iat: i64,
     exp: i64,
+    jti: String,
     auth_time: i64,
     amr: &'a [String],
     #[serde(flatten)]
@@ -265,6 +267,7 @@ impl Sessions {
             aud: &self.settings.audience,
             iat,
             exp: iat + self.settings.id_token_ttl_ms / 1000,
+            jti: super::secrets::new_id("idt"),
             auth_time: auth_time.div_euclid(1000),
             amr,
             profile: user.info(),

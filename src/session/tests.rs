@@ -223,3 +223,32 @@ fn a_device_clock_hours_off_changes_nothing() {
         assert!(actions.contains(&Action::WakeAt { at: arrival + 810_000 }));
     }
 }
+
+#[test]
+fn a_profile_update_refreshes_and_announces_once_the_token_carries_it() {
+    let mut session = signed_in(0);
+    let actions = session.on_profile_updated();
+    assert_eq!(actions, vec![Action::Refresh { session_token: "s1".into() }]);
+    // The first try fails: no USER_UPDATED yet, and the retry still counts.
+    session.on_refresh(RefreshOutcome::NetworkError, 1_000, 0.0);
+    assert_eq!(session.wake(2_000), vec![Action::Refresh { session_token: "s1".into() }]);
+    let actions = session.on_refresh(RefreshOutcome::Answer(&refresh_json("id2", "s2", 900)), 2_000, 0.0);
+    let events: Vec<Event> = actions.iter().filter_map(|a| if let Action::Emit { event } = a { Some(*event) } else { None }).collect();
+    assert_eq!(events, vec![Event::TokenRefreshed, Event::UserUpdated]);
+    // Announced once.
+    session.refresh_now();
+    let actions = session.on_refresh(RefreshOutcome::Answer(&refresh_json("id3", "s3", 900)), 3_000, 0.0);
+    assert!(!actions.contains(&Action::Emit { event: Event::UserUpdated }));
+}
+
+#[test]
+fn a_refresh_asked_for_before_the_profile_changed_is_followed_by_another() {
+    let mut session = signed_in(0);
+    assert_eq!(session.refresh_now(), vec![Action::Refresh { session_token: "s1".into() }]);
+    assert!(session.on_profile_updated().is_empty(), "one refresh at a time");
+    let actions = session.on_refresh(RefreshOutcome::Answer(&refresh_json("id2", "s2", 900)), 1_000, 0.0);
+    assert!(!actions.contains(&Action::Emit { event: Event::UserUpdated }), "that answer may hold the old profile");
+    assert!(actions.contains(&Action::Refresh { session_token: "s2".into() }), "so another refresh starts at once");
+    let actions = session.on_refresh(RefreshOutcome::Answer(&refresh_json("id3", "s3", 900)), 1_100, 0.0);
+    assert!(actions.contains(&Action::Emit { event: Event::UserUpdated }));
+}

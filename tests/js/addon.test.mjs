@@ -66,6 +66,7 @@ describe('the native addon offers the module\'s boundary', () => {
       assert.equal(thrownBy(() => core.Policy.parse('{"cache":1}')).code, 'ERR_INVALID_ARGUMENT');
       assert.equal(thrownBy(() => core.Policy.parse('{"audience":null}')).message, '"audience" must be a string or a list of strings');
       assert.equal(thrownBy(() => core.decode_jwt('a.b')).code, 'ERR_JWT_INVALID');
+      assert.equal(thrownBy(() => core.SessionCore.create('{"tokenOrigins":["api.example.com"]}')).code, 'ERR_INVALID_ARGUMENT');
       const keys = core.KeyStore.from_jwk(JSON.stringify(fixtures.keys.ES256.publicJwk));
       const policy = core.Policy.parse(JSON.stringify({ currentDate: fixtures.now + 864e5 }));
       assert.deepEqual(thrownBy(() => policy.verify(keys, fixtures.tokens.valid.ES256, 0)), {
@@ -74,11 +75,11 @@ describe('the native addon offers the module\'s boundary', () => {
         claim: 'exp',
         reason: 'check_failed',
       });
-      assert.equal(thrownBy(() => core.SessionCore.create(undefined).login_answer('<html>', 0)).code, 'ERR_SERVER');
+      assert.equal(thrownBy(() => core.SessionCore.create('{}').login_answer('<html>', 0)).code, 'ERR_SERVER');
     });
 
     test(`${name}: absent values are undefined`, () => {
-      const session = core.SessionCore.create(undefined);
+      const session = core.SessionCore.create('{}');
       for (const method of ['id_token', 'state_token']) assert.equal(session[method](), undefined, method);
       assert.equal(session.fresh_id_token(0), undefined);
       assert.equal(session.restore(undefined, 0), '[]');

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { startAppApi } from './support/app-api.mjs';
 import { MiniProgramSim } from './support/miniprogram.mjs';
 import { buildServer, freePort, miniauthServer } from './support/miniauth-server.mjs';
 import { PKG_DIR, ROOT } from './support/paths.mjs';
@@ -414,6 +415,130 @@ describe('AuthClient errors', () => {
       console.error = consoleError;
       client.close();
     }
+  });
+});
+
+describe('AuthClient: the profile', () => {
+  test('updateProfile saves the fields, refreshes so the id_token carries them, then USER_UPDATED', async () => {
+    const { client, names, events } = clientWithEventsAt({ storage: memoryStorage() });
+    try {
+      await client.loginWithWechat({ code: await server.wxLoginCode(`profile-${unique()}`) });
+      await client.register({ name: 'Xiao Ming' });
+      const before = await client.getIdToken();
+      const profile = await client.updateProfile({ nickname: '小明', locale: 'zh-CN' });
+      assert.equal(profile.nickname, '小明');
+      assert.equal(profile.name, 'Xiao Ming');
+      assert.deepEqual(names(), ['BIND_REQUIRED', 'SIGNED_IN', 'TOKEN_REFRESHED', 'USER_UPDATED']);
+      assert.equal(events[3].details.claims.nickname, '小明', 'USER_UPDATED carries the new claims');
+      const claims = await client.getClaims();
+      assert.equal(claims.nickname, '小明');
+      assert.equal(claims.locale, 'zh-CN');
+      assert.notEqual(await client.getIdToken(), before, 'a new id_token');
+      assert.equal((await server.claimsOf(await client.getIdToken())).nickname, '小明', 'and it verifies');
+      assert.deepEqual(await client.getUserInfo(), profile, 'getUserInfo reads the same profile');
+
+      const cleared = await client.updateProfile({ nickname: null });
+      assert.equal(cleared.nickname, undefined);
+      assert.equal((await client.getClaims()).nickname, undefined);
+      await rejectsWith(client.updateProfile({ phone_number: '+8613800000000' }), 'ERR_SERVER', { status: 400, error: 'invalid_request' });
+      await rejectsWith(client.updateProfile({ picture: 'http://insecure.example.com/a.png' }), 'ERR_SERVER', { status: 400 });
+      await rejectsWith(client.updateProfile('nickname'), 'ERR_INVALID_ARGUMENT');
+      await client.logout();
+      await rejectsWith(client.updateProfile({ nickname: 'x' }), 'ERR_SIGNED_OUT');
+      await rejectsWith(client.getUserInfo(), 'ERR_SIGNED_OUT');
+    } finally {
+      client.close();
+    }
+  });
+});
+
+describe('AuthClient: fetch() to the app\'s own API', () => {
+  let api;
+  let elsewhere;
+  before(async () => {
+    api = await startAppApi();
+    elsewhere = await startAppApi();
+  });
+  after(async () => {
+    await api?.close();
+    await elsewhere?.close();
+  });
+
+  async function signedIn(options = {}) {
+    const session = clientWithEventsAt({ storage: memoryStorage(), tokenOrigins: [api.url], ...options });
+    await session.client.loginWithWechat({ code: await server.wxLoginCode(`api-${unique()}`) });
+    await session.client.register();
+    return session;
+  }
+
+  test('a listed origin gets a fresh Bearer id_token; any other origin gets none', async () => {
+    const { client } = await signedIn();
+    try {
+      const response = await client.fetch(`${api.url}/me?x=1`, { headers: { 'x-app': 'yes' } });
+      assert.equal(response.status, 200);
+      const seen = await response.json();
+      assert.equal(seen.authorization, `Bearer ${await client.getIdToken()}`);
+      assert.equal(seen.path, '/me?x=1');
+      const posted = await (await client.fetch(new Request(`${api.url}/orders`, { method: 'POST', body: '{"n":1}' }))).json();
+      assert.deepEqual([posted.method, posted.body, posted.authorization.startsWith('Bearer ')], ['POST', '{"n":1}', true]);
+      const other = await (await client.fetch(`${elsewhere.url}/track`, { headers: { authorization: 'Basic mine' } })).json();
+      assert.equal(other.authorization, 'Basic mine', 'another origin: sent as it is, without the id_token');
+      const lookalike = `${api.url.replace('127.0.0.1', 'localhost')}/me`;
+      assert.equal((await (await client.fetch(lookalike)).json()).authorization, null, 'the same server under another name');
+    } finally {
+      client.close();
+    }
+  });
+
+  test('a 401 refreshes once and sends once more; 20 concurrent requests share that refresh', async () => {
+    const { client, names } = await signedIn();
+    try {
+      const first = await client.getIdToken();
+      api.refuse(first);
+      const sent = api.seen.length;
+      const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => client.fetch(`${api.url}/item/${i}`)));
+      assert.deepEqual(responses.map((r) => r.status), Array(20).fill(200));
+      const second = await client.getIdToken();
+      assert.notEqual(second, first);
+      assert.equal(names().filter((n) => n === 'TOKEN_REFRESHED').length, 1, 'one refresh for all of them');
+      const tokens = api.seen.slice(sent).map((r) => r.token);
+      assert.equal(tokens.filter((t) => t === second).length, 20, 'each sent once more with the new token');
+      assert.ok(tokens.every((t) => t === first || t === second));
+
+      // Still 401 with a fresh token: the answer is the app's to handle, after one retry.
+      const strict = await startAppApi();
+      strict.refuseAll();
+      const { client: other } = await signedIn({ tokenOrigins: [strict.url] });
+      try {
+        const refused = await other.fetch(`${strict.url}/forbidden`);
+        assert.equal(refused.status, 401);
+        assert.equal(strict.seen.length, 2, 'sent twice, no more');
+        assert.notEqual(strict.seen[0].token, strict.seen[1].token, 'the second time with a refreshed token');
+      } finally {
+        other.close();
+        await strict.close();
+      }
+    } finally {
+      client.close();
+    }
+  });
+
+  test('signed out, a request to a listed origin fails; tokenOrigins entries are checked', async () => {
+    const client = new AuthClient({ baseUrl: server.url, tokenOrigins: [api.url] });
+    try {
+      await rejectsWith(client.fetch(`${api.url}/me`), 'ERR_SIGNED_OUT');
+      assert.equal((await client.fetch(`${elsewhere.url}/open`)).status, 200, 'elsewhere needs no session');
+    } finally {
+      client.close();
+    }
+    assert.throws(() => new AuthClient({ baseUrl: server.url, tokenOrigins: 'https://api.example.com' }), { code: 'ERR_INVALID_ARGUMENT' });
+    const bad = new AuthClient({ baseUrl: server.url, tokenOrigins: ['https://api.example.com/v1'] });
+    await rejectsWith(bad.ready, 'ERR_INVALID_ARGUMENT');
+    await rejectsWith(bad.fetch(`${api.url}/me`), 'ERR_INVALID_ARGUMENT');
+    bad.close();
+    const none = new AuthClient({ baseUrl: server.url });
+    assert.equal((await (await none.fetch(`${api.url}/me`)).json()).authorization, null, 'no tokenOrigins: the token goes nowhere');
+    none.close();
   });
 });
 

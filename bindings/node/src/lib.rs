@@ -191,8 +191,20 @@ pub struct SessionCore(boundary::SessionCore);
 impl SessionCore {
     /// See `boundary::SessionCore::create`.
     #[napi(factory)]
-    pub fn create(min_margin_ms: Option<f64>) -> Self {
-        Self(boundary::SessionCore::create(min_margin_ms))
+    pub fn create(env: Env, options_json: String) -> Result<Self> {
+        throwing(&env, boundary::SessionCore::create(&options_json)).map(Self)
+    }
+
+    /// See `boundary::SessionCore::bearer_allowed`.
+    #[napi(js_name = "bearer_allowed")]
+    pub fn bearer_allowed(&self, url: String) -> bool {
+        self.0.bearer_allowed(&url)
+    }
+
+    /// See `boundary::SessionCore::profile_updated`.
+    #[napi(js_name = "profile_updated")]
+    pub fn profile_updated(&mut self) -> String {
+        self.0.profile_updated()
     }
 
     /// See `boundary::SessionCore::restore`.
