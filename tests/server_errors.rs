@@ -89,7 +89,7 @@ async fn unknown_paths_and_methods() {
     for (path, _) in post_endpoints() {
         s.http.get(path).await.expect_error(405, code::METHOD_NOT_ALLOWED);
     }
-    for path in ["/v1/userinfo", "/.well-known/jwks.json", "/.well-known/openid-configuration", "/openapi.json"] {
+    for path in ["/.well-known/jwks.json", "/.well-known/openid-configuration", "/openapi.json"] {
         s.http.post(path, json!({})).await.expect_error(405, code::METHOD_NOT_ALLOWED);
         let delete = s.http.client.delete(s.http.url(path));
         s.http.send(delete).await.expect_error(405, code::METHOD_NOT_ALLOWED);
@@ -456,6 +456,9 @@ async fn profile_update_errors() {
     let raw = s.http.client.patch(s.http.url("/v1/userinfo")).bearer_auth(&tokens.id_token).body("{\"nickname\":").header("content-type", "application/json");
     s.http.send(raw).await.expect_error(400, code::INVALID_REQUEST);
     assert_eq!(s.userinfo(&tokens.id_token).await.json.get("nickname"), None, "nothing was written");
+    // POST takes the update too (wx.request cannot send PATCH).
+    let by_post = s.http.client.post(s.http.url("/v1/userinfo")).bearer_auth(&tokens.id_token).json(&json!({ "email": "x@example.com" }));
+    s.http.send(by_post).await.expect_error(400, code::INVALID_REQUEST);
     s.http.check_answers().await;
 }
 

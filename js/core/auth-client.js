@@ -336,7 +336,7 @@ export function createAuthClientClass(platform) {
     }
 
     /**
-     * Updates profile fields (`name`, `nickname`, `picture`, `gender`,
+     * Updates profile fields (POST /v1/userinfo: `name`, `nickname`, `picture`, `gender`,
      * `birthdate`, `locale`; `null` clears one) and resolves to the updated
      * profile, once the id_token has been refreshed to carry it (then
      * USER_UPDATED is emitted; if that refresh fails, the update stands and
@@ -346,7 +346,8 @@ export function createAuthClientClass(platform) {
       if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
         throw new MiniAuthError('ERR_INVALID_ARGUMENT', 'updateProfile(fields) needs an object of profile fields');
       }
-      const { status, text } = await this._authorized('PATCH', '/v1/userinfo', fields);
+      // POST rather than PATCH: wx.request cannot send PATCH; the server takes both.
+      const { status, text } = await this._authorized('POST', '/v1/userinfo', fields);
       if (status !== 200) throw serverError(status, text);
       const profile = parseObject(text);
       this._run(this._core.profile_updated());

@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { startAppApi } from './support/app-api.mjs';
 import { MiniProgramSim, writeCodePackage } from './support/miniprogram.mjs';
 import { SERVER_BINARY, SIMULATOR_AUDIENCE, buildServer, freePort, miniauthServer } from './support/miniauth-server.mjs';
 import { PKG_DIR, ROOT } from './support/paths.mjs';
@@ -437,5 +438,58 @@ describe('examples/node-backend/server.js', { timeout: 30_000 }, () => {
     assert.equal(bad.status, 401);
     assert.equal((await bad.json()).error, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
     await open.post('/v1/logout', { session_token: sessionToken });
+  });
+});
+
+describe('a Mini Program calls its own backend and edits the profile', { timeout: 60_000 }, () => {
+  let elsewhere;
+  let strict;
+  before(async () => {
+    elsewhere = await startAppApi();
+    strict = await startAppApi();
+  });
+  after(async () => {
+    await elsewhere?.close();
+    await strict?.close();
+  });
+
+  /** The plain data of a wx.request answer, copied out of the sandbox's realm. */
+  const plain = (res) => JSON.parse(JSON.stringify({ statusCode: res.statusCode, data: res.data }));
+
+  test('auth.request sends a fresh Bearer id_token to tokenOrigins only, and retries a 401 once after a refresh', async () => {
+    const app = await startApp({ clientOptions: { tokenOrigins: [backendUrl, strict.url] } });
+    const { client, mp } = app;
+    await client.loginWithWechat();
+    const { claims } = await client.register();
+
+    const me = plain(await client.request({ url: `${backendUrl}/api/me`, method: 'GET' }));
+    assert.deepEqual(me, { statusCode: 200, data: { sub: claims.sub } }, 'the backend verified the token it was sent');
+    const other = plain(await client.request({ url: `${elsewhere.url}/track`, method: 'POST', data: { n: 1 }, header: { 'x-app': '1' } }));
+    assert.equal(other.data.authorization, null, 'an origin not listed gets no token');
+    assert.equal(other.data.body, '{"n":1}');
+
+    const first = await client.getIdToken();
+    strict.refuse(first);
+    const refreshesBefore = app.refreshes;
+    const retried = plain(await client.request({ url: `${strict.url}/orders` }));
+    assert.equal(retried.statusCode, 200);
+    assert.equal(app.refreshes - refreshesBefore, 1, 'one refresh');
+    assert.deepEqual(strict.seen.map((r) => r.token), [first, await client.getIdToken()], 'sent twice: old token, then the new one');
+    assert.notEqual(strict.seen[1].token, first);
+
+    await rejectsWith(mp, client.request({ url: `${strict.url}/x`, success: () => {} }).then(() => client.fetch(`${strict.url}/x`)), 'ERR_NOT_SUPPORTED');
+    await rejectsWith(mp, client.request({ url: 'http://127.0.0.1:9/closed' }), 'ERR_NETWORK');
+  });
+
+  test('updateProfile and getUserInfo: the refreshed id_token carries the nickname, then USER_UPDATED', async () => {
+    const app = await startApp();
+    const { client } = app;
+    await client.loginWithWechat();
+    await client.register({ name: 'Mini' });
+    const profile = JSON.parse(JSON.stringify(await client.updateProfile({ nickname: '小程序用户', gender: 'female' })));
+    assert.equal(profile.nickname, '小程序用户');
+    assert.deepEqual(app.events.slice(-2), ['TOKEN_REFRESHED', 'USER_UPDATED']);
+    assert.equal((await client.getClaims()).nickname, '小程序用户');
+    assert.deepEqual(JSON.parse(JSON.stringify(await client.getUserInfo())), profile);
   });
 });

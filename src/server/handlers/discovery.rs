@@ -34,8 +34,9 @@ pub async fn openid_configuration(State(app): State<AppState>) -> Json<Value> {
         "id_token_signing_alg_values_supported": [format!("{:?}", app.keys().active.alg)],
         "subject_types_supported": ["public"],
         "response_types_supported": ["id_token"],
-        "claims_supported": ["iss", "sub", "aud", "iat", "exp", "auth_time", "amr", "name", "preferred_username",
-            "phone_number", "phone_number_verified", "email", "email_verified"],
+        "claims_supported": ["iss", "sub", "aud", "iat", "exp", "jti", "auth_time", "amr", "name", "preferred_username",
+            "phone_number", "phone_number_verified", "email", "email_verified", "nickname", "picture", "gender",
+            "birthdate", "locale"],
     }))
 }
 
