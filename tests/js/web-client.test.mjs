@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launchChromium } from './support/chromium.mjs';
+import { startAppApi } from './support/app-api.mjs';
 import { startServer } from './support/http-server.mjs';
 import { buildServer, freePort, miniauthServer, SIMULATOR_AUDIENCE } from './support/miniauth-server.mjs';
 import { PKG_DIR, ROOT } from './support/paths.mjs';
@@ -60,6 +61,8 @@ let api;
 let browser;
 const pageErrors = [];
 const consoleErrors = [];
+/** URLs a test makes fail on purpose: Chromium logs each failed load as a console error. */
+const expectedFailures = [];
 
 before(async () => {
   await buildServer();
@@ -83,6 +86,7 @@ async function openExample() {
   const page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(String(error && error.stack)));
   page.on('console', (message) => {
+    if (expectedFailures.some((url) => message.location().url.startsWith(url))) return;
     if (message.type() === 'error' || message.type() === 'warning') consoleErrors.push(message.text());
   });
   await page.goto(`${site.url}/?server=${encodeURIComponent(api.url)}`);
@@ -297,6 +301,61 @@ describe('the web example in Chromium, against the server on another origin', ()
       assert.equal(refused.status, 401, JSON.stringify(refused.body));
     } finally {
       await context.close();
+    }
+  });
+
+  test('in the page: fetch() to the app\'s API with the id_token for tokenOrigins only, a 401 retried once; updateProfile', async () => {
+    const { context, page } = await openExample();
+    const appApi = await startAppApi();
+    const elsewhere = await startAppApi();
+    try {
+      await waitForView(page, 'signed-out');
+      await page.evaluate(
+        async ({ baseUrl, code, apiUrl }) => {
+          const { AuthClient } = await import('miniauth');
+          const client = new AuthClient({ baseUrl, clientId: 'api-test', tokenOrigins: [apiUrl] });
+          const events = [];
+          client.onAuthStateChange((event) => events.push(event));
+          window.apiFlow = { client, events };
+          await client.loginWithWechat({ code });
+          await client.register({ name: 'Web' });
+        },
+        { baseUrl: api.url, code: await api.wxLoginCode(`o_api_${unique()}`), apiUrl: appApi.url },
+      );
+      const token = await page.evaluate(() => window.apiFlow.client.getIdToken());
+      appApi.refuse(token);
+      expectedFailures.push(appApi.url);
+      const calls = await page.evaluate(
+        async ({ apiUrl, otherUrl }) => {
+          const { client } = window.apiFlow;
+          const listed = await client.fetch(`${apiUrl}/me`, { headers: { 'x-app': '1' } });
+          const other = await client.fetch(`${otherUrl}/track`);
+          return { listed: { status: listed.status, body: await listed.json() }, other: await other.json(), token: await client.getIdToken() };
+        },
+        { apiUrl: appApi.url, otherUrl: elsewhere.url },
+      );
+      assert.equal(calls.listed.status, 200, 'the 401 was retried after a refresh');
+      assert.notEqual(calls.token, token);
+      assert.deepEqual(appApi.seen.filter((r) => r.method === 'GET').map((r) => r.token), [token, calls.token]);
+      assert.equal(calls.other.authorization, null, 'another origin gets no token');
+
+      const updated = await page.evaluate(async () => {
+        const { client, events } = window.apiFlow;
+        const profile = await client.updateProfile({ nickname: '网页用户', locale: 'zh-CN' });
+        const info = await client.getUserInfo();
+        const claims = await client.getClaims();
+        await client.logout();
+        client.close();
+        return { profile, info, claims, events: events.slice() };
+      });
+      assert.equal(updated.profile.nickname, '网页用户');
+      assert.deepEqual(updated.info, updated.profile);
+      assert.equal(updated.claims.nickname, '网页用户');
+      assert.deepEqual(updated.events.slice(-3), ['TOKEN_REFRESHED', 'USER_UPDATED', 'SIGNED_OUT']);
+    } finally {
+      await context.close();
+      await appApi.close();
+      await elsewhere.close();
     }
   });
 

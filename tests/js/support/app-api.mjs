@@ -11,7 +11,7 @@ export async function startAppApi() {
   const server = await startServer((req, res) => {
     const cors = {
       'access-control-allow-origin': '*',
-      'access-control-allow-headers': 'authorization, content-type',
+      'access-control-allow-headers': req.headers['access-control-request-headers'] ?? 'authorization, content-type',
       'access-control-allow-methods': 'GET, POST, PUT',
     };
     if (req.method === 'OPTIONS') {
