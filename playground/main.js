@@ -76,7 +76,7 @@ async function drawSession() {
   // getIdToken() returns the current token (refreshing first when one is due).
   $('raw-token').textContent = await client.getIdToken();
   $('sub').textContent = claims.sub;
-  const who = [claims.name, claims.preferred_username, claims.phone_number, claims.email].filter(Boolean);
+  const who = [claims.name, claims.nickname, claims.preferred_username, claims.phone_number, claims.email].filter(Boolean);
   $('who').textContent = who.length ? who.join(' · ') : '';
 }
 
@@ -235,6 +235,20 @@ on('register-form', 'submit', async () => {
   showResult(await client.register(name ? { name } : {}));
 });
 
+on('profile-form', 'submit', async () => {
+  const nickname = $('nickname').value.trim();
+  // Saved, then the id_token refreshed to carry it (USER_UPDATED).
+  await client.updateProfile({ nickname: nickname || null });
+  $('status').textContent = nickname ? `Nickname saved: ${nickname}.` : 'Nickname cleared.';
+});
+
+on('call-api', 'click', async () => {
+  // This page's origin is in tokenOrigins: auth.fetch adds the Bearer id_token.
+  const response = await client.fetch('/v1/userinfo');
+  $('api-answer').hidden = false;
+  $('api-answer').textContent = `GET /v1/userinfo → ${response.status}\n${JSON.stringify(await response.json(), null, 2)}`;
+});
+
 on('cancel', 'click', () => client.logout());
 on('logout', 'click', () => client.logout());
 
@@ -285,10 +299,16 @@ $('verify-form').addEventListener('submit', async (event) => {
 async function main() {
   await ready;
   $('margin').textContent = `${REFRESH_MARGIN / 1000} s`;
-  client = new AuthClient({ baseUrl: location.origin, clientId: 'playground', fetch: playgroundFetch, refreshMargin: REFRESH_MARGIN });
+  client = new AuthClient({
+    baseUrl: location.origin,
+    clientId: 'playground',
+    fetch: playgroundFetch,
+    refreshMargin: REFRESH_MARGIN,
+    tokenOrigins: [location.origin],
+  });
   client.onAuthStateChange((event, details) => {
     logEvent(event, details);
-    if (event === 'SIGNED_IN' || event === 'TOKEN_REFRESHED') drawSession().catch(showError);
+    if (event === 'SIGNED_IN' || event === 'TOKEN_REFRESHED' || event === 'USER_UPDATED') drawSession().catch(showError);
     if (event === 'SIGNED_OUT') {
       show('signed-out', 'Signed out.');
       drawSession().catch(showError);

@@ -40,12 +40,14 @@ fi
 # or away from the playground's defaults.
 while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep -E '^(MINIAUTH_|WECHAT_)' || true)
 
-# A fresh database each time, with one existing user to bind to by password
-# (SOCIAL_BIND) or by its phone number or email address.
+# A fresh database each time, with one existing user: o_alice (the
+# playground's default WeChat user) signs in as it at once; other WeChat
+# users can bind to it by password (SOCIAL_BIND) or by its phone number or
+# email address.
 mkdir -p "$dir"
 rm -f "$database" "$database-wal" "$database-shm"
 printf 'demo-password\n' | "$server" users add --database "$database" --username demo --password-stdin \
-  --name "Demo User" --phone 13800000000 --email demo@example.com >/dev/null
+  --name "Demo User" --phone 13800000000 --email demo@example.com --wechat-openid o_alice >/dev/null
 
 "$server" serve --listen "127.0.0.1:$port" --database "$database" --registration "$registration" \
   --id-token-ttl 120 --playground playground --playground-pkg pkg &

@@ -66,6 +66,12 @@ enum UsersCommand {
         /// Verified email address.
         #[arg(long)]
         email: Option<String>,
+        /// A WeChat openid to bind the user to, so that it signs in at once.
+        #[arg(long)]
+        wechat_openid: Option<String>,
+        /// The Mini Program of that openid (default: the simulator's).
+        #[arg(long, requires = "wechat_openid", default_value = miniauth::server::SIMULATOR_APPID)]
+        wechat_appid: String,
     },
 }
 
@@ -107,7 +113,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             running.run_until(shutdown_signal()).await?;
             println!("miniauth stopped");
         }
-        Command::Users(UsersCommand::Add { database, username, password_stdin, name, phone, email }) => {
+        Command::Users(UsersCommand::Add { database, username, password_stdin, name, phone, email, wechat_openid, wechat_appid }) => {
             let pool = db::open(&database).await?.write;
             let password_hash = if password_stdin {
                 let mut line = String::new();
@@ -126,6 +132,11 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                 .transpose()?;
             let new = NewUser { username, password_hash, name, phone, email };
             let id = users::create(&pool, new, clock.now()).await.map_err(|e| e.code().to_string())?;
+            if let Some(openid) = wechat_openid {
+                let identity = users::WechatIdentity { appid: wechat_appid, openid, unionid: None };
+                let mut conn = pool.acquire().await?;
+                users::bind_identity(&mut conn, &identity, &id, clock.now()).await.map_err(|e| e.code().to_string())?;
+            }
             println!("{id}");
         }
         Command::Keys(KeysCommand::Rotate { database, signing_alg }) => {

@@ -103,6 +103,7 @@ test('the server serves the page and the package from the same origin', async ()
   await page.goto(url);
   await expectStatus(/^Not signed in\.$/);
   assert.equal(await page.locator('#signed-out').isVisible(), true);
+  assert.equal(await page.inputValue('#openid'), 'o_alice', 'a WeChat user is filled in, not only a placeholder');
 });
 
 test('a new WeChat user registers by SMS code read from the outbox panel', async () => {
@@ -198,6 +199,35 @@ test('the verify box accepts the real id_token and names the error for a tampere
   assert.equal(await page.locator('#verify-result').getAttribute('data-code'), 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
   assert.match(await text('#verify-result'), /^ERR_JWS_SIGNATURE_VERIFICATION_FAILED\n/);
   assert.equal(await page.locator('#verify-result').getAttribute('class'), 'bad');
+});
+
+test('the first click signs in: the default o_alice is the demo user', async () => {
+  await page.click('#logout');
+  await expectStatus(/^Signed out\.$/);
+  await page.reload();
+  await expectStatus(/^Not signed in\.$/);
+  await page.click('#login');
+  await expectStatus(/^SUCCESS: signed in\.$/);
+  const claims = JSON.parse(await text('#claims'));
+  assert.equal(claims.name, 'Demo User');
+  assert.equal(claims.preferred_username, 'demo');
+});
+
+test('a nickname saved in the page rides in the refreshed id_token; an API call carries the token', async () => {
+  const before = (await events()).length;
+  await page.fill('#nickname', '演示用户');
+  await page.click('#save-profile');
+  await expectStatus(/^Nickname saved: 演示用户\.$/);
+  await waitForEvents(before + 2);
+  assert.deepEqual((await events()).slice(before).map((event) => event.split(' ')[0]), ['TOKEN_REFRESHED', 'USER_UPDATED']);
+  assert.equal(JSON.parse(await text('#claims')).nickname, '演示用户');
+  assert.match(await text('#who'), /演示用户/);
+
+  await page.click('#call-api');
+  await page.locator('#api-answer').waitFor({ timeout: UI_TIMEOUT });
+  const answer = await text('#api-answer');
+  assert.match(answer, /^GET \/v1\/userinfo → 200\n/);
+  assert.equal(JSON.parse(answer.slice(answer.indexOf('\n') + 1)).nickname, '演示用户');
 });
 
 test('a screenshot of the page', async () => {
