@@ -225,17 +225,27 @@ export function memoryStorage(): StorageAdapter;
  */
 export function fileStorage(path: string): StorageAdapter;
 
-/** What AuthClient passes to a `fetch` option: a subset of RequestInit. */
+/** What AuthClient passes to a `fetch` option for its own calls: a subset of RequestInit. */
 export interface AuthFetchInit {
   method: string;
   headers: Record<string, string>;
-  body: string;
+  body?: string;
   /** An AbortSignal (typed loosely: not every runtime declares AbortSignal). */
   signal?: any;
 }
 
-/** A Fetch API function (the global `fetch` fits). */
-export type AuthFetch = (url: string, init: AuthFetchInit) => Promise<{ status: number; text(): Promise<string> }>;
+/** The part of a Fetch API Response that AuthClient reads (a Response fits). */
+export interface AuthFetchResponse {
+  status: number;
+  text(): Promise<string>;
+  json(): Promise<any>;
+}
+
+/**
+ * A Fetch API function (the global `fetch` fits). AuthClient calls it with a
+ * URL and init for its own calls, and with a Request for `auth.fetch`.
+ */
+export type AuthFetch = (input: any, init?: AuthFetchInit) => Promise<AuthFetchResponse>;
 
 /** A `wx.request`-shaped function (`wx.request` fits; typed loosely, its types belong to WeChat's typings). */
 export type AuthRequest = (options: any) => unknown;
@@ -253,6 +263,12 @@ export interface AuthClientOptions {
   refreshMargin?: number;
   /** Keeps this client's record apart in shared storage (key `miniauth.session:<clientId>`). */
   clientId?: string;
+  /**
+   * Origins of the app's own API (e.g. 'https://api.example.com') that
+   * `fetch` and `request` send the id_token to; requests anywhere else go
+   * without it. None by default.
+   */
+  tokenOrigins?: string[];
   /** How long one HTTP request may take, in ms (default 10000). */
   timeout?: number;
   /** The clock, in ms since the epoch (default Date.now). For tests. */
@@ -271,7 +287,50 @@ export interface LoginResult<Claims = JWTClaims> {
   claims?: Claims;
 }
 
-export type AuthEvent = 'SIGNED_IN' | 'TOKEN_REFRESHED' | 'SIGNED_OUT' | 'BIND_REQUIRED' | 'REFRESH_FAILED';
+export type AuthEvent = 'SIGNED_IN' | 'TOKEN_REFRESHED' | 'SIGNED_OUT' | 'BIND_REQUIRED' | 'REFRESH_FAILED' | 'USER_UPDATED';
+
+/** The signed-in user's profile, as GET /v1/userinfo answers it. */
+export interface UserInfo {
+  sub: string;
+  name?: string;
+  nickname?: string;
+  picture?: string;
+  gender?: string;
+  birthdate?: string;
+  locale?: string;
+  preferred_username?: string;
+  phone_number?: string;
+  phone_number_verified?: boolean;
+  email?: string;
+  email_verified?: boolean;
+  [claim: string]: unknown;
+}
+
+/**
+ * The profile fields a user may edit; `null` clears one. Phone number and
+ * email change only through a verified bind flow.
+ */
+export interface ProfileFields {
+  /** 1 to 64 characters. */
+  name?: string | null;
+  /** 1 to 64 characters. */
+  nickname?: string | null;
+  /** An https: URL. */
+  picture?: string | null;
+  gender?: string | null;
+  /** YYYY-MM-DD, 0000-MM-DD or YYYY. */
+  birthdate?: string | null;
+  /** A BCP 47 tag, e.g. 'zh-CN'. */
+  locale?: string | null;
+}
+
+/** A wx.request answer, as `auth.request` resolves to it. */
+export interface RequestSuccess<Data = any> {
+  statusCode: number;
+  data: Data;
+  header: Record<string, string>;
+  [field: string]: unknown;
+}
 
 export interface AuthEventDetails<Claims = JWTClaims> {
   /** The current id_token's claims while signed in. */
@@ -323,6 +382,26 @@ export class AuthClient<Claims = JWTClaims> {
   refresh(): Promise<{ claims: Claims }>;
   /** Signs out here and, best effort, on the server. */
   logout(): Promise<void>;
+  /** The signed-in user's profile (GET /v1/userinfo). */
+  getUserInfo(): Promise<UserInfo>;
+  /**
+   * Saves profile fields and resolves to the updated profile once the
+   * id_token has been refreshed to carry them; emits USER_UPDATED.
+   */
+  updateProfile(fields: ProfileFields): Promise<UserInfo>;
+  /**
+   * Web and Node: fetch() for the app's own API. A request to one of
+   * `tokenOrigins` carries `Authorization: Bearer <fresh id_token>`; on a 401
+   * the token is refreshed once and the request sent once more. Any other
+   * request goes out unchanged, without the token.
+   */
+  fetch(input: any, init?: any): Promise<AuthFetchResponse & { [member: string]: any }>;
+  /**
+   * Mini Programs: wx.request() for the app's own API, as a promise of its
+   * success answer (its success/fail/complete callbacks are not used). Sends
+   * the id_token to `tokenOrigins` only, as `fetch` does.
+   */
+  request<Data = any>(options: { url: string; method?: string; data?: unknown; header?: Record<string, string>; [option: string]: unknown }): Promise<RequestSuccess<Data>>;
   /**
    * Listens for session events; returns the unsubscribe function. A session
    * restored from storage is announced with SIGNED_IN, so a listener added

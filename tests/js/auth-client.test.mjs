@@ -543,6 +543,33 @@ describe('AuthClient: fetch() to the app\'s own API', () => {
 });
 
 describe('core behaviour the JS layer depends on', () => {
+  test('a refresh answered 200 with a page instead of tokens backs off like a 5xx, the delays growing', async () => {
+    // A captive portal or a proxy's error page, answered with 200 to every refresh.
+    const portal = (input, init) =>
+      String(input).endsWith('/v1/session/refresh')
+        ? Promise.resolve(new Response('<html>Sign in to the Wi-Fi</html>', { status: 200, headers: { 'content-type': 'text/html' } }))
+        : fetch(input, init);
+    const clock = movableClock();
+    const client = new AuthClient({ baseUrl: server.url, fetch: portal, now: clock.now, storage: memoryStorage() });
+    const failures = [];
+    client.onAuthStateChange((event) => {
+      if (event === 'REFRESH_FAILED') failures.push(Date.now());
+    });
+    try {
+      await client.loginWithWechat({ code: await server.wxLoginCode(`portal-${unique()}`) });
+      await client.register();
+      clock.offset += DUE_BUT_UNEXPIRED_MS;
+      await client.getIdToken(); // starts the refresh; the unexpired token is still served
+      await waitFor(() => failures.length >= 5, 'five failed refreshes', 10_000);
+      const delays = failures.slice(1).map((at, i) => at - failures[i]);
+      // 200, 400, 800, 1600 ms before jitter (50-100 % of each): each at least the one before.
+      for (let i = 1; i < delays.length; i++) assert.ok(delays[i] >= delays[i - 1] - 20, `growing: ${delays}`);
+      assert.ok(delays[3] >= 700, `backed off to at least 800 ms x jitter: ${delays}`);
+    } finally {
+      client.close();
+    }
+  });
+
   // refreshMargin is SessionCore.create(min_margin_ms). The core never
   // refreshes in the first half of a token's life, so a margin longer than
   // the lifetime cannot make every new token "due" and loop.

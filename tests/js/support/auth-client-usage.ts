@@ -1,7 +1,7 @@
 // Compiled (not run) by auth-client.test.mjs against pkg/index.d.ts: how a
 // TypeScript user calls AuthClient. Lines marked @ts-expect-error must fail
 // to type-check, so the declarations are known to reject misuse too.
-import { AuthClient, fileStorage, memoryStorage, MiniAuthError, type AuthEvent, type LoginResult, type StorageAdapter } from 'miniauth';
+import { AuthClient, fileStorage, memoryStorage, MiniAuthError, type AuthEvent, type LoginResult, type StorageAdapter, type UserInfo } from 'miniauth';
 
 interface IdClaims {
   sub: string;
@@ -43,6 +43,15 @@ async function main(): Promise<void> {
     const code: string | undefined = details.error?.code;
   });
   unsubscribe();
+  const profile: UserInfo = await client.updateProfile({ nickname: '小明', picture: null });
+  const nickname: string | undefined = (await client.getUserInfo()).nickname ?? profile.nickname;
+  const api = new AuthClient({ baseUrl: 'https://id.example.com', tokenOrigins: ['https://api.example.com'] });
+  const response = await api.fetch('https://api.example.com/orders', { method: 'POST', body: '{}' });
+  const status: number = response.status;
+  const orders: unknown = await response.json();
+  const answer = await api.request<{ orders: string[] }>({ url: 'https://api.example.com/orders', method: 'GET' });
+  const first: string | undefined = answer.data.orders[0];
+  const updated: AuthEvent = 'USER_UPDATED';
   await client.logout();
   client.close();
 
@@ -55,6 +64,12 @@ async function main(): Promise<void> {
     }
   }
 
+  // @ts-expect-error the phone number is not a profile field
+  await client.updateProfile({ phone_number: '+8613800000000' });
+  // @ts-expect-error tokenOrigins is a list
+  new AuthClient({ baseUrl: 'https://id.example.com', tokenOrigins: 'https://api.example.com' });
+  // @ts-expect-error request needs a url
+  await api.request({ method: 'GET' });
   // @ts-expect-error baseUrl is required
   new AuthClient({});
   // @ts-expect-error a storage adapter needs remove()
