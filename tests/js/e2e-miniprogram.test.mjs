@@ -148,14 +148,15 @@ after(async () => {
  * `refreshes` counts POST /v1/session/refresh requests made through wx.request.
  */
 async function startApp({ server = open, storage = new Map(), openid = `mp-${unique()}`, clientOptions = {} } = {}) {
-  const app = { openid, storage, refreshes: 0, events: [] };
+  // `app.answer(req)`, when set, answers a wx.request instead of the network.
+  const app = { openid, storage, refreshes: 0, events: [], answer: undefined };
   const sim = new MiniProgramSim({
     root: codeRoot,
     storage,
     login: async () => ({ code: await server.wxLoginCode(app.openid) }),
     onRequest: (req) => {
       if (req.url.endsWith('/v1/session/refresh')) app.refreshes += 1;
-      return undefined; // over the network
+      return app.answer?.(req); // undefined: over the network
     },
   });
   sims.push(sim);
@@ -479,6 +480,27 @@ describe('a Mini Program calls its own backend and edits the profile', { timeout
 
     await rejectsWith(mp, client.request({ url: `${strict.url}/x`, success: () => {} }).then(() => client.fetch(`${strict.url}/x`)), 'ERR_NOT_SUPPORTED');
     await rejectsWith(mp, client.request({ url: 'http://127.0.0.1:9/closed' }), 'ERR_NETWORK');
+  });
+
+  test('a refresh answered 200 with a portal page backs off, the delays growing', async () => {
+    const clock = { offset: 0, now: () => Date.now() + clock.offset };
+    const app = await startApp({ clientOptions: { now: clock.now } });
+    const failures = [];
+    app.client.onAuthStateChange((event) => {
+      if (event === 'REFRESH_FAILED') failures.push(Date.now());
+    });
+    await app.client.loginWithWechat();
+    await app.client.register();
+    app.answer = (req) => (req.url.endsWith('/v1/session/refresh') ? { statusCode: 200, data: '<html>Wi-Fi login</html>' } : undefined);
+    clock.offset += DUE_BUT_UNEXPIRED_MS;
+    await app.client.getIdToken();
+    const deadline = Date.now() + 10_000;
+    while (failures.length < 5 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(failures.length >= 5, true, `five failed refreshes: ${failures.length}`);
+    const delays = failures.slice(1).map((at, i) => at - failures[i]);
+    for (let i = 1; i < delays.length; i++) assert.ok(delays[i] >= delays[i - 1] - 20, `growing: ${delays}`);
+    assert.ok(delays[3] >= 700, `backed off to at least 800 ms x jitter: ${delays}`);
+    app.answer = undefined;
   });
 
   test('updateProfile and getUserInfo: the refreshed id_token carries the nickname, then USER_UPDATED', async () => {

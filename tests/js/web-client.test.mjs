@@ -359,6 +359,48 @@ describe('the web example in Chromium, against the server on another origin', ()
     }
   });
 
+  test('in the page: a refresh answered 200 with a portal page backs off, the delays growing', async () => {
+    const { context, page } = await openExample();
+    try {
+      await waitForView(page, 'signed-out');
+      await page.evaluate(
+        async ({ baseUrl, code }) => {
+          const { AuthClient } = await import('miniauth');
+          const clock = { offset: 0 };
+          const client = new AuthClient({ baseUrl, clientId: 'portal-test', now: () => Date.now() + clock.offset });
+          const failures = [];
+          client.onAuthStateChange((event) => {
+            if (event === 'REFRESH_FAILED') failures.push(Date.now());
+          });
+          window.portal = { client, clock, failures };
+          await client.loginWithWechat({ code });
+          await client.register();
+        },
+        { baseUrl: api.url, code: await api.wxLoginCode(`o_portal_${unique()}`) },
+      );
+      // A captive portal answers every refresh with a page and 200.
+      await page.route(`${api.url}/v1/session/refresh`, (route) =>
+        route.fulfill({ status: 200, contentType: 'text/html', headers: { 'access-control-allow-origin': site.url }, body: '<html>Wi-Fi login</html>' }),
+      );
+      const failures = await page.evaluate(async () => {
+        const { client, clock, failures } = window.portal;
+        clock.offset += 850_000; // due, not expired
+        await client.getIdToken();
+        const deadline = Date.now() + 10_000;
+        while (failures.length < 5 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+        await client.logout();
+        client.close();
+        return failures;
+      });
+      assert.ok(failures.length >= 5, `five failed refreshes: ${failures.length}`);
+      const delays = failures.slice(1).map((at, i) => at - failures[i]);
+      for (let i = 1; i < delays.length; i++) assert.ok(delays[i] >= delays[i - 1] - 20, `growing: ${delays}`);
+      assert.ok(delays[3] >= 700, `backed off to at least 800 ms x jitter: ${delays}`);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('no uncaught exception or console error in the pages', () => {
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(consoleErrors, []);
