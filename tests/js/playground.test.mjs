@@ -215,22 +215,23 @@ test('the first click signs in: the default o_alice is the demo user', async () 
 
 test('a nickname saved in the page rides in the refreshed id_token; an API call carries the token', async () => {
   const before = (await events()).length;
-  await page.fill('#nickname', '演示用户');
+  await page.fill('#nickname', 'Ming');
   await page.click('#save-profile');
-  await expectStatus(/^Nickname saved: 演示用户\.$/);
+  await expectStatus(/^Nickname saved: Ming\.$/);
   await waitForEvents(before + 2);
   assert.deepEqual((await events()).slice(before).map((event) => event.split(' ')[0]), ['TOKEN_REFRESHED', 'USER_UPDATED']);
-  assert.equal(JSON.parse(await text('#claims')).nickname, '演示用户');
-  assert.match(await text('#who'), /演示用户/);
+  assert.equal(JSON.parse(await text('#claims')).nickname, 'Ming');
+  assert.match(await text('#who'), /Ming/);
 
   await page.click('#call-api');
   await page.locator('#api-answer').waitFor({ timeout: UI_TIMEOUT });
   const answer = await text('#api-answer');
   assert.match(answer, /^GET \/v1\/userinfo → 200\n/);
-  assert.equal(JSON.parse(answer.slice(answer.indexOf('\n') + 1)).nickname, '演示用户');
+  assert.equal(JSON.parse(answer.slice(answer.indexOf('\n') + 1)).nickname, 'Ming');
 });
 
 test('a screenshot of the page', async () => {
+  await page.waitForFunction(() => /^\d:\d\d$/.test(document.getElementById('countdown').textContent), null, { timeout: UI_TIMEOUT });
   const path = process.env.UPDATE_SCREENSHOT === '1' ? SCREENSHOT : join(workDir, 'playground.png');
   await page.screenshot({ path, fullPage: true });
   assert.deepEqual([...readFileSync(path).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG');
