@@ -95,7 +95,7 @@ pub fn router(app: AppState, cors: CorsLayer) -> Router {
         .route("/v1/register", post(bind::register))
         .route("/v1/session/refresh", post(session::refresh))
         .route("/v1/logout", post(session::logout))
-        .route("/v1/userinfo", get(session::userinfo).patch(session::update_userinfo).post(session::update_userinfo_by_post))
+        .route("/v1/userinfo", get(session::userinfo).patch(session::update_userinfo).post(session::update_userinfo))
         .route("/.well-known/jwks.json", get(discovery::jwks))
         .route("/.well-known/openid-configuration", get(discovery::openid_configuration))
         .route("/openapi.json", get(discovery::openapi));
@@ -128,7 +128,7 @@ pub const SIMULATED_WECHAT_PATH: &str = "/sim/wechat";
     paths(
         login::wechat, login::wechat_phone,
         bind::send_code, bind::wechat_phone, bind::verify_code, bind::password, bind::register,
-        session::refresh, session::logout, session::userinfo, session::update_userinfo, session::update_userinfo_by_post,
+        session::refresh, session::logout, session::userinfo, session::update_userinfo,
         discovery::jwks, discovery::openid_configuration,
     ),
     components(schemas(

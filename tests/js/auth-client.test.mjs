@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { startAppApi } from './support/app-api.mjs';
+import { assertBackoffGrows } from './support/backoff.mjs';
 import { MiniProgramSim } from './support/miniprogram.mjs';
 import { buildServer, freePort, miniauthServer } from './support/miniauth-server.mjs';
 import { PKG_DIR, ROOT } from './support/paths.mjs';
@@ -561,10 +562,7 @@ describe('core behaviour the JS layer depends on', () => {
       clock.offset += DUE_BUT_UNEXPIRED_MS;
       await client.getIdToken(); // starts the refresh; the unexpired token is still served
       await waitFor(() => failures.length >= 5, 'five failed refreshes', 10_000);
-      const delays = failures.slice(1).map((at, i) => at - failures[i]);
-      // 200, 400, 800, 1600 ms before jitter (50-100 % of each): each at least the one before.
-      for (let i = 1; i < delays.length; i++) assert.ok(delays[i] >= delays[i - 1] - 20, `growing: ${delays}`);
-      assert.ok(delays[3] >= 700, `backed off to at least 800 ms x jitter: ${delays}`);
+      assertBackoffGrows(failures);
     } finally {
       client.close();
     }

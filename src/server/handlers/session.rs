@@ -63,9 +63,11 @@ pub async fn userinfo(State(app): State<AppState>, Bearer(id_token): Bearer) -> 
 }
 
 /// Updates the signed-in user's editable profile fields and answers the
-/// profile. The id_token carries the change from its next refresh.
+/// profile. The id_token carries the change from its next refresh. POST
+/// takes the same update as PATCH, for clients that cannot send PATCH
+/// (`wx.request` knows GET, POST, PUT, DELETE and a few others only).
 #[utoipa::path(
-    patch, path = "/v1/userinfo", tag = "session",
+    method(patch, post), path = "/v1/userinfo", tag = "session",
     security(("bearer" = [])),
     request_body = ProfileUpdate,
     responses(
@@ -81,36 +83,10 @@ pub async fn update_userinfo(
     Bearer(id_token): Bearer,
     ApiJson(mut update): ApiJson<ProfileUpdate>,
 ) -> AppResult<Json<UserInfo>> {
-    update_profile(&app, &id_token, &mut update).await
-}
-
-/// The same update as `PATCH /v1/userinfo`, for clients that cannot send
-/// PATCH: `wx.request` knows GET, POST, PUT, DELETE and a few others only.
-#[utoipa::path(
-    post, path = "/v1/userinfo", tag = "session",
-    security(("bearer" = [])),
-    request_body = ProfileUpdate,
-    responses(
-        (status = 200, description = "the updated profile", body = UserInfo),
-        (status = 400, description = "invalid_request: a field is malformed, or not editable here", body = ErrorBody),
-        (status = 401, description = "unauthorized", body = ErrorBody),
-        (status = 413, description = "payload_too_large", body = ErrorBody),
-        (status = 429, description = "rate_limited", body = ErrorBody),
-    )
-)]
-pub async fn update_userinfo_by_post(
-    State(app): State<AppState>,
-    Bearer(id_token): Bearer,
-    ApiJson(mut update): ApiJson<ProfileUpdate>,
-) -> AppResult<Json<UserInfo>> {
-    update_profile(&app, &id_token, &mut update).await
-}
-
-async fn update_profile(app: &AppState, id_token: &str, update: &mut ProfileUpdate) -> AppResult<Json<UserInfo>> {
-    let user = signed_in_user(app, id_token).await?;
+    let user = signed_in_user(&app, &id_token).await?;
     app.limits.check_account(Scope::Profile, &user.id)?;
-    profile::check(update)?;
-    let updated = users::update_profile(&app.db.write, &user.id, update).await?.ok_or_else(|| unauthorized("unknown user"))?;
+    profile::check(&mut update)?;
+    let updated = users::update_profile(&app.db.write, &user.id, &update).await?.ok_or_else(|| unauthorized("unknown user"))?;
     Ok(Json(updated.info()))
 }
 
