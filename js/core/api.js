@@ -108,6 +108,7 @@ export function createMiniAuth({ loaded, backend, fetchText, now = () => Date.no
       free() {
         keys.free();
         policy.free();
+        results.length = 0;
       },
     };
   }
