@@ -130,9 +130,7 @@ impl Algorithm {
     /// The key family this algorithm needs.
     pub const fn key_family(self) -> KeyFamily {
         match self {
-            Self::RS256 | Self::RS384 | Self::RS512 | Self::PS256 | Self::PS384 | Self::PS512 => {
-                KeyFamily::Rsa
-            }
+            Self::RS256 | Self::RS384 | Self::RS512 | Self::PS256 | Self::PS384 | Self::PS512 => KeyFamily::Rsa,
             Self::ES256 => KeyFamily::Ec(Curve::P256),
             Self::ES384 => KeyFamily::Ec(Curve::P384),
             Self::EdDSA => KeyFamily::Ed25519,

@@ -116,9 +116,9 @@ impl KeyStore {
     fn keys(&self) -> Result<&Keys, Error> {
         match &self.0 {
             Source::Fixed(keys) => Ok(keys),
-            Source::Remote(cache) => cache
-                .keys()
-                .ok_or(Error::new(ErrorCode::JwksNoMatchingKey, "the remote JWKS has not been fetched")),
+            Source::Remote(cache) => {
+                cache.keys().ok_or(Error::new(ErrorCode::JwksNoMatchingKey, "the remote JWKS has not been fetched"))
+            }
         }
     }
 }
@@ -226,7 +226,8 @@ impl SessionCore {
         for (name, value) in &options {
             match (name.as_str(), value) {
                 ("refreshMargin", serde_json::Value::Number(ms)) => {
-                    policy.min_margin_ms = ms.as_f64().filter(|ms| *ms >= 0.0).map(|ms| ms as i64).ok_or_else(|| invalid(MARGIN))?;
+                    policy.min_margin_ms =
+                        ms.as_f64().filter(|ms| *ms >= 0.0).map(|ms| ms as i64).ok_or_else(|| invalid(MARGIN))?;
                 }
                 ("refreshMargin", _) => return Err(invalid(MARGIN)),
                 ("tokenOrigins", serde_json::Value::Array(list)) => {

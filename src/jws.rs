@@ -119,9 +119,9 @@ fn parse_header(json: &[u8]) -> Result<Header> {
         Some(Value::String(name)) if name.eq_ignore_ascii_case("none") => {
             return Err(Error::new(ErrorCode::JoseAlgNotAllowed, "unsecured JWS (alg: none) is never accepted"))
         }
-        Some(Value::String(name)) => Algorithm::from_name(name).ok_or_else(|| {
-            Error::new(ErrorCode::JoseNotSupported, "unsupported \"alg\"")
-        })?,
+        Some(Value::String(name)) => {
+            Algorithm::from_name(name).ok_or_else(|| Error::new(ErrorCode::JoseNotSupported, "unsupported \"alg\""))?
+        }
         Some(_) => return Err(Error::new(ErrorCode::JwsInvalid, "\"alg\" must be a string")),
         None => return Err(Error::new(ErrorCode::JwsInvalid, "header has no \"alg\"")),
     };
@@ -136,9 +136,7 @@ fn parse_header(json: &[u8]) -> Result<Header> {
     let b64 = match members.get("b64") {
         None => true,
         Some(Value::Bool(b64)) if critical.contains(&"b64") => *b64,
-        Some(Value::Bool(_)) => {
-            return Err(Error::new(ErrorCode::JwsInvalid, "\"b64\" must be listed in \"crit\""))
-        }
+        Some(Value::Bool(_)) => return Err(Error::new(ErrorCode::JwsInvalid, "\"b64\" must be listed in \"crit\"")),
         Some(_) => return Err(Error::new(ErrorCode::JwsInvalid, "\"b64\" must be a boolean")),
     };
     Ok(Header { alg, kid, typ, b64, members })

@@ -184,8 +184,9 @@ fn normalize_typ(typ: &str) -> String {
 
 /// Parses the payload of a verified JWS as a JWT claims set.
 pub(crate) fn parse_claims(payload: &[u8]) -> Result<Map<String, Value>> {
-    strict_json::parse_object(payload)
-        .map_err(|_| Error::new(ErrorCode::JwtInvalid, "JWT claims set must be a JSON object (with no repeated member)"))
+    strict_json::parse_object(payload).map_err(|_| {
+        Error::new(ErrorCode::JwtInvalid, "JWT claims set must be a JSON object (with no repeated member)")
+    })
 }
 
 /// Decodes a JWT's claims without verifying anything, returning their JSON

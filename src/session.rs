@@ -19,10 +19,10 @@
 //! * an answer that the session is invalid signs out and clears storage.
 
 use crate::protocol::{BindChallenge, BindFlow, LoginResponse, Tokens};
-use serde_json::{Map, Value};
 use alloc::string::String;
 use alloc::vec::Vec;
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 /// The version of the stored record; any other version means signed out.
 pub const RECORD_VERSION: u32 = 1;
@@ -186,7 +186,9 @@ enum ProfileSync {
     Current,
     /// The profile changed on the server; `covered` once a refresh started
     /// after the change (one in flight before it may answer the old one).
-    Changed { covered: bool },
+    Changed {
+        covered: bool,
+    },
 }
 
 /// One client's session.
@@ -209,7 +211,13 @@ impl Session {
         let record = stored.and_then(Record::parse);
         match record {
             Some(record) if now < record.session_expires_at => {
-                self.state = State::SignedIn { record, refreshing: false, failures: 0, retry_at: 0, profile: ProfileSync::Current };
+                self.state = State::SignedIn {
+                    record,
+                    refreshing: false,
+                    failures: 0,
+                    retry_at: 0,
+                    profile: ProfileSync::Current,
+                };
                 let mut actions = alloc::vec![Action::Emit { event: Event::SignedIn }];
                 actions.extend(self.schedule(now));
                 actions
@@ -313,7 +321,9 @@ impl Session {
                     actions.push(Action::Emit { event: Event::TokenRefreshed });
                     match profile {
                         ProfileSync::Current => {}
-                        ProfileSync::Changed { covered: true } => actions.push(Action::Emit { event: Event::UserUpdated }),
+                        ProfileSync::Changed { covered: true } => {
+                            actions.push(Action::Emit { event: Event::UserUpdated })
+                        }
                         ProfileSync::Changed { covered: false } => {
                             // Asked for before the change: ask again at once.
                             self.set_profile(ProfileSync::Changed { covered: false });
@@ -378,7 +388,8 @@ impl Session {
             session_expires_at: now.saturating_add(ms(tokens.session_expires_in)),
         };
         let stored = serde_json::to_string(&record).unwrap_or_default();
-        self.state = State::SignedIn { record, refreshing: false, failures: 0, retry_at: 0, profile: ProfileSync::Current };
+        self.state =
+            State::SignedIn { record, refreshing: false, failures: 0, retry_at: 0, profile: ProfileSync::Current };
         alloc::vec![Action::Store { record: stored }]
     }
 
@@ -458,7 +469,12 @@ impl RawAnswer {
 
     /// The tokens of a SUCCESS or refresh answer.
     fn tokens(mut self) -> Result<Tokens, AnswerError> {
-        match (self.text("id_token"), self.text("session_token"), self.seconds("expires_in"), self.seconds("session_expires_in")) {
+        match (
+            self.text("id_token"),
+            self.text("session_token"),
+            self.seconds("expires_in"),
+            self.seconds("session_expires_in"),
+        ) {
             (Some(id_token), Some(session_token), Some(expires_in), Some(session_expires_in)) => {
                 Ok(Tokens { id_token, session_token, expires_in, session_expires_in })
             }
@@ -488,7 +504,9 @@ pub fn parse_login_answer(body: &str) -> Result<LoginResponse, AnswerError> {
     if status == "SUCCESS" {
         return raw.tokens().map(LoginResponse::Success);
     }
-    let (Some(flows), Some(expires_in), Some(state_token)) = (raw.flows(), raw.seconds("expires_in"), raw.text("state_token")) else {
+    let (Some(flows), Some(expires_in), Some(state_token)) =
+        (raw.flows(), raw.seconds("expires_in"), raw.text("state_token"))
+    else {
         return Err(AnswerError("the answer lacks a field its status needs"));
     };
     let challenge = BindChallenge { state_token, expires_in, flows };

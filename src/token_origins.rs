@@ -161,7 +161,14 @@ mod tests {
 
     #[test]
     fn a_list_entry_must_be_an_origin() {
-        for bad in ["api.example.com", "https://api.example.com/v1", "https://", "ftp://example.com", "https://u@example.com", "*"] {
+        for bad in [
+            "api.example.com",
+            "https://api.example.com/v1",
+            "https://",
+            "ftp://example.com",
+            "https://u@example.com",
+            "*",
+        ] {
             assert_eq!(TokenOrigins::new([bad]).unwrap_err().code(), ErrorCode::InvalidArgument, "{bad}");
         }
         assert_eq!(TokenOrigins::new([]).unwrap(), TokenOrigins::default());

@@ -84,7 +84,9 @@ impl VerifyOptions {
                 "issuer" => options.issuer = Some(OneOrMany::read(value).ok_or_else(|| invalid(one_or_many))?),
                 "audience" => options.audience = Some(OneOrMany::read(value).ok_or_else(|| invalid(one_or_many))?),
                 "subject" => options.subject = Some(string(value).ok_or_else(|| invalid("a string"))?),
-                "clockTolerance" => options.clock_tolerance = Some(Duration::read(value).ok_or_else(|| invalid(duration))?),
+                "clockTolerance" => {
+                    options.clock_tolerance = Some(Duration::read(value).ok_or_else(|| invalid(duration))?)
+                }
                 "maxTokenAge" => options.max_token_age = Some(Duration::read(value).ok_or_else(|| invalid(duration))?),
                 "requiredClaims" => options.required_claims = Some(strings(value).ok_or_else(|| invalid(list))?),
                 "typ" => options.typ = Some(string(value).ok_or_else(|| invalid("a string"))?),

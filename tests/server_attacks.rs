@@ -144,7 +144,8 @@ async fn refresh_replay_after_the_grace_window_revokes_the_family() {
     // ...and stays so.
     s.advance(60);
     s.refresh(&second.session_token).await.expect_error(401, code::INVALID_SESSION);
-    let (reason,): (String,) = sqlx::query_as("SELECT revoke_reason FROM session_families").fetch_one(&s.app.db.write).await.unwrap();
+    let (reason,): (String,) =
+        sqlx::query_as("SELECT revoke_reason FROM session_families").fetch_one(&s.app.db.write).await.unwrap();
     assert_eq!(reason, "replay");
 
     // Other sessions of the same user are untouched.
@@ -220,7 +221,10 @@ async fn forged_id_tokens_are_refused() {
     let jwks = s.jwks().await;
     let n = URL_SAFE_NO_PAD.decode(jwks["keys"][0]["n"].as_str().unwrap()).unwrap();
     for secret in [n.as_slice(), jwks.to_string().as_bytes()] {
-        let hs = jsonwebtoken::Header { kid: header["kid"].as_str().map(String::from), ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256) };
+        let hs = jsonwebtoken::Header {
+            kid: header["kid"].as_str().map(String::from),
+            ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256)
+        };
         let key = jsonwebtoken::EncodingKey::from_secret(secret);
         let forged = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.signer_factory;
         let signing_input = format!("{}.{}", b64(&serde_json::to_value(&hs).unwrap()), b64(&claims));
@@ -266,7 +270,8 @@ async fn secrets_never_appear_in_answers_or_logs() {
 
     // ---- against an external WeChat (session keys, AppSecret, access token)
     let s = TestServer::start_external(|c| c.registration = miniauth::server::config::Registration::Closed).await;
-    let user = s.add_user(UserSpec { phone: Some("+8613800138000".into()), ..UserSpec::with_password("secretive") }).await;
+    let user =
+        s.add_user(UserSpec { phone: Some("+8613800138000".into()), ..UserSpec::with_password("secretive") }).await;
     let other = s.add_user(UserSpec { email: Some("mail@example.com".into()), ..UserSpec::default() }).await;
 
     let code = s.wx_code_with("o_secret", Some("u_secret")).await;
@@ -325,7 +330,9 @@ async fn secrets_never_appear_in_answers_or_logs() {
     let sms = sim.fetch_code(Channel::Sms, "13900139000", &challenge.state_token).await;
     keep("one-time code", &sms);
     let wrong_sms = if sms == "999999" { "888888" } else { "999999" };
-    sim.bind_verify_code(&challenge.state_token, Channel::Sms, "13900139000", wrong_sms).await.expect_error(400, code::INVALID_VERIFY_CODE);
+    sim.bind_verify_code(&challenge.state_token, Channel::Sms, "13900139000", wrong_sms)
+        .await
+        .expect_error(400, code::INVALID_VERIFY_CODE);
     let tokens = sim.bind_verify_code(&challenge.state_token, Channel::Sms, "13900139000", &sms).await.success();
     let next = sim.refresh(&tokens.session_token).await.refreshed();
     keep("session token", &tokens.session_token);

@@ -19,7 +19,10 @@ fn post_endpoints() -> Vec<(&'static str, Value)> {
         ("/v1/login/wechat-phone", json!({ "code": "c" })),
         ("/v1/verify-codes", json!({ "channel": "sms", "to": "13800138000" })),
         ("/v1/bind/wechat-phone", json!({ "state_token": "s", "code": "c" })),
-        ("/v1/bind/verify-code", json!({ "state_token": "s", "channel": "sms", "to": "13800138000", "code": "123456" })),
+        (
+            "/v1/bind/verify-code",
+            json!({ "state_token": "s", "channel": "sms", "to": "13800138000", "code": "123456" }),
+        ),
         ("/v1/bind/password", json!({ "state_token": "s", "username": "u", "password": "p" })),
         ("/v1/register", json!({ "state_token": "s" })),
         ("/v1/session/refresh", json!({ "session_token": "t" })),
@@ -53,7 +56,12 @@ async fn malformed_requests_are_invalid_request() {
         ];
         for (what, content_type, body) in cases {
             let answer = s.http.post_raw(path, content_type, body).await;
-            assert_eq!((answer.status, answer.error()), (400, code::INVALID_REQUEST), "{path}, {what}: {}", answer.body);
+            assert_eq!(
+                (answer.status, answer.error()),
+                (400, code::INVALID_REQUEST),
+                "{path}, {what}: {}",
+                answer.body
+            );
             answer.expect_error(400, code::INVALID_REQUEST);
         }
         // A JSON content type with parameters is still JSON.
@@ -209,9 +217,12 @@ async fn code_delivery_failures() {
     let retry = s.send_code(Channel::Sms, "13800138000", Some(&challenge.state_token)).await;
     retry.expect_error(502, code::CODE_DELIVERY_FAILED);
     // A webhook that is down.
-    let s = TestServer::start_external(|c| c.code_webhook = Some(format!("http://127.0.0.1:{}/", server::free_port()))).await;
+    let s = TestServer::start_external(|c| c.code_webhook = Some(format!("http://127.0.0.1:{}/", server::free_port())))
+        .await;
     let challenge = s.challenge("o_down").await;
-    s.send_code(Channel::Email, "a@example.com", Some(&challenge.state_token)).await.expect_error(502, code::CODE_DELIVERY_FAILED);
+    s.send_code(Channel::Email, "a@example.com", Some(&challenge.state_token))
+        .await
+        .expect_error(502, code::CODE_DELIVERY_FAILED);
     // The webhook works.
     let s = TestServer::start_external(|_| {}).await;
     let challenge = s.challenge("o_webhook").await;
@@ -226,7 +237,9 @@ async fn state_token_errors() {
     // Unknown state tokens, on every endpoint that takes one.
     let unknown = "unknown-state-token";
     s.bind_wechat_phone(unknown, "13800138000").await.expect_error(400, code::INVALID_STATE_TOKEN);
-    s.bind_verify_code(unknown, Channel::Sms, "13800138000", "123456").await.expect_error(400, code::INVALID_STATE_TOKEN);
+    s.bind_verify_code(unknown, Channel::Sms, "13800138000", "123456")
+        .await
+        .expect_error(400, code::INVALID_STATE_TOKEN);
     s.bind_password(unknown, "u", "p").await.expect_error(400, code::INVALID_STATE_TOKEN);
     s.register_with(unknown, None).await.expect_error(400, code::INVALID_STATE_TOKEN);
     s.send_code(Channel::Sms, "13800138000", Some(unknown)).await.expect_error(400, code::INVALID_STATE_TOKEN);
@@ -350,8 +363,12 @@ async fn one_time_code_errors() {
         let answer = s.bind_verify_code(state, Channel::Email, "codes@example.com", wrong).await;
         assert_eq!(answer.error(), code::INVALID_VERIFY_CODE, "attempt {attempt}");
     }
-    s.bind_verify_code(state, Channel::Email, "codes@example.com", wrong).await.expect_error(400, code::VERIFY_CODE_EXHAUSTED);
-    s.bind_verify_code(state, Channel::Email, "codes@example.com", &code).await.expect_error(400, code::VERIFY_CODE_EXHAUSTED);
+    s.bind_verify_code(state, Channel::Email, "codes@example.com", wrong)
+        .await
+        .expect_error(400, code::VERIFY_CODE_EXHAUSTED);
+    s.bind_verify_code(state, Channel::Email, "codes@example.com", &code)
+        .await
+        .expect_error(400, code::VERIFY_CODE_EXHAUSTED);
     // A new code (a minute later) works again.
     s.advance(60);
     let code = s.fetch_code(Channel::Email, "codes@example.com", state).await;
@@ -359,7 +376,9 @@ async fn one_time_code_errors() {
 
     // A used code is spent: another bind with it is refused.
     let other = s.challenge("o_codes_2").await;
-    s.bind_verify_code(&other.state_token, Channel::Email, "codes@example.com", &code).await.expect_error(400, code::VERIFY_CODE_EXPIRED);
+    s.bind_verify_code(&other.state_token, Channel::Email, "codes@example.com", &code)
+        .await
+        .expect_error(400, code::VERIFY_CODE_EXPIRED);
     s.http.check_answers().await;
 }
 
@@ -367,7 +386,13 @@ async fn one_time_code_errors() {
 async fn already_bound() {
     let s = TestServer::start().await;
     // A user bound to one openid cannot take a second one of the same app.
-    let user = s.add_user(UserSpec { phone: Some("+8613800138000".into()), email: Some("b@example.com".into()), ..UserSpec::default() }).await;
+    let user = s
+        .add_user(UserSpec {
+            phone: Some("+8613800138000".into()),
+            email: Some("b@example.com".into()),
+            ..UserSpec::default()
+        })
+        .await;
     s.bind_openid(&user, "o_first", None).await;
     let challenge = s.challenge("o_second").await;
     s.bind_wechat_phone(&challenge.state_token, "13800138000").await.expect_error(409, code::ALREADY_BOUND);
@@ -384,7 +409,8 @@ async fn already_bound() {
     let second = s.challenge("o_twice").await;
     s.register_with(&first.state_token, None).await.success();
     s.register_with(&second.state_token, Some("dup")).await.expect_error(409, code::ALREADY_BOUND);
-    let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE name = 'dup'").fetch_one(&s.app.db.write).await.unwrap();
+    let (users,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM users WHERE name = 'dup'").fetch_one(&s.app.db.write).await.unwrap();
     assert_eq!(users, 0, "the failed bind rolled back the new user");
 
     // SOCIAL_BIND by password to a user bound elsewhere.
@@ -433,7 +459,9 @@ async fn profile_update_errors() {
     let patch = |fields: Value| s.update_profile(&tokens.id_token, fields);
     let unauthenticated = s.http.client.patch(s.http.url("/v1/userinfo")).json(&json!({ "nickname": "x" }));
     s.http.send(unauthenticated).await.expect_error(401, code::UNAUTHORIZED);
-    s.update_profile(&format!("{}x", tokens.id_token), json!({ "nickname": "x" })).await.expect_error(401, code::UNAUTHORIZED);
+    s.update_profile(&format!("{}x", tokens.id_token), json!({ "nickname": "x" }))
+        .await
+        .expect_error(401, code::UNAUTHORIZED);
     // Identifiers change only through a verified flow.
     for field in ["phone_number", "email", "preferred_username", "sub", "phone_number_verified", "email_verified"] {
         patch(json!({ field: "x" })).await.expect_error(400, code::INVALID_REQUEST);
@@ -453,11 +481,22 @@ async fn profile_update_errors() {
     ] {
         patch(bad.clone()).await.expect_error(400, code::INVALID_REQUEST);
     }
-    let raw = s.http.client.patch(s.http.url("/v1/userinfo")).bearer_auth(&tokens.id_token).body("{\"nickname\":").header("content-type", "application/json");
+    let raw = s
+        .http
+        .client
+        .patch(s.http.url("/v1/userinfo"))
+        .bearer_auth(&tokens.id_token)
+        .body("{\"nickname\":")
+        .header("content-type", "application/json");
     s.http.send(raw).await.expect_error(400, code::INVALID_REQUEST);
     assert_eq!(s.userinfo(&tokens.id_token).await.json.get("nickname"), None, "nothing was written");
     // POST takes the update too (wx.request cannot send PATCH).
-    let by_post = s.http.client.post(s.http.url("/v1/userinfo")).bearer_auth(&tokens.id_token).json(&json!({ "email": "x@example.com" }));
+    let by_post = s
+        .http
+        .client
+        .post(s.http.url("/v1/userinfo"))
+        .bearer_auth(&tokens.id_token)
+        .json(&json!({ "email": "x@example.com" }));
     s.http.send(by_post).await.expect_error(400, code::INVALID_REQUEST);
     s.http.check_answers().await;
 }

@@ -212,7 +212,12 @@ async fn profile_update_then_refresh_carries_it() {
     let unchanged = s.update_profile(&refreshed.id_token, json!({})).await;
     assert_eq!(unchanged.json, answer.json);
     // POST does the same, for Mini Programs (wx.request has no PATCH).
-    let by_post = s.http.client.post(s.http.url("/v1/userinfo")).bearer_auth(&refreshed.id_token).json(&json!({ "gender": "female" }));
+    let by_post = s
+        .http
+        .client
+        .post(s.http.url("/v1/userinfo"))
+        .bearer_auth(&refreshed.id_token)
+        .json(&json!({ "gender": "female" }));
     assert_eq!(s.http.send(by_post).await.json["gender"], json!("female"));
     s.http.check_answers().await;
 }
@@ -220,7 +225,12 @@ async fn profile_update_then_refresh_carries_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn social_bind_then_bind_by_password() {
     let s = TestServer::start_closed().await;
-    let user = s.add_user(UserSpec { password: Some(PASSWORD.into()), ..full_user("hanmeimei", "+8613700137000", "hmm@example.com") }).await;
+    let user = s
+        .add_user(UserSpec {
+            password: Some(PASSWORD.into()),
+            ..full_user("hanmeimei", "+8613700137000", "hmm@example.com")
+        })
+        .await;
     let challenge = s.login("o_hmm").await.challenge("SOCIAL_BIND");
     assert_eq!(challenge.flows, [BindFlow::WechatPhone, BindFlow::SmsCode, BindFlow::EmailCode, BindFlow::Password]);
     assert_eq!(challenge.expires_in, STATE_TTL);
@@ -371,7 +381,10 @@ async fn jwks_and_discovery() {
     assert_eq!(keys.len(), 1);
     let key = &keys[0];
     assert_eq!(keys_of(key), ["alg", "e", "kid", "kty", "n", "use"], "public members only");
-    assert_eq!((key["kty"].as_str(), key["alg"].as_str(), key["use"].as_str()), (Some("RSA"), Some("RS256"), Some("sig")));
+    assert_eq!(
+        (key["kty"].as_str(), key["alg"].as_str(), key["use"].as_str()),
+        (Some("RSA"), Some("RS256"), Some("sig"))
+    );
     assert_eq!(key["kid"].as_str().unwrap().len(), 43, "an RFC 7638 SHA-256 thumbprint");
 
     let tokens = s.register("o_jwks").await;
@@ -499,7 +512,8 @@ async fn unionid_links_the_developers_other_apps() {
     // written directly: user bound as (wx_other_app, o_other, u_shared).
     let s = TestServer::start_with(|c| c.registration = Registration::Closed).await;
     let user = s.add_user(UserSpec::with_password("linked")).await;
-    let other = WechatIdentity { appid: "wx_other_app".into(), openid: "o_other".into(), unionid: Some("u_shared".into()) };
+    let other =
+        WechatIdentity { appid: "wx_other_app".into(), openid: "o_other".into(), unionid: Some("u_shared".into()) };
     s.bind_identity(&user, &other).await;
 
     // A first login in this Mini Program with the same unionid is SUCCESS
@@ -520,7 +534,8 @@ async fn unionid_links_the_developers_other_apps() {
     s.bind_openid(&late, "o_late", None).await;
     let code = s.wx_code_with("o_late", Some("u_late")).await;
     s.login_code(&code).await.success();
-    let third = WechatIdentity { appid: "wx_third_app".into(), openid: "o_third".into(), unionid: Some("u_late".into()) };
+    let third =
+        WechatIdentity { appid: "wx_third_app".into(), openid: "o_third".into(), unionid: Some("u_late".into()) };
     let found = users::by_wechat(&s.app.db, &third, s.clock.now()).await.unwrap();
     assert_eq!(found.map(|u| u.id), Some(late));
 }
@@ -545,6 +560,11 @@ async fn browsers_from_listed_origins_may_call_the_api_and_others_may_not() {
 
     // The default: no origin listed, no CORS headers at all.
     let plain = TestServer::start().await;
-    let answer = client.get(format!("{}/.well-known/jwks.json", plain.base)).header("origin", "https://app.example").send().await.unwrap();
+    let answer = client
+        .get(format!("{}/.well-known/jwks.json", plain.base))
+        .header("origin", "https://app.example")
+        .send()
+        .await
+        .unwrap();
     assert!(answer.headers().get("access-control-allow-origin").is_none());
 }

@@ -35,7 +35,8 @@ const LIMITS: [&str; 4] = ["--rate-limit-ip", "1000000", "--rate-limit-account",
 async fn new_session(http: &Http, openid: &str) -> Value {
     let code = http.post("/sim/wx/login", json!({ "openid": openid })).await;
     code.expect(200);
-    let challenge = http.post("/v1/login/wechat", json!({ "code": code.json["code"] })).await.challenge("USER_REGISTER");
+    let challenge =
+        http.post("/v1/login/wechat", json!({ "code": code.json["code"] })).await.challenge("USER_REGISTER");
     http.post("/v1/register", json!({ "state_token": challenge.state_token })).await.success();
     http.transcript().last().map(|a| serde_json::from_str(&a.body).unwrap()).unwrap()
 }
@@ -69,7 +70,9 @@ async fn sessions_survive_sigkill_under_refresh_load() {
             tokio::spawn(async move {
                 while !stop.load(Ordering::SeqCst) {
                     let token = acknowledged[i].lock().unwrap().clone();
-                    let Ok(response) = client.post(&url).json(&json!({ "session_token": token })).send().await else { break };
+                    let Ok(response) = client.post(&url).json(&json!({ "session_token": token })).send().await else {
+                        break;
+                    };
                     let status = response.status().as_u16();
                     let Ok(body) = response.text().await else { break };
                     if status != 200 {
@@ -132,7 +135,10 @@ async fn sessions_survive_sigkill_under_refresh_load() {
         assert!(claims["sub"].as_str().unwrap().starts_with("usr_"));
     }
     let checked_after = killed_at.elapsed();
-    assert!(checked_after < Duration::from_secs(10), "checked {checked_after:?} after the kill: inside the grace window");
+    assert!(
+        checked_after < Duration::from_secs(10),
+        "checked {checked_after:?} after the kill: inside the grace window"
+    );
     eprintln!(
         "{before_kill} refreshes in {LOAD:?}; {in_flight} of {SESSIONS} sessions had a committed, unanswered refresh at the kill; \
          all {SESSIONS} went on {checked_after:?} after it"

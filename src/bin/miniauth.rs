@@ -113,7 +113,16 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             running.run_until(shutdown_signal()).await?;
             println!("miniauth stopped");
         }
-        Command::Users(UsersCommand::Add { database, username, password_stdin, name, phone, email, wechat_openid, wechat_appid }) => {
+        Command::Users(UsersCommand::Add {
+            database,
+            username,
+            password_stdin,
+            name,
+            phone,
+            email,
+            wechat_openid,
+            wechat_appid,
+        }) => {
             let pool = db::open(&database).await?.write;
             let password_hash = if password_stdin {
                 let mut line = String::new();
@@ -128,7 +137,10 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             };
             let phone = phone.map(|p| codes::normalize_phone(&p).ok_or("not a valid phone number")).transpose()?;
             let email = email
-                .map(|e| codes::normalize_recipient(miniauth::protocol::Channel::Email, &e).map_err(|_| "not a valid email address"))
+                .map(|e| {
+                    codes::normalize_recipient(miniauth::protocol::Channel::Email, &e)
+                        .map_err(|_| "not a valid email address")
+                })
                 .transpose()?;
             let new = NewUser { username, password_hash, name, phone, email };
             let id = users::create(&pool, new, clock.now()).await.map_err(|e| e.code().to_string())?;

@@ -48,10 +48,7 @@ fn trim(mut n: Big) -> Big {
 }
 
 fn from_be_bytes(bytes: &[u8]) -> Big {
-    let limbs = bytes
-        .rchunks(4)
-        .map(|chunk| chunk.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b)))
-        .collect();
+    let limbs = bytes.rchunks(4).map(|chunk| chunk.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b))).collect();
     trim(limbs)
 }
 
@@ -155,8 +152,10 @@ mod tests {
         assert!(!is_on_curve(Curve::P256, &gx, &bad));
         assert!(!is_on_curve(Curve::P384, &gx, &gy));
 
-        let gx = hex("aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7");
-        let gy = hex("3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f");
+        let gx =
+            hex("aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7");
+        let gy =
+            hex("3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f");
         assert!(is_on_curve(Curve::P384, &gx, &gy));
     }
 

@@ -47,7 +47,10 @@ pub struct VerifyingKey {
 }
 
 enum Material {
-    Rsa { n: Vec<u8>, e: Vec<u8> },
+    Rsa {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
     /// An EC point (uncompressed) or an Ed25519 key, which ring parses
     /// itself; the key's algorithm binding says which.
     Point(Vec<u8>),
@@ -114,22 +117,17 @@ impl VerifyingKey {
             ));
         }
         let verified = match &self.material {
-            Material::Rsa { n, e } => {
-                signature::RsaPublicKeyComponents { n, e }.verify(rsa_params(alg), message, sig)
-            }
+            Material::Rsa { n, e } => signature::RsaPublicKeyComponents { n, e }.verify(rsa_params(alg), message, sig),
             // Bound to `alg` above, so `alg` names this key's curve.
-            Material::Point(key) => public_key_algorithm(alg)
-                .map_or(Err(ring::error::Unspecified), |params| {
-                    signature::UnparsedPublicKey::new(params, key).verify(message, sig)
-                }),
+            Material::Point(key) => public_key_algorithm(alg).map_or(Err(ring::error::Unspecified), |params| {
+                signature::UnparsedPublicKey::new(params, key).verify(message, sig)
+            }),
             Material::Hmac(keys) => keys
                 .iter()
                 .find(|(a, _)| *a == alg)
                 .map_or(Err(ring::error::Unspecified), |(_, key)| hmac::verify(key, message, sig)),
         };
-        verified.map_err(|_| {
-            Error::new(ErrorCode::JwsSignatureVerificationFailed, "signature verification failed")
-        })
+        verified.map_err(|_| Error::new(ErrorCode::JwsSignatureVerificationFailed, "signature verification failed"))
     }
 
     fn rsa(kid: Option<String>, n: &[u8], e: &[u8], algorithms: AlgorithmSet) -> Result<Self> {
@@ -301,9 +299,7 @@ impl JwkParams {
 
     /// Whether this key is a candidate to verify a token signed with `alg`.
     fn may_verify(&self, alg: Algorithm) -> bool {
-        self.for_signatures
-            && self.family == Some(alg.key_family())
-            && self.alg.is_none_or(|own| own == Some(alg))
+        self.for_signatures && self.family == Some(alg.key_family()) && self.alg.is_none_or(|own| own == Some(alg))
     }
 
     /// Imports the key material, binding it to its `alg` or, without one, to

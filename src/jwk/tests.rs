@@ -429,7 +429,13 @@ fn private_keys_are_refused_for_verification() {
         assert_eq!(code(import(&private)), JwkInvalid, "{member} in {base}");
         let set = format!(r#"{{"keys":[{private}]}}"#);
         let keys = KeySet::from_jwks_json(set.as_bytes()).unwrap();
-        let alg = if base == RSA_A_JWK { Algorithm::RS256 } else if base == P256_JWK { Algorithm::ES256 } else { Algorithm::EdDSA };
+        let alg = if base == RSA_A_JWK {
+            Algorithm::RS256
+        } else if base == P256_JWK {
+            Algorithm::ES256
+        } else {
+            Algorithm::EdDSA
+        };
         assert_eq!(code(keys.select(alg, None).map(|_| ())), JwkInvalid, "selected from a set");
     }
 }

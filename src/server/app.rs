@@ -4,6 +4,7 @@
 use super::binding::Mode;
 use super::clock::{Clock, Millis};
 use super::codes::{Outbox, Sender};
+use super::db::Db;
 use super::error::AppError;
 use super::handlers::{bind, discovery, login, session, simulator};
 use super::keys::KeyRing;
@@ -14,11 +15,10 @@ use crate::protocol::{self, error_code};
 use crate::verifier::Validation;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, Method, StatusCode};
-use tower_http::cors::{AllowOrigin, CorsLayer};
 use axum::routing::{get, post};
 use axum::Router;
-use super::db::Db;
 use std::sync::{Arc, RwLock};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::OpenApi;
 
 /// Request bodies larger than this are refused with 413.
@@ -109,7 +109,11 @@ pub fn router(app: AppState, cors: CorsLayer) -> Router {
     router
         .fallback(|| async { AppError::new(StatusCode::NOT_FOUND, error_code::NOT_FOUND, "no such endpoint") })
         .method_not_allowed_fallback(|| async {
-            AppError::new(StatusCode::METHOD_NOT_ALLOWED, error_code::METHOD_NOT_ALLOWED, "this endpoint does not take that method")
+            AppError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                error_code::METHOD_NOT_ALLOWED,
+                "this endpoint does not take that method",
+            )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors)

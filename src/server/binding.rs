@@ -50,17 +50,25 @@ pub struct Pending {
 }
 
 /// Issues a state token for `identity`.
-pub async fn challenge(pool: &SqlitePool, identity: &WechatIdentity, mode: Mode, ttl_ms: Millis, now: Millis) -> AppResult<BindChallenge> {
+pub async fn challenge(
+    pool: &SqlitePool,
+    identity: &WechatIdentity,
+    mode: Mode,
+    ttl_ms: Millis,
+    now: Millis,
+) -> AppResult<BindChallenge> {
     let token = new_token();
-    sqlx::query("INSERT INTO state_tokens (token_hash, appid, openid, unionid, mode, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(token_hash(&token))
-        .bind(&identity.appid)
-        .bind(&identity.openid)
-        .bind(&identity.unionid)
-        .bind(mode.as_str())
-        .bind(now + ttl_ms)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "INSERT INTO state_tokens (token_hash, appid, openid, unionid, mode, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(token_hash(&token))
+    .bind(&identity.appid)
+    .bind(&identity.openid)
+    .bind(&identity.unionid)
+    .bind(mode.as_str())
+    .bind(now + ttl_ms)
+    .execute(pool)
+    .await?;
     Ok(BindChallenge { state_token: token, expires_in: u64::try_from(ttl_ms / 1000).unwrap_or(0), flows: mode.flows() })
 }
 
@@ -83,17 +91,27 @@ pub async fn pending(pool: &SqlitePool, state_token: &str, flow: BindFlow, now: 
     .bind(&hash)
     .fetch_optional(pool)
     .await?;
-    let invalid = || AppError::new(StatusCode::BAD_REQUEST, error_code::INVALID_STATE_TOKEN, "unknown or already used state token");
+    let invalid = || {
+        AppError::new(StatusCode::BAD_REQUEST, error_code::INVALID_STATE_TOKEN, "unknown or already used state token")
+    };
     let Some(StateRow { appid, openid, unionid, mode, expires_at, spent_at }) = row else { return Err(invalid()) };
     if spent_at.is_some() {
         return Err(invalid());
     }
     if now >= expires_at {
-        return Err(AppError::new(StatusCode::BAD_REQUEST, error_code::STATE_TOKEN_EXPIRED, "the state token has expired; log in again"));
+        return Err(AppError::new(
+            StatusCode::BAD_REQUEST,
+            error_code::STATE_TOKEN_EXPIRED,
+            "the state token has expired; log in again",
+        ));
     }
     let mode = if mode == Mode::UserRegister.as_str() { Mode::UserRegister } else { Mode::SocialBind };
     if !mode.flows().contains(&flow) {
-        return Err(AppError::new(StatusCode::FORBIDDEN, error_code::FLOW_NOT_ALLOWED, "this bind flow is not offered for this login"));
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            error_code::FLOW_NOT_ALLOWED,
+            "this bind flow is not offered for this login",
+        ));
     }
     Ok(Pending { token_hash: hash, identity: WechatIdentity { appid, openid, unionid }, mode })
 }
@@ -118,7 +136,11 @@ pub async fn complete(pool: &SqlitePool, pending: &Pending, target: Target, now:
         .execute(&mut *tx)
         .await?;
     if spent.rows_affected() != 1 {
-        return Err(AppError::new(StatusCode::BAD_REQUEST, error_code::INVALID_STATE_TOKEN, "unknown or already used state token"));
+        return Err(AppError::new(
+            StatusCode::BAD_REQUEST,
+            error_code::INVALID_STATE_TOKEN,
+            "unknown or already used state token",
+        ));
     }
     let user_id = match target {
         Target::Existing(id) => id,

@@ -120,7 +120,12 @@ impl Sender for WebhookSender {
         Box::pin(async move {
             let body = serde_json::json!({ "channel": message.channel, "to": message.to, "code": message.code });
             let http = self.http.as_ref().map_err(Clone::clone)?;
-            let response = http.post(&self.url).json(&body).send().await.map_err(|e| format!("webhook unreachable: {}", e.without_url()))?;
+            let response = http
+                .post(&self.url)
+                .json(&body)
+                .send()
+                .await
+                .map_err(|e| format!("webhook unreachable: {}", e.without_url()))?;
             if response.status().is_success() {
                 Ok(())
             } else {
@@ -151,7 +156,11 @@ pub fn normalize_recipient(channel: Channel, to: &str) -> Result<String, AppErro
             let lower = to.to_ascii_lowercase();
             let valid = lower.len() <= 254
                 && lower.split_once('@').is_some_and(|(local, domain)| {
-                    !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
+                    !local.is_empty()
+                        && domain.contains('.')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
+                        && !domain.contains('@')
                 })
                 && lower.bytes().all(|b| b.is_ascii_graphic());
             if valid {
@@ -189,16 +198,27 @@ fn channel_name(channel: Channel) -> &'static str {
 
 /// Issues a new code for `to` (normalised) and hands it to `sender`. The
 /// new code replaces any earlier one.
-pub async fn issue(pool: &SqlitePool, sender: &dyn Sender, channel: Channel, to: &str, now: Millis) -> Result<(), AppError> {
-    let last: Option<(i64,)> = sqlx::query_as("SELECT created_at FROM verify_codes WHERE channel = ? AND recipient = ?")
-        .bind(channel_name(channel))
-        .bind(to)
-        .fetch_optional(pool)
-        .await?;
+pub async fn issue(
+    pool: &SqlitePool,
+    sender: &dyn Sender,
+    channel: Channel,
+    to: &str,
+    now: Millis,
+) -> Result<(), AppError> {
+    let last: Option<(i64,)> =
+        sqlx::query_as("SELECT created_at FROM verify_codes WHERE channel = ? AND recipient = ?")
+            .bind(channel_name(channel))
+            .bind(to)
+            .fetch_optional(pool)
+            .await?;
     let too_frequent = |created_at: i64| {
         let wait = (created_at + RESEND_AFTER_MS - now).max(1);
         let secs = u64::try_from((wait + 999) / 1000).unwrap_or(1);
-        AppError::too_many(error_code::VERIFY_CODE_TOO_FREQUENT, "a code was sent to this recipient less than a minute ago", secs)
+        AppError::too_many(
+            error_code::VERIFY_CODE_TOO_FREQUENT,
+            "a code was sent to this recipient less than a minute ago",
+            secs,
+        )
     };
     if let Some((created_at,)) = last.filter(|(created_at,)| created_at + RESEND_AFTER_MS > now) {
         return Err(too_frequent(created_at));
@@ -254,8 +274,20 @@ struct CodeRow {
 /// Spends the code for `to` (normalised) if `code` is right. Each wrong try
 /// counts; the fifth kills the code.
 pub async fn redeem(pool: &SqlitePool, channel: Channel, to: &str, code: &str, now: Millis) -> Result<(), AppError> {
-    let expired = || AppError::new(StatusCode::BAD_REQUEST, error_code::VERIFY_CODE_EXPIRED, "the code has expired or was already used; ask for a new one");
-    let exhausted = || AppError::new(StatusCode::BAD_REQUEST, error_code::VERIFY_CODE_EXHAUSTED, "too many wrong codes; ask for a new one");
+    let expired = || {
+        AppError::new(
+            StatusCode::BAD_REQUEST,
+            error_code::VERIFY_CODE_EXPIRED,
+            "the code has expired or was already used; ask for a new one",
+        )
+    };
+    let exhausted = || {
+        AppError::new(
+            StatusCode::BAD_REQUEST,
+            error_code::VERIFY_CODE_EXHAUSTED,
+            "too many wrong codes; ask for a new one",
+        )
+    };
     let wrong = || AppError::new(StatusCode::BAD_REQUEST, error_code::INVALID_VERIFY_CODE, "the code is wrong");
     let row: Option<CodeRow> = sqlx::query_as(
         "SELECT code_hash, salt, expires_at, attempts, used_at FROM verify_codes WHERE channel = ? AND recipient = ?",
@@ -330,20 +362,30 @@ mod tests {
         use axum::{extract::State, http::StatusCode, routing::post, Json, Router};
         use std::sync::{Arc, Mutex};
         let received: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
-        let router = Router::new()
-            .route("/ok", post(|State(seen): State<Arc<Mutex<Vec<serde_json::Value>>>>, Json(body): Json<serde_json::Value>| async move {
-                seen.lock().unwrap().push(body);
-                StatusCode::NO_CONTENT
-            }))
-            .route("/fail", post(|| async { StatusCode::INTERNAL_SERVER_ERROR }))
-            .with_state(received.clone());
+        let router =
+            Router::new()
+                .route(
+                    "/ok",
+                    post(
+                        |State(seen): State<Arc<Mutex<Vec<serde_json::Value>>>>,
+                         Json(body): Json<serde_json::Value>| async move {
+                            seen.lock().unwrap().push(body);
+                            StatusCode::NO_CONTENT
+                        },
+                    ),
+                )
+                .route("/fail", post(|| async { StatusCode::INTERNAL_SERVER_ERROR }))
+                .with_state(received.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let server = tokio::spawn(async move { axum::serve(listener, router).await });
 
         let message = Message { channel: Channel::Email, to: "a@example.com".into(), code: "123456".into() };
         WebhookSender::new(format!("http://{addr}/ok")).send(&message).await.unwrap();
-        assert_eq!(received.lock().unwrap()[0], serde_json::json!({"channel": "email", "to": "a@example.com", "code": "123456"}));
+        assert_eq!(
+            received.lock().unwrap()[0],
+            serde_json::json!({"channel": "email", "to": "a@example.com", "code": "123456"})
+        );
         let error = WebhookSender::new(format!("http://{addr}/fail")).send(&message).await.unwrap_err();
         assert!(error.contains("500") && !error.contains("123456"), "{error}");
         assert!(NoSender.send(&message).await.is_err());

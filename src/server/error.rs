@@ -79,11 +79,17 @@ impl From<super::wechat::WechatError> for AppError {
     fn from(error: super::wechat::WechatError) -> Self {
         use super::wechat::WechatError;
         match error {
-            WechatError::InvalidCode => {
-                Self::new(StatusCode::BAD_REQUEST, error_code::WECHAT_CODE_INVALID, "the WeChat code is invalid, expired or already used")
+            WechatError::InvalidCode => Self::new(
+                StatusCode::BAD_REQUEST,
+                error_code::WECHAT_CODE_INVALID,
+                "the WeChat code is invalid, expired or already used",
+            ),
+            WechatError::RateLimited => {
+                Self::too_many(error_code::WECHAT_RATE_LIMITED, "WeChat refused: too many logins for this user", 60)
             }
-            WechatError::RateLimited => Self::too_many(error_code::WECHAT_RATE_LIMITED, "WeChat refused: too many logins for this user", 60),
-            WechatError::Busy => Self::new(StatusCode::SERVICE_UNAVAILABLE, error_code::WECHAT_BUSY, "WeChat is busy; try again"),
+            WechatError::Busy => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, error_code::WECHAT_BUSY, "WeChat is busy; try again")
+            }
             other => {
                 tracing::error!(error = %other, "WeChat call failed");
                 Self::new(StatusCode::BAD_GATEWAY, error_code::WECHAT_UNAVAILABLE, "WeChat could not be reached")

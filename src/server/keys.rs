@@ -124,7 +124,8 @@ pub async fn load(pool: &SqlitePool, now: Millis, id_token_ttl_ms: Millis) -> Re
         .map(|row| serde_json::from_str(&row.public_jwk).map_err(|_| KeyError::Corrupt("public JWK is not JSON")))
         .collect::<Result<_, _>>()?;
     let jwks_json = json!({ "keys": keys }).to_string();
-    let key_set = KeySet::from_jwks_json(jwks_json.as_bytes()).map_err(|_| KeyError::Corrupt("JWKS does not import"))?;
+    let key_set =
+        KeySet::from_jwks_json(jwks_json.as_bytes()).map_err(|_| KeyError::Corrupt("JWKS does not import"))?;
     ring_provider::install();
     Ok(Arc::new(KeyRing {
         active: ActiveKey { kid: active.kid.clone(), alg: alg.jwt(), encoding_key },

@@ -134,9 +134,10 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
         return Err(StartError("--playground is for simulator mode only (no WeChat AppID)".into()));
     }
     let (appid, wechat_config) = match (&config.wechat_appid, &config.wechat_secret) {
-        (Some(appid), Some(secret)) => {
-            (appid.clone(), WechatConfig { base_url: config.wechat_api.clone(), appid: appid.clone(), secret: secret.clone() })
-        }
+        (Some(appid), Some(secret)) => (
+            appid.clone(),
+            WechatConfig { base_url: config.wechat_api.clone(), appid: appid.clone(), secret: secret.clone() },
+        ),
         _ => (
             SIMULATOR_APPID.to_string(),
             WechatConfig {
@@ -181,13 +182,17 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
         appid,
         registration: config.registration.into(),
         state_token_ttl_ms: i64::from(config.state_token_ttl) * 1000,
-        id_token_validation: Validation::from_json(validation.to_string().as_bytes()).map_err(|e| fail("settings", &e))?,
+        id_token_validation: Validation::from_json(validation.to_string().as_bytes())
+            .map_err(|e| fail("settings", &e))?,
         sessions: Sessions::new(settings),
         wechat: WechatClient::new(wechat_config, clock.clone()),
         sender,
         outbox,
         simulator,
-        limits: RateLimiter::new(Limits { per_ip: config.rate_limit_ip, per_account: config.rate_limit_account }, clock.clone()),
+        limits: RateLimiter::new(
+            Limits { per_ip: config.rate_limit_ip, per_account: config.rate_limit_account },
+            clock.clone(),
+        ),
         keys: RwLock::new(keys),
     });
 

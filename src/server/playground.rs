@@ -68,7 +68,11 @@ async fn serve(file: PathBuf, content_type: &'static str) -> Response {
             }
             response
         }
-        _ => AppError::new(StatusCode::NOT_FOUND, error_code::NOT_FOUND, "this playground file is missing (run make pkg)")
-            .into_response(),
+        _ => AppError::new(
+            StatusCode::NOT_FOUND,
+            error_code::NOT_FOUND,
+            "this playground file is missing (run make pkg)",
+        )
+        .into_response(),
     }
 }

@@ -32,12 +32,15 @@ fn text(value: &mut Option<Option<String>>, name: &str, max_chars: usize) -> Res
 }
 
 fn is_forbidden(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+    c.is_control()
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 fn field(value: &Option<Option<String>>, name: &str, expected: &str, valid: fn(&str) -> bool) -> Result<(), AppError> {
     match value {
-        Some(Some(text)) if !valid(text) => Err(AppError::invalid_request(format!("\"{name}\" must be {expected} (null clears it)"))),
+        Some(Some(text)) if !valid(text) => {
+            Err(AppError::invalid_request(format!("\"{name}\" must be {expected} (null clears it)")))
+        }
         _ => Ok(()),
     }
 }
@@ -57,11 +60,14 @@ fn birthdate(date: &str) -> bool {
         return date != "0000";
     }
     let mut parts = date.split('-');
-    let (Some(year), Some(month), Some(day), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else { return false };
+    let (Some(year), Some(month), Some(day), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
     if !(digits(year, 4) && digits(month, 2) && digits(day, 2)) {
         return false;
     }
-    let (year, month, day): (u32, u32, u32) = (year.parse().unwrap_or(0), month.parse().unwrap_or(0), day.parse().unwrap_or(0));
+    let (year, month, day): (u32, u32, u32) =
+        (year.parse().unwrap_or(0), month.parse().unwrap_or(0), day.parse().unwrap_or(0));
     let leap = year == 0 || (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0));
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -101,7 +107,9 @@ mod tests {
 
     #[test]
     fn identifiers_and_unknown_fields_are_not_editable() {
-        for json in [r#"{"phone_number":"+8613800000000"}"#, r#"{"email":"a@example.com"}"#, r#"{"sub":"usr_x"}"#, r#""x""#] {
+        for json in
+            [r#"{"phone_number":"+8613800000000"}"#, r#"{"email":"a@example.com"}"#, r#"{"sub":"usr_x"}"#, r#""x""#]
+        {
             assert!(serde_json::from_str::<ProfileUpdate>(json).is_err(), "{json}");
         }
     }
@@ -121,7 +129,14 @@ mod tests {
         let ok = |u: ProfileUpdate| check(&mut u.clone()).is_ok();
         let pic = |p: &str| ProfileUpdate { picture: Some(Some(p.into())), ..Default::default() };
         assert!(ok(pic("https://cdn.example.com/a.png?s=64")));
-        for bad in ["http://cdn.example.com/a.png", "https://", "https:///x", "javascript:alert(1)", "https://a b", "https://u@evil.com/"] {
+        for bad in [
+            "http://cdn.example.com/a.png",
+            "https://",
+            "https:///x",
+            "javascript:alert(1)",
+            "https://a b",
+            "https://u@evil.com/",
+        ] {
             assert!(!ok(pic(bad)), "{bad}");
         }
         let date = |d: &str| ProfileUpdate { birthdate: Some(Some(d.into())), ..Default::default() };

@@ -81,7 +81,11 @@ impl RateLimiter {
         }
         if *count >= limit {
             let retry_after = u64::try_from((*start + WINDOW_MS - now + 999) / 1000).unwrap_or(1);
-            return Err(AppError::too_many(error_code::RATE_LIMITED, "too many requests; try again later", retry_after));
+            return Err(AppError::too_many(
+                error_code::RATE_LIMITED,
+                "too many requests; try again later",
+                retry_after,
+            ));
         }
         *count += 1;
         Ok(())

@@ -3,13 +3,13 @@
 //! by the hash of their DER: `jsonwebtoken` asks for a signer on every
 //! `encode`, and parsing an RSA private key costs more than signing with it.
 
+use crate::algorithm::KeyFamily;
+use crate::jwk::{public_key_algorithm, rsa_params};
 use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
 use jsonwebtoken::errors::{Error, ErrorKind};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, RsaKeyPair};
-use crate::algorithm::KeyFamily;
-use crate::jwk::{public_key_algorithm, rsa_params};
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
@@ -44,15 +44,18 @@ fn parse_pair(alg: Algorithm, der: &[u8]) -> Result<Arc<Pair>, Error> {
     let rng = SystemRandom::new();
     let invalid = |_| Error::from(ErrorKind::InvalidKeyFormat);
     let pair = Arc::new(match alg {
-        Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 | Algorithm::PS256 | Algorithm::PS384 | Algorithm::PS512 => {
-            Pair::Rsa(RsaKeyPair::from_der(der).map_err(invalid)?)
-        }
-        Algorithm::ES256 => {
-            Pair::Ecdsa(EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, der, &rng).map_err(invalid)?)
-        }
-        Algorithm::ES384 => {
-            Pair::Ecdsa(EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P384_SHA384_FIXED_SIGNING, der, &rng).map_err(invalid)?)
-        }
+        Algorithm::RS256
+        | Algorithm::RS384
+        | Algorithm::RS512
+        | Algorithm::PS256
+        | Algorithm::PS384
+        | Algorithm::PS512 => Pair::Rsa(RsaKeyPair::from_der(der).map_err(invalid)?),
+        Algorithm::ES256 => Pair::Ecdsa(
+            EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, der, &rng).map_err(invalid)?,
+        ),
+        Algorithm::ES384 => Pair::Ecdsa(
+            EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P384_SHA384_FIXED_SIGNING, der, &rng).map_err(invalid)?,
+        ),
         Algorithm::EdDSA => Pair::Ed25519(Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).map_err(invalid)?),
         _ => return Err(ErrorKind::InvalidAlgorithm.into()),
     });
@@ -160,10 +163,12 @@ enum PublicKey {
 impl jsonwebtoken::signature::Verifier<Vec<u8>> for PublicVerifier {
     fn verify(&self, message: &[u8], sig: &Vec<u8>) -> Result<(), jsonwebtoken::signature::Error> {
         // The core's table of ring algorithms, so both sides agree.
-        let alg = crate::Algorithm::from_name(&format!("{:?}", self.alg)).ok_or_else(jsonwebtoken::signature::Error::new)?;
+        let alg =
+            crate::Algorithm::from_name(&format!("{:?}", self.alg)).ok_or_else(jsonwebtoken::signature::Error::new)?;
         let verified = match &self.key {
-            PublicKey::Der(der) => public_key_algorithm(alg)
-                .map_or(Err(ring::error::Unspecified), |params| signature::UnparsedPublicKey::new(params, der).verify(message, sig)),
+            PublicKey::Der(der) => public_key_algorithm(alg).map_or(Err(ring::error::Unspecified), |params| {
+                signature::UnparsedPublicKey::new(params, der).verify(message, sig)
+            }),
             PublicKey::RsaComponents { n, e } if alg.key_family() == KeyFamily::Rsa => {
                 signature::RsaPublicKeyComponents { n, e }.verify(rsa_params(alg), message, sig)
             }

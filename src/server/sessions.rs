@@ -11,13 +11,13 @@
 //! * idle and absolute lifetimes end a family; logout revokes it.
 
 use super::clock::Millis;
+use super::db::Db;
 use super::error::{AppError, AppResult};
 use super::keys::KeyRing;
 use super::secrets::{new_id, new_token, token_hash};
 use super::users::{self, User};
 use crate::protocol::{Tokens, UserInfo};
 use serde::Serialize;
-use super::db::Db;
 use sqlx::SqlitePool;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -121,7 +121,14 @@ impl Sessions {
     }
 
     /// Starts a session for `user` after a login or bind.
-    pub async fn start(&self, pool: &SqlitePool, keys: &KeyRing, user: &User, methods: &[Method], now: Millis) -> AppResult<Tokens> {
+    pub async fn start(
+        &self,
+        pool: &SqlitePool,
+        keys: &KeyRing,
+        user: &User,
+        methods: &[Method],
+        now: Millis,
+    ) -> AppResult<Tokens> {
         let amr: Vec<String> = methods.iter().map(|m| m.amr().to_string()).collect();
         let family_id = new_id("fam");
         let session_token = new_token();
@@ -159,7 +166,16 @@ impl Sessions {
         .bind(&hash)
         .fetch_optional(pool)
         .await?;
-        let Some(TokenRow { family_id, idle_expires_at, rotated_at, user_id, amr, auth_time, family_expires_at, revoked_at }) = row
+        let Some(TokenRow {
+            family_id,
+            idle_expires_at,
+            rotated_at,
+            user_id,
+            amr,
+            auth_time,
+            family_expires_at,
+            revoked_at,
+        }) = row
         else {
             return Err(AppError::invalid_session("unknown session token"));
         };
@@ -179,7 +195,9 @@ impl Sessions {
         if now >= idle_expires_at || now >= family_expires_at {
             return Err(AppError::invalid_session("the session has expired"));
         }
-        let user = users::by_id(&db.read, &user_id).await?.ok_or_else(|| AppError::invalid_session("the user no longer exists"))?;
+        let user = users::by_id(&db.read, &user_id)
+            .await?
+            .ok_or_else(|| AppError::invalid_session("the user no longer exists"))?;
         let amr: Vec<String> = serde_json::from_str(&amr).map_err(AppError::internal)?;
         let id_token = self.id_token(keys, &user, &amr, auth_time, now)?;
         let new_token = new_token();
@@ -210,24 +228,34 @@ impl Sessions {
     }
 
     async fn revoke_family(&self, pool: &SqlitePool, family_id: &str, reason: &str, now: Millis) -> AppResult<()> {
-        sqlx::query("UPDATE session_families SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL")
-            .bind(now)
-            .bind(reason)
-            .bind(family_id)
-            .execute(pool)
-            .await?;
+        sqlx::query(
+            "UPDATE session_families SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(family_id)
+        .execute(pool)
+        .await?;
         self.recent.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, recent| recent.family_id != family_id);
         Ok(())
     }
 
-    async fn insert_token(&self, tx: &mut sqlx::SqliteConnection, family_id: &str, token: &str, now: Millis) -> AppResult<()> {
-        sqlx::query("INSERT INTO session_tokens (token_hash, family_id, issued_at, idle_expires_at) VALUES (?, ?, ?, ?)")
-            .bind(token_hash(token))
-            .bind(family_id)
-            .bind(now)
-            .bind(now + self.settings.session_idle_ttl_ms)
-            .execute(&mut *tx)
-            .await?;
+    async fn insert_token(
+        &self,
+        tx: &mut sqlx::SqliteConnection,
+        family_id: &str,
+        token: &str,
+        now: Millis,
+    ) -> AppResult<()> {
+        sqlx::query(
+            "INSERT INTO session_tokens (token_hash, family_id, issued_at, idle_expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(token_hash(token))
+        .bind(family_id)
+        .bind(now)
+        .bind(now + self.settings.session_idle_ttl_ms)
+        .execute(&mut *tx)
+        .await?;
         Ok(())
     }
 
@@ -260,7 +288,14 @@ impl Sessions {
     }
 
     /// Signs an id_token for `user` with the active key.
-    fn id_token(&self, keys: &KeyRing, user: &User, amr: &[String], auth_time: Millis, now: Millis) -> AppResult<String> {
+    fn id_token(
+        &self,
+        keys: &KeyRing,
+        user: &User,
+        amr: &[String],
+        auth_time: Millis,
+        now: Millis,
+    ) -> AppResult<String> {
         let iat = now.div_euclid(1000);
         let claims = IdTokenClaims {
             iss: &self.settings.issuer,

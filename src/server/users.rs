@@ -5,8 +5,8 @@
 //! person can arrive through several apps (linked by unionid) or by phone.
 
 use super::clock::Millis;
-use super::error::AppError;
 use super::db::Db;
+use super::error::AppError;
 use super::secrets::new_id;
 use crate::protocol::{error_code, ProfileUpdate, UserInfo};
 use axum::http::StatusCode;
@@ -160,7 +160,10 @@ pub async fn by_email(pool: &SqlitePool, email: &str) -> Result<Option<User>, sq
 /// The user with `username` and its password hash.
 pub async fn by_username(pool: &SqlitePool, username: &str) -> Result<Option<(User, Option<String>)>, sqlx::Error> {
     let row: Option<(String, Option<String>)> =
-        sqlx::query_as("SELECT id, password_hash FROM users WHERE username = ?").bind(username).fetch_optional(pool).await?;
+        sqlx::query_as("SELECT id, password_hash FROM users WHERE username = ?")
+            .bind(username)
+            .fetch_optional(pool)
+            .await?;
     let Some((id, hash)) = row else { return Ok(None) };
     Ok(by_id(pool, &id).await?.map(|user| (user, hash)))
 }
@@ -208,7 +211,8 @@ pub async fn update_profile(pool: &SqlitePool, id: &str, update: &ProfileUpdate)
         ("birthdate", &update.birthdate),
         ("locale", &update.locale),
     ];
-    let given: Vec<(&str, &Option<String>)> = fields.iter().filter_map(|(column, value)| Some((*column, value.as_ref()?))).collect();
+    let given: Vec<(&str, &Option<String>)> =
+        fields.iter().filter_map(|(column, value)| Some((*column, value.as_ref()?))).collect();
     if !given.is_empty() {
         // Column names come from the fixed list above, never from the request.
         let set: Vec<String> = given.iter().map(|(column, _)| format!("{column} = ?")).collect();
@@ -224,12 +228,18 @@ pub async fn update_profile(pool: &SqlitePool, id: &str, update: &ProfileUpdate)
 
 /// Binds a WeChat identity to a user. A user has at most one openid per
 /// Mini Program, and an identity is bound once.
-pub async fn bind_identity(conn: &mut SqliteConnection, identity: &WechatIdentity, user_id: &str, now: Millis) -> Result<(), AppError> {
-    let taken: Option<(String,)> = sqlx::query_as("SELECT openid FROM wechat_identities WHERE appid = ? AND user_id = ?")
-        .bind(&identity.appid)
-        .bind(user_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+pub async fn bind_identity(
+    conn: &mut SqliteConnection,
+    identity: &WechatIdentity,
+    user_id: &str,
+    now: Millis,
+) -> Result<(), AppError> {
+    let taken: Option<(String,)> =
+        sqlx::query_as("SELECT openid FROM wechat_identities WHERE appid = ? AND user_id = ?")
+            .bind(&identity.appid)
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
     if taken.is_some_and(|(openid,)| openid != identity.openid) {
         return Err(AppError::new(
             StatusCode::CONFLICT,
@@ -260,7 +270,10 @@ pub async fn bind_identity(conn: &mut SqliteConnection, identity: &WechatIdentit
 pub fn hash_password(password: &str) -> Result<String, AppError> {
     use argon2::password_hash::{PasswordHasher, SaltString};
     let salt = SaltString::encode_b64(&super::secrets::random_bytes::<16>()).map_err(AppError::internal)?;
-    argon2::Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(AppError::internal)
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(AppError::internal)
 }
 
 /// A stand-in hash to check against when the user does not exist, so that

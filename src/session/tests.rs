@@ -6,11 +6,15 @@ use alloc::vec;
 const MINUTE: i64 = 60_000;
 
 fn tokens_json(id_token: &str, session_token: &str, expires_in: u64) -> String {
-    format!(r#"{{"status":"SUCCESS","id_token":"{id_token}","session_token":"{session_token}","expires_in":{expires_in},"session_expires_in":2592000}}"#)
+    format!(
+        r#"{{"status":"SUCCESS","id_token":"{id_token}","session_token":"{session_token}","expires_in":{expires_in},"session_expires_in":2592000}}"#
+    )
 }
 
 fn refresh_json(id_token: &str, session_token: &str, expires_in: u64) -> String {
-    format!(r#"{{"id_token":"{id_token}","session_token":"{session_token}","expires_in":{expires_in},"session_expires_in":2592000}}"#)
+    format!(
+        r#"{{"id_token":"{id_token}","session_token":"{session_token}","expires_in":{expires_in},"session_expires_in":2592000}}"#
+    )
 }
 
 fn signed_in(now: i64) -> Session {
@@ -20,7 +24,10 @@ fn signed_in(now: i64) -> Session {
 }
 
 fn stored_record(actions: &[Action]) -> Record {
-    let text = actions.iter().find_map(|a| if let Action::Store { record } = a { Some(record) } else { None }).expect("a Store action");
+    let text = actions
+        .iter()
+        .find_map(|a| if let Action::Store { record } = a { Some(record) } else { None })
+        .expect("a Store action");
     Record::parse(text).expect("a valid record")
 }
 
@@ -57,9 +64,13 @@ fn a_margin_longer_than_the_lifetime_still_waits_half_of_it() {
 fn bind_answers_are_read_leniently_and_keep_the_state_token() {
     for status in ["SOCIAL_BIND", " social_bind ", "Social-Bind"] {
         let mut session = Session::new(Policy::default());
-        let body = format!(r#"{{"status":"{status}","state_token":"st","expires_in":600,"flows":["password","sms_code"]}}"#);
+        let body =
+            format!(r#"{{"status":"{status}","state_token":"st","expires_in":600,"flows":["password","sms_code"]}}"#);
         let (outcome, actions) = session.on_login_answer(&body, 0).unwrap();
-        assert!(matches!(outcome, LoginOutcome::SocialBind(ref c) if c.flows == vec![BindFlow::Password, BindFlow::SmsCode]), "{status}");
+        assert!(
+            matches!(outcome, LoginOutcome::SocialBind(ref c) if c.flows == vec![BindFlow::Password, BindFlow::SmsCode]),
+            "{status}"
+        );
         assert_eq!(actions, vec![Action::Emit { event: Event::BindRequired }]);
         assert_eq!(session.state_token(), Some("st"));
         assert!(!session.is_signed_in());
@@ -113,9 +124,14 @@ fn backoff_delays(outcome: RefreshOutcome<'_>) -> Vec<i64> {
     for _ in 0..12 {
         let actions = session.on_refresh(outcome.clone(), now, 1.0);
         assert!(actions.contains(&Action::Emit { event: Event::RefreshFailed }));
-        let Some(Action::WakeAt { at }) = actions.iter().find(|a| matches!(a, Action::WakeAt { .. })).cloned() else { panic!() };
+        let Some(Action::WakeAt { at }) = actions.iter().find(|a| matches!(a, Action::WakeAt { .. })).cloned() else {
+            panic!()
+        };
         delays.push(at - now);
-        assert!(session.wake(at - 1).iter().all(|a| !matches!(a, Action::Refresh { .. })), "not before the backoff ends");
+        assert!(
+            session.wake(at - 1).iter().all(|a| !matches!(a, Action::Refresh { .. })),
+            "not before the backoff ends"
+        );
         now = at;
         assert_eq!(session.wake(now), vec![Action::Refresh { session_token: "s1".into() }]);
     }
@@ -148,9 +164,14 @@ fn jitter_spreads_retries_between_half_and_all_of_the_delay() {
     let mut high = signed_in(0);
     low.wake(810_000);
     high.wake(810_000);
-    let at = |actions: Vec<Action>| actions.into_iter().find_map(|a| if let Action::WakeAt { at } = a { Some(at) } else { None }).unwrap();
+    let at = |actions: Vec<Action>| {
+        actions.into_iter().find_map(|a| if let Action::WakeAt { at } = a { Some(at) } else { None }).unwrap()
+    };
     assert_eq!(at(low.on_refresh(RefreshOutcome::NetworkError, 0, 0.0)), 100);
-    assert_eq!(at(high.on_refresh(RefreshOutcome::Refused { status: 503, error: Some("wechat_busy") }, 0, 0.999_999)), 199);
+    assert_eq!(
+        at(high.on_refresh(RefreshOutcome::Refused { status: 503, error: Some("wechat_busy") }, 0, 0.999_999)),
+        199
+    );
 }
 
 #[test]
@@ -162,7 +183,8 @@ fn server_errors_retry_but_a_dead_session_signs_out() {
     assert!(session.is_signed_in());
 
     session.wake(900_000);
-    let actions = session.on_refresh(RefreshOutcome::Refused { status: 401, error: Some("invalid_session") }, 900_000, 0.0);
+    let actions =
+        session.on_refresh(RefreshOutcome::Refused { status: 401, error: Some("invalid_session") }, 900_000, 0.0);
     assert_eq!(actions, vec![Action::ClearStorage, Action::Emit { event: Event::SignedOut }]);
     assert!(!session.is_signed_in());
     assert!(session.wake(1_000_000_000).is_empty());
@@ -173,11 +195,14 @@ fn sign_out_revokes_and_clears_and_late_answers_change_nothing() {
     let mut session = signed_in(0);
     session.wake(810_000);
     let actions = session.sign_out();
-    assert_eq!(actions, vec![
-        Action::Logout { session_token: "s1".into() },
-        Action::ClearStorage,
-        Action::Emit { event: Event::SignedOut }
-    ]);
+    assert_eq!(
+        actions,
+        vec![
+            Action::Logout { session_token: "s1".into() },
+            Action::ClearStorage,
+            Action::Emit { event: Event::SignedOut }
+        ]
+    );
     assert!(session.on_refresh(RefreshOutcome::Answer(&refresh_json("id2", "s2", 900)), 810_010, 0.0).is_empty());
     assert_eq!(session.id_token(), None);
 }
@@ -233,7 +258,8 @@ fn a_profile_update_refreshes_and_announces_once_the_token_carries_it() {
     session.on_refresh(RefreshOutcome::NetworkError, 1_000, 0.0);
     assert_eq!(session.wake(2_000), vec![Action::Refresh { session_token: "s1".into() }]);
     let actions = session.on_refresh(RefreshOutcome::Answer(&refresh_json("id2", "s2", 900)), 2_000, 0.0);
-    let events: Vec<Event> = actions.iter().filter_map(|a| if let Action::Emit { event } = a { Some(*event) } else { None }).collect();
+    let events: Vec<Event> =
+        actions.iter().filter_map(|a| if let Action::Emit { event } = a { Some(*event) } else { None }).collect();
     assert_eq!(events, vec![Event::TokenRefreshed, Event::UserUpdated]);
     // Announced once.
     session.refresh_now();

@@ -303,7 +303,10 @@ fn the_cache_option_takes_true_false_or_max_and_ttl() {
     assert_eq!(settings(r#"{"cache":false}"#), None);
     assert_eq!(settings(r#"{"cache":true}"#), Some(CacheSettings { max_entries: 1000, ttl_ms: 600_000.0 }));
     assert_eq!(settings(r#"{"cache":{}}"#), Some(CacheSettings::default()));
-    assert_eq!(settings(r#"{"cache":{"max":5,"ttl":"2m"}}"#), Some(CacheSettings { max_entries: 5, ttl_ms: 120_000.0 }));
+    assert_eq!(
+        settings(r#"{"cache":{"max":5,"ttl":"2m"}}"#),
+        Some(CacheSettings { max_entries: 5, ttl_ms: 120_000.0 })
+    );
     assert_eq!(settings(r#"{"cache":{"ttl":1.5}}"#), Some(CacheSettings { max_entries: 1000, ttl_ms: 1500.0 }));
 }
 

@@ -14,9 +14,9 @@ use base64::Engine;
 use miniauth::protocol::{BindChallenge, Channel, Tokens};
 use miniauth::server::app::AppState;
 use miniauth::server::clock::{Clock, ManualClock, SystemClock};
+use miniauth::server::config::{Config, Registration};
 use miniauth::server::db;
 use miniauth::server::keys::{self, SigningAlgorithm};
-use miniauth::server::config::{Config, Registration};
 use miniauth::server::secrets::token_hash;
 use miniauth::server::users::{self, NewUser, WechatIdentity};
 use miniauth::server::wechat::Simulator;
@@ -201,11 +201,8 @@ impl Http {
         // reqwest is built without a default TLS provider; the server
         // installs ring too, whichever runs first wins.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("an HTTP client");
+        let client =
+            reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().expect("an HTTP client");
         Self { client, base, transcript: Arc::default() }
     }
 
@@ -277,7 +274,12 @@ impl Http {
                 continue;
             };
             let documented = &operation["responses"][answer.status.to_string()];
-            assert!(documented.is_object(), "{} {path} answered {}, which its OpenAPI entry does not list", answer.method, answer.status);
+            assert!(
+                documented.is_object(),
+                "{} {path} answered {}, which its OpenAPI entry does not list",
+                answer.method,
+                answer.status
+            );
             if !answer.body.is_empty() {
                 assert!(answer.headers.contains("content-type: application/json"), "{}", answer.whole());
             }
@@ -503,7 +505,17 @@ impl TestServer {
         let running = start(&config, clock.clone()).await.unwrap_or_else(|e| panic!("the server starts: {e}"));
         let addr = running.addr;
         let base = format!("http://{addr}");
-        Self { http: Http::new(base.clone()), base, addr, app: running.app.clone(), clock, config, wechat, running: Some(running), dir }
+        Self {
+            http: Http::new(base.clone()),
+            base,
+            addr,
+            app: running.app.clone(),
+            clock,
+            config,
+            wechat,
+            running: Some(running),
+            dir,
+        }
     }
 
     /// Stops the server (requests in flight finish) and removes its files.
@@ -683,7 +695,8 @@ impl TestServer {
     /// Adds a user the way `miniauth users add` does; returns its id.
     pub async fn add_user(&self, spec: UserSpec) -> String {
         let password_hash = spec.password.as_deref().map(password_hash);
-        let new = NewUser { username: spec.username, password_hash, name: spec.name, phone: spec.phone, email: spec.email };
+        let new =
+            NewUser { username: spec.username, password_hash, name: spec.name, phone: spec.phone, email: spec.email };
         users::create(&self.app.db.write, new, self.clock.now()).await.expect("the user is added")
     }
 
@@ -878,7 +891,14 @@ impl BinaryServer {
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().unwrap())
             .stderr(log_file);
-        for name in ["WECHAT_APPID", "WECHAT_SECRET", "WECHAT_API", "MINIAUTH_ISSUER", "MINIAUTH_AUDIENCE", "MINIAUTH_REGISTRATION"] {
+        for name in [
+            "WECHAT_APPID",
+            "WECHAT_SECRET",
+            "WECHAT_API",
+            "MINIAUTH_ISSUER",
+            "MINIAUTH_AUDIENCE",
+            "MINIAUTH_REGISTRATION",
+        ] {
             command.env_remove(name);
         }
         let child = command.spawn().expect("the miniauth binary starts");

@@ -1,7 +1,7 @@
 //! `GET /.well-known/jwks.json`, `GET /.well-known/openid-configuration` and
 //! `GET /openapi.json`.
 
-use crate::server::app::{AppState, ApiDoc};
+use crate::server::app::{ApiDoc, AppState};
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};

@@ -25,7 +25,11 @@ use axum::Json;
         (status = 503, description = "wechat_busy", body = ErrorBody),
     )
 )]
-pub async fn wechat(State(app): State<AppState>, ClientIp(ip): ClientIp, ApiJson(request): ApiJson<CodeRequest>) -> AppResult<Json<LoginResponse>> {
+pub async fn wechat(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(request): ApiJson<CodeRequest>,
+) -> AppResult<Json<LoginResponse>> {
     app.limits.check_ip(Scope::Login, &ip.to_string())?;
     check_code(&request.code)?;
     let session = app.wechat.code_to_session(&request.code).await?;
@@ -59,7 +63,11 @@ pub async fn wechat(State(app): State<AppState>, ClientIp(ip): ClientIp, ApiJson
         (status = 503, description = "wechat_busy", body = ErrorBody),
     )
 )]
-pub async fn wechat_phone(State(app): State<AppState>, ClientIp(ip): ClientIp, ApiJson(request): ApiJson<CodeRequest>) -> AppResult<Json<LoginResponse>> {
+pub async fn wechat_phone(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(request): ApiJson<CodeRequest>,
+) -> AppResult<Json<LoginResponse>> {
     app.limits.check_ip(Scope::Login, &ip.to_string())?;
     check_code(&request.code)?;
     let phone = app.wechat.phone_number(&request.code).await?.phone_number;
@@ -71,7 +79,13 @@ pub async fn wechat_phone(State(app): State<AppState>, ClientIp(ip): ClientIp, A
             let id = users::create(&app.db.write, NewUser { phone: Some(phone), ..NewUser::default() }, now).await?;
             users::by_id(&app.db.read, &id).await?.ok_or_else(|| AppError::internal("new user vanished"))?
         }
-        None => return Err(AppError::new(StatusCode::NOT_FOUND, error_code::USER_NOT_FOUND, "no user has this phone number")),
+        None => {
+            return Err(AppError::new(
+                StatusCode::NOT_FOUND,
+                error_code::USER_NOT_FOUND,
+                "no user has this phone number",
+            ))
+        }
     };
     let tokens = app.sessions.start(&app.db.write, &app.keys(), &user, &[Method::WechatPhone], now).await?;
     Ok(Json(LoginResponse::Success(tokens)))

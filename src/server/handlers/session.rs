@@ -23,7 +23,11 @@ use axum::Json;
         (status = 429, description = "rate_limited", body = ErrorBody),
     )
 )]
-pub async fn refresh(State(app): State<AppState>, ClientIp(ip): ClientIp, ApiJson(request): ApiJson<SessionRequest>) -> AppResult<Json<Tokens>> {
+pub async fn refresh(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(request): ApiJson<SessionRequest>,
+) -> AppResult<Json<Tokens>> {
     app.limits.check_ip(Scope::Refresh, &ip.to_string())?;
     check_session_token(&request.session_token)?;
     app.limits.check_account(Scope::Refresh, &hex(&token_hash(&request.session_token)))?;
@@ -42,7 +46,11 @@ pub async fn refresh(State(app): State<AppState>, ClientIp(ip): ClientIp, ApiJso
         (status = 429, description = "rate_limited", body = ErrorBody),
     )
 )]
-pub async fn logout(State(app): State<AppState>, ClientIp(ip): ClientIp, ApiJson(request): ApiJson<SessionRequest>) -> AppResult<StatusCode> {
+pub async fn logout(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(request): ApiJson<SessionRequest>,
+) -> AppResult<StatusCode> {
     app.limits.check_ip(Scope::Refresh, &ip.to_string())?;
     check_session_token(&request.session_token)?;
     app.sessions.logout(&app.db.write, &request.session_token, app.clock.now()).await?;
@@ -86,7 +94,8 @@ pub async fn update_userinfo(
     let user = signed_in_user(&app, &id_token).await?;
     app.limits.check_account(Scope::Profile, &user.id)?;
     profile::check(&mut update)?;
-    let updated = users::update_profile(&app.db.write, &user.id, &update).await?.ok_or_else(|| unauthorized("unknown user"))?;
+    let updated =
+        users::update_profile(&app.db.write, &user.id, &update).await?.ok_or_else(|| unauthorized("unknown user"))?;
     Ok(Json(updated.info()))
 }
 

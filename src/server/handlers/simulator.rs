@@ -26,7 +26,10 @@ pub struct OutboxMessage {
 }
 
 /// The messages for one recipient, newest first.
-pub async fn outbox(State(app): State<AppState>, Query(query): Query<OutboxQuery>) -> AppResult<Json<Vec<OutboxMessage>>> {
+pub async fn outbox(
+    State(app): State<AppState>,
+    Query(query): Query<OutboxQuery>,
+) -> AppResult<Json<Vec<OutboxMessage>>> {
     let outbox = app.outbox.as_ref().ok_or_else(|| AppError::internal("outbox requested outside simulator mode"))?;
     let channel = if query.to.contains('@') { Channel::Email } else { Channel::Sms };
     let to = normalize_recipient(channel, &query.to)?;

@@ -218,9 +218,10 @@ impl WechatClient {
             return Err(WechatError::Credentials(40001));
         }
         check(answer.errcode, answer.errmsg)?;
-        let value = answer.access_token.filter(|token| !token.is_empty()).ok_or_else(|| {
-            WechatError::Unavailable(format!("{PATH_TOKEN}: the answer lacks access_token"))
-        })?;
+        let value = answer
+            .access_token
+            .filter(|token| !token.is_empty())
+            .ok_or_else(|| WechatError::Unavailable(format!("{PATH_TOKEN}: the answer lacks access_token")))?;
         let expires_in = answer.expires_in.unwrap_or(7200);
         if expires_in <= 0 {
             return Err(WechatError::Unavailable(format!("{PATH_TOKEN}: expires_in is {expires_in}")));
@@ -679,8 +680,7 @@ mod tests {
         drop(listener);
         let clock = Arc::new(ManualClock::new(START));
         let client = WechatClient::new(config(&format!("http://{address}"), APPID, SECRET), clock);
-        for error in [client.code_to_session("abc").await.unwrap_err(), client.phone_number("abc").await.unwrap_err()]
-        {
+        for error in [client.code_to_session("abc").await.unwrap_err(), client.phone_number("abc").await.unwrap_err()] {
             let WechatError::Unavailable(why) = &error else { panic!("{error:?}") };
             assert!(why.contains("could not connect"), "{why}");
             assert!(!format!("{error} {error:?}").contains(SECRET), "{error}");
@@ -733,14 +733,19 @@ mod tests {
 
     const TOKEN_OK: &str = r#"{"access_token":"tok-123","expires_in":7200}"#;
 
-    async fn stub_client(session: &'static str, token: &'static str, phone: &'static str) -> (WechatClient, Arc<AtomicU32>) {
+    async fn stub_client(
+        session: &'static str,
+        token: &'static str,
+        phone: &'static str,
+    ) -> (WechatClient, Arc<AtomicU32>) {
         let (base, fetches) = stub(session, token, phone).await;
         (WechatClient::new(config(&base, APPID, SECRET), Arc::new(ManualClock::new(START))), fetches)
     }
 
     #[tokio::test]
     async fn token_refused_twice_is_a_credentials_error() {
-        let refused = r#"{"errcode":40001,"errmsg":"invalid credential, access_token is invalid or not latest rid: x"}"#;
+        let refused =
+            r#"{"errcode":40001,"errmsg":"invalid credential, access_token is invalid or not latest rid: x"}"#;
         let (client, fetches) = stub_client("{}", TOKEN_OK, refused).await;
         assert_eq!(client.phone_number("c").await.unwrap_err(), WechatError::Credentials(40001));
         assert_eq!(fetches.load(Ordering::SeqCst), 2, "one retry with a new token");
@@ -770,7 +775,9 @@ mod tests {
 
     #[tokio::test]
     async fn answers_that_are_not_the_api_are_unavailable() {
-        for (session, what) in [("HTTP 502", "HTTP 502"), ("<html>busy</html>", "not WeChat's JSON"), ("{}", "lacks openid")] {
+        for (session, what) in
+            [("HTTP 502", "HTTP 502"), ("<html>busy</html>", "not WeChat's JSON"), ("{}", "lacks openid")]
+        {
             let (client, _) = stub_client(session, TOKEN_OK, "{}").await;
             let error = client.code_to_session("c").await.unwrap_err();
             assert!(matches!(&error, WechatError::Unavailable(why) if why.contains(what)), "{error:?}");
@@ -798,7 +805,8 @@ mod tests {
             assert_eq!(client.code_to_session("c").await.unwrap_err(), expected, "{answer}");
         }
         // errcode 0 is success.
-        let (client, _) = stub_client(r#"{"openid":"o1","session_key":"k","errcode":0,"errmsg":""}"#, TOKEN_OK, "{}").await;
+        let (client, _) =
+            stub_client(r#"{"openid":"o1","session_key":"k","errcode":0,"errmsg":""}"#, TOKEN_OK, "{}").await;
         assert_eq!(client.code_to_session("c").await.unwrap().openid, "o1");
         // From /cgi-bin/token, 40001 is a wrong secret.
         let (client, fetches) = stub_client("{}", r#"{"errcode":40001,"errmsg":"invalid credential"}"#, "{}").await;

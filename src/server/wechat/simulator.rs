@@ -377,7 +377,8 @@ impl Simulator {
         let mut state = self.state();
         state.purge(now);
         self.begin(&mut state, |stats| &mut stats.phone_requests)?;
-        let token = params.get("access_token").filter(|v| !v.is_empty()).ok_or(WxError(41001, "access_token missing"))?;
+        let token =
+            params.get("access_token").filter(|v| !v.is_empty()).ok_or(WxError(41001, "access_token missing"))?;
         if state.tokens.get(token.as_str()).is_none_or(|expires_at| now >= *expires_at) {
             return Err(WxError(40001, "invalid credential, access_token is invalid or not latest"));
         }
@@ -454,8 +455,7 @@ impl SimState {
 }
 
 fn check_id(what: &str, id: &str) -> Result<(), SimError> {
-    let valid = (1..=64).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let valid = (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if valid {
         Ok(())
     } else {
@@ -499,9 +499,9 @@ fn parse_phone(phone: &str) -> Result<(String, String), SimError> {
 /// (country codes are prefix-free: 1, 7, the two-digit ones, else three).
 fn country_code_length(digits: &str) -> Option<usize> {
     const TWO_DIGIT: [&str; 44] = [
-        "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46", "47", "48",
-        "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63", "64", "65", "66", "81",
-        "82", "84", "86", "90", "91", "92", "93", "94", "95", "98",
+        "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46", "47", "48", "49",
+        "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63", "64", "65", "66", "81", "82", "84",
+        "86", "90", "91", "92", "93", "94", "95", "98",
     ];
     let length = match digits.as_bytes().first()? {
         b'0' => return None,
@@ -642,7 +642,8 @@ mod tests {
         }
 
         async fn token(&self) -> String {
-            let answer = self.get(&format!("/cgi-bin/token?grant_type=client_credential&appid={APPID}&secret={SECRET}")).await;
+            let answer =
+                self.get(&format!("/cgi-bin/token?grant_type=client_credential&appid={APPID}&secret={SECRET}")).await;
             assert_eq!(answer["expires_in"], 7200);
             answer["access_token"].as_str().unwrap().to_owned()
         }
@@ -827,7 +828,9 @@ mod tests {
         let (status, answer) = s.post("/sim/wx/phone", json!({"phone": "13800138000"})).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(answer.unwrap()["code"].as_str().unwrap().len(), 32);
-        for phone in ["", "+", "1380013800", "23800138000", "+86138001380001", "+0123456", "138-0013-8000", "+1234", "abc"] {
+        for phone in
+            ["", "+", "1380013800", "23800138000", "+86138001380001", "+0123456", "138-0013-8000", "+1234", "abc"]
+        {
             let (status, answer) = s.post("/sim/wx/phone", json!({ "phone": phone })).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{phone}");
             assert_eq!(answer.unwrap()["error"], error_code::INVALID_REQUEST);
@@ -855,7 +858,8 @@ mod tests {
         let codes: Vec<String> = (0..MAX_LIVE_CODES).map(|_| s.sim.mint_login_code("o_1", None)).collect();
         assert_eq!(codes.len(), MAX_LIVE_CODES);
         assert!(matches!(s.sim.mint_phone_code("13800138000"), Err(SimError::Full { retry_after_secs: 300 })));
-        let response = s.http.post(format!("{}/sim/wx/login", s.base)).json(&json!({"openid": "o_2"})).send().await.unwrap();
+        let response =
+            s.http.post(format!("{}/sim/wx/login", s.base)).json(&json!({"openid": "o_2"})).send().await.unwrap();
         assert_eq!(response.status(), 429);
         assert_eq!(response.headers()["retry-after"], "300");
         let error: ErrorBody = response.json().await.unwrap();

@@ -27,8 +27,8 @@ use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, VecDeque};
-use std::process::Command;
 use std::net::SocketAddr;
+use std::process::Command;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -104,7 +104,8 @@ fn parse_options() -> Result<Options, String> {
             "--duration" => o.duration = secs(&value).ok_or_else(bad)?,
             "--warmup" => o.warmup = secs(&value).ok_or_else(bad)?,
             "--concurrency" => {
-                o.concurrency = value.split(',').map(|c| c.trim().parse::<usize>()).collect::<Result<_, _>>().map_err(|_| bad())?;
+                o.concurrency =
+                    value.split(',').map(|c| c.trim().parse::<usize>()).collect::<Result<_, _>>().map_err(|_| bad())?;
                 if o.concurrency.iter().any(|c| *c == 0 || *c > 1024) {
                     return Err(bad());
                 }
@@ -187,7 +188,12 @@ impl Conn {
         }
     }
 
-    async fn send_inner(&mut self, method: Method, path: &str, body: Option<Vec<u8>>) -> Result<(u16, Bytes), AnyError> {
+    async fn send_inner(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<(u16, Bytes), AnyError> {
         if self.sender.as_ref().is_none_or(|s| s.is_closed()) {
             self.sender = Some(Self::connect(self.addr).await?);
         }
@@ -213,7 +219,8 @@ impl Conn {
             .send(Method::POST, path, Some(serde_json::to_vec(body)?))
             .await
             .map_err(|f| format!("POST {path}: {f:?}"))?;
-        let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+        let value =
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
         Ok((status, value))
     }
 }
@@ -444,7 +451,16 @@ async fn mint(conns: Vec<Conn>, openids: Vec<String>) -> Result<(Vec<Conn>, Vec<
         lat.push(micros(dt));
     }
     let n = codes.len() as u64;
-    let result = PhaseResult::from_latencies("mint", 0, lat, n, BTreeMap::new(), elapsed, CpuSample::default(), CpuSample::default());
+    let result = PhaseResult::from_latencies(
+        "mint",
+        0,
+        lat,
+        n,
+        BTreeMap::new(),
+        elapsed,
+        CpuSample::default(),
+        CpuSample::default(),
+    );
     Ok((conns, codes, result))
 }
 
@@ -464,7 +480,8 @@ async fn register(conns: Vec<Conn>, users: &mut Users, n: usize) -> Result<Vec<C
                 (status, _) => return Err(format!("first login answered {status}, not USER_REGISTER").into()),
             };
             let (s, v) = conn.post_json("/v1/register", &json!({ "state_token": state_token })).await?;
-            let a: LoginAnswer = serde_json::from_value(v.clone()).map_err(|_| format!("/v1/register answered {s}: {v}"))?;
+            let a: LoginAnswer =
+                serde_json::from_value(v.clone()).map_err(|_| format!("/v1/register answered {s}: {v}"))?;
             if s != 200 || a.status != "SUCCESS" {
                 return Err(format!("/v1/register answered {s}: {v}").into());
             }
@@ -486,7 +503,12 @@ async fn register(conns: Vec<Conn>, users: &mut Users, n: usize) -> Result<Vec<C
 }
 
 /// Openids for `k` fresh codes, registering more users first if needed.
-async fn allocate(conns: Vec<Conn>, users: &mut Users, k: usize, distinct: bool) -> Result<(Vec<Conn>, Vec<String>, usize), AnyError> {
+async fn allocate(
+    conns: Vec<Conn>,
+    users: &mut Users,
+    k: usize,
+    distinct: bool,
+) -> Result<(Vec<Conn>, Vec<String>, usize), AnyError> {
     let mut conns = conns;
     let mut registered = 0;
     loop {
@@ -600,7 +622,11 @@ async fn vu_loop(mut vu: Vu, start: Instant, deadline: Instant, budget: Arc<Atom
             }
         };
         if !(200..300).contains(&status) {
-            error(&mut out, status.to_string(), format!("{path} answered {status}: {}", String::from_utf8_lossy(&bytes)));
+            error(
+                &mut out,
+                status.to_string(),
+                format!("{path} answered {status}: {}", String::from_utf8_lossy(&bytes)),
+            );
             if let Work::Refresh { alive, .. } = &mut vu.work {
                 // The chain is broken: this virtual user stops rather than
                 // log in again inside the timed phase.
@@ -635,7 +661,11 @@ async fn vu_loop(mut vu: Vu, start: Instant, deadline: Instant, budget: Arc<Atom
             }
             out.per_second[second] += 1;
         } else {
-            error(&mut out, "bad_body".into(), format!("{path} answered {status} with {}", String::from_utf8_lossy(&bytes)));
+            error(
+                &mut out,
+                "bad_body".into(),
+                format!("{path} answered {status} with {}", String::from_utf8_lossy(&bytes)),
+            );
         }
     }
     (vu, out)
@@ -739,7 +769,6 @@ impl PhaseResult {
         self.ok as f64 / self.elapsed.as_secs_f64()
     }
 
-
     fn cores(&self, cpu: Option<f64>) -> Option<f64> {
         cpu.map(|c| c / self.elapsed.as_secs_f64())
     }
@@ -797,7 +826,13 @@ fn round(v: f64, digits: i32) -> Value {
 
 /// Runs the virtual users for `duration` (at most `max_requests` requests),
 /// all starting together.
-async fn run_phase(scenario: &str, vus: Vec<Vu>, duration: Duration, max_requests: usize, cpu: &CpuMeter) -> (Vec<Vu>, PhaseResult) {
+async fn run_phase(
+    scenario: &str,
+    vus: Vec<Vu>,
+    duration: Duration,
+    max_requests: usize,
+    cpu: &CpuMeter,
+) -> (Vec<Vu>, PhaseResult) {
     let concurrency = vus.len();
     let budget = Arc::new(AtomicUsize::new(max_requests));
     let start = Instant::now() + Duration::from_millis(50);
@@ -927,7 +962,8 @@ impl Bench {
         let (_conns, tokens) = spread(conns, codes, |mut conn, code| async move {
             let r = async {
                 let (s, v) = conn.post_json("/v1/login/wechat", &json!({ "code": code })).await?;
-                let a: LoginAnswer = serde_json::from_value(v.clone()).map_err(|_| format!("login answered {s}: {v}"))?;
+                let a: LoginAnswer =
+                    serde_json::from_value(v.clone()).map_err(|_| format!("login answered {s}: {v}"))?;
                 match (s, a.status.as_str(), a.session_token) {
                     (200, "SUCCESS", Some(t)) => Ok::<String, AnyError>(t),
                     _ => Err(format!("login of a bound user answered {s}: {v}").into()),
@@ -937,7 +973,8 @@ impl Bench {
             (conn, r.map_err(|e| e.to_string()))
         })
         .await;
-        let tokens: Vec<String> = tokens.into_iter().collect::<Result<_, _>>().map_err(|e| format!("refresh setup: {e}"))?;
+        let tokens: Vec<String> =
+            tokens.into_iter().collect::<Result<_, _>>().map_err(|e| format!("refresh setup: {e}"))?;
         let vus = self.vus(c, |i| Work::Refresh { token: tokens[i].clone(), alive: true }).await?;
         self.log(format!("refresh c={c}: warm-up {:?}", self.o.warmup));
         let (vus, warm) = run_phase("refresh", vus, self.o.warmup, self.o.max_requests, &self.cpu).await;
@@ -988,7 +1025,18 @@ fn run_wrk(wrk: &str, addr: SocketAddr, c: usize, duration: Duration, cpu: &CpuM
     let before = cpu.sample();
     let children_before = children_seconds();
     let output = Command::new(wrk)
-        .args(["-t", &threads.to_string(), "-c", &c.to_string(), "-d", &format!("{secs}s"), "--timeout", "10s", "--latency", &url])
+        .args([
+            "-t",
+            &threads.to_string(),
+            "-c",
+            &c.to_string(),
+            "-d",
+            &format!("{secs}s"),
+            "--timeout",
+            "10s",
+            "--latency",
+            &url,
+        ])
         .output()?;
     let after = cpu.sample();
     let wrk_cpu = children_seconds() - children_before;
@@ -1040,11 +1088,22 @@ fn run_wrk(wrk: &str, addr: SocketAddr, c: usize, duration: Duration, cpu: &CpuM
     if socket_errors > 0 {
         errors.insert("socket".to_string(), socket_errors);
     }
-    let mut result =
-        PhaseResult::from_latencies("jwks/wrk", c, Vec::new(), requests.saturating_sub(non_2xx), errors, Duration::from_secs_f64(elapsed), before, after);
+    let mut result = PhaseResult::from_latencies(
+        "jwks/wrk",
+        c,
+        Vec::new(),
+        requests.saturating_sub(non_2xx),
+        errors,
+        Duration::from_secs_f64(elapsed),
+        before,
+        after,
+    );
     result.requests = requests;
     result.latency = latency;
-    result.statuses = BTreeMap::from([("2xx or 3xx (wrk)".to_string(), requests.saturating_sub(non_2xx)), ("other".to_string(), non_2xx)]);
+    result.statuses = BTreeMap::from([
+        ("2xx or 3xx (wrk)".to_string(), requests.saturating_sub(non_2xx)),
+        ("other".to_string(), non_2xx),
+    ]);
     result.gen_cpu = Some(wrk_cpu);
     result.generator = "wrk";
     result.notes.push(format!("wrk -t{threads} -c{c}: the same JWKS load from a C generator, as a cross-check"));
@@ -1070,7 +1129,18 @@ fn print_table(results: &[PhaseResult], mints: &[PhaseResult]) {
     println!();
     println!(
         "{:<10} {:>4} {:>9} {:>6} {:>8} {:>7} {:>7} {:>7} {:>9} {:>11} {:>9} {:>10}",
-        "scenario", "conc", "requests", "errors", "rps", "p50 ms", "p99 ms", "max ms", "srv cores", "rps/srvcore", "gen cores", "other cores"
+        "scenario",
+        "conc",
+        "requests",
+        "errors",
+        "rps",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "srv cores",
+        "rps/srvcore",
+        "gen cores",
+        "other cores"
     );
     let opt = |v: Option<f64>, d: usize| v.map_or("-".to_string(), |v| format!("{v:.d$}"));
     for r in results.iter().chain(mints) {
@@ -1096,7 +1166,13 @@ fn print_table(results: &[PhaseResult], mints: &[PhaseResult]) {
             println!("  note ({} c={}): {note}", r.scenario, r.concurrency);
         }
         if r.error_count() > 0 {
-            println!("  ERRORS ({} c={}): {:?}; e.g. {}", r.scenario, r.concurrency, r.errors, r.sample_error.as_deref().unwrap_or("?"));
+            println!(
+                "  ERRORS ({} c={}): {:?}; e.g. {}",
+                r.scenario,
+                r.concurrency,
+                r.errors,
+                r.sample_error.as_deref().unwrap_or("?")
+            );
         }
     }
     if !mints.is_empty() {
@@ -1107,8 +1183,10 @@ fn print_table(results: &[PhaseResult], mints: &[PhaseResult]) {
 async fn run(o: Options) -> Result<bool, AnyError> {
     let jwks = wait_ready(o.addr, o.timeout).await?;
     let keys = jwks.get("keys").and_then(Value::as_array).ok_or("the JWKS has no keys array")?;
-    let algs: Vec<String> =
-        keys.iter().map(|k| format!("{}/{}", k["kty"].as_str().unwrap_or("?"), k["alg"].as_str().unwrap_or("?"))).collect();
+    let algs: Vec<String> = keys
+        .iter()
+        .map(|k| format!("{}/{}", k["kty"].as_str().unwrap_or("?"), k["alg"].as_str().unwrap_or("?")))
+        .collect();
     let longest_phase = o.duration + o.warmup + Duration::from_secs(30);
     let run_tag = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
     let mut bench = Bench {
@@ -1176,7 +1254,8 @@ async fn run(o: Options) -> Result<bool, AnyError> {
 
     print_table(&bench.results, &bench.mints);
     let clean = bench.results.iter().all(|r| r.error_count() == 0);
-    let meta: serde_json::Map<String, Value> = bench.o.meta.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    let meta: serde_json::Map<String, Value> =
+        bench.o.meta.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
     let report = json!({
         "ok": clean,
         "meta": meta,
