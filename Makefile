@@ -1,22 +1,32 @@
 # Every target installs what it needs first (scripts/setup.sh skips what is
 # already there), so each works on a fresh machine.
 
-.PHONY: demo test setup wasm addon pkg test-js test-server schemathesis bench bench-server clean
+.PHONY: demo test lint setup wasm addon pkg test-js test-server schemathesis bench bench-server clean
 
 ## demo: the playground: the built package in a page served by the reference
 ## server in WeChat-simulator mode (Ctrl-C stops it)
 demo: pkg
 	scripts/demo.sh
 
-## test: every test: Rust (unit, vectors, interop, the server over HTTP),
+## test: the gates (make lint), then every test: Rust (unit, vectors, interop, the server over HTTP),
 ## schemathesis against the server's OpenAPI document, then the built
 ## package in Node, headless Chromium and the Mini Program simulator
 test: setup
+	$(MAKE) lint
 	cargo test --lib --no-default-features
 	cargo test --all-targets --features server
 	scripts/schemathesis.sh
 	$(MAKE) pkg
 	$(MAKE) test-js
+
+## lint: the gates, warnings as errors: rustfmt, clippy and rustdoc over the
+## workspace, ESLint and tsc --checkJs over the package's JavaScript (js/)
+lint: setup
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --all-features -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --all-features
+	npx eslint --max-warnings 0 js/
+	npx tsc -p js/tsconfig.json
 
 setup:
 	scripts/setup.sh

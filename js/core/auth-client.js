@@ -58,9 +58,7 @@ export function fetchTransport(fetchFn, timeout = DEFAULT_TIMEOUT) {
       if (cause instanceof MiniAuthError) throw cause;
       const timedOut = Boolean(controller && controller.signal.aborted);
       const message = timedOut ? `no answer from ${url} within ${timeout} ms` : `request to ${url} failed`;
-      const error = new MiniAuthError('ERR_NETWORK', message, { cause });
-      error.timeout = timedOut;
-      throw error;
+      throw new MiniAuthError('ERR_NETWORK', message, { cause, timeout: timedOut });
     } finally {
       if (timer !== null) clearTimeout(timer);
     }
@@ -89,9 +87,7 @@ export function requestTransport(requestFn, timeout = DEFAULT_TIMEOUT) {
         },
         fail: (res) => {
           const errMsg = (res && res.errMsg) || 'request failed';
-          const error = new MiniAuthError('ERR_NETWORK', `request to ${url} failed: ${errMsg}`);
-          error.timeout = /timeout/i.test(errMsg);
-          reject(error);
+          reject(new MiniAuthError('ERR_NETWORK', `request to ${url} failed: ${errMsg}`, { timeout: /timeout/i.test(errMsg) }));
         },
       });
     });
@@ -120,8 +116,8 @@ export function createAuthClientClass(platform) {
 
   class AuthClient {
     /**
-     * @param {object} options
-     * @param {string} options.baseUrl  the identity server, e.g. 'https://id.example.com'
+     * @param {object} [options]
+     * @param {string} [options.baseUrl]  the identity server, e.g. 'https://id.example.com' (required)
      * @param {{ get(key: string): any, set(key: string, value: string): any, remove(key: string): any }} [options.storage]
      * @param {Function} [options.fetch]  a Fetch API function for HTTP
      * @param {Function} [options.request]  a wx.request-shaped function for HTTP
@@ -201,6 +197,7 @@ export function createAuthClientClass(platform) {
     /**
      * Logs in with a wx.login() code. In a Mini Program, with no `code`,
      * calls wx.login() itself.
+     * @param {{ code?: string }} [options]
      */
     async loginWithWechat(options = {}) {
       let { code } = options;
@@ -212,19 +209,28 @@ export function createAuthClientClass(platform) {
       return this._login('/v1/login/wechat', { code });
     }
 
-    /** Logs in with a getPhoneNumber code. */
+    /**
+     * Logs in with a getPhoneNumber code.
+     * @param {{ code?: string }} [options]
+     */
     async loginWithWechatPhone({ code } = {}) {
       requireString(code, 'code');
       return this._login('/v1/login/wechat-phone', { code });
     }
 
-    /** Binds the pending WeChat identity with a getPhoneNumber code. */
+    /**
+     * Binds the pending WeChat identity with a getPhoneNumber code.
+     * @param {{ code?: string }} [options]
+     */
     async bindWithWechatPhone({ code } = {}) {
       requireString(code, 'code');
       return this._login('/v1/bind/wechat-phone', { state_token: await this._stateToken(), code });
     }
 
-    /** Binds the pending WeChat identity with a code sent by sendVerifyCode. */
+    /**
+     * Binds the pending WeChat identity with a code sent by sendVerifyCode.
+     * @param {{ channel?: string, to?: string, code?: string }} [options]
+     */
     async bindWithVerifyCode({ channel, to, code } = {}) {
       requireChannel(channel);
       requireString(to, 'to');
@@ -232,14 +238,20 @@ export function createAuthClientClass(platform) {
       return this._login('/v1/bind/verify-code', { state_token: await this._stateToken(), channel, to, code });
     }
 
-    /** Binds the pending WeChat identity to an existing user (SOCIAL_BIND). */
+    /**
+     * Binds the pending WeChat identity to an existing user (SOCIAL_BIND).
+     * @param {{ username?: string, password?: string }} [options]
+     */
     async bindWithPassword({ username, password } = {}) {
       requireString(username, 'username');
       requireString(password, 'password');
       return this._login('/v1/bind/password', { state_token: await this._stateToken(), username, password });
     }
 
-    /** Registers a new user for the pending WeChat identity (USER_REGISTER). */
+    /**
+     * Registers a new user for the pending WeChat identity (USER_REGISTER).
+     * @param {{ name?: string }} [options]
+     */
     async register({ name } = {}) {
       if (name !== undefined) requireString(name, 'name');
       const body = { state_token: await this._stateToken() };
@@ -250,6 +262,7 @@ export function createAuthClientClass(platform) {
     /**
      * Sends a one-time code by SMS or email, for the pending bind if there is
      * one. Resolves to the server's answer, `{ expires_in, resend_after }`.
+     * @param {{ channel?: string, to?: string }} [options]
      */
     async sendVerifyCode({ channel, to } = {}) {
       requireChannel(channel);

@@ -6,7 +6,7 @@ export class MiniAuthError extends Error {
   /**
    * @param {string} code stable machine-readable code, e.g. 'ERR_JWT_EXPIRED'
    * @param {string} message
-   * @param {{ claim?: string, reason?: string, status?: number, error?: string, cause?: unknown }} [details]
+   * @param {{ claim?: string, reason?: string, status?: number, error?: string, timeout?: boolean, cause?: unknown }} [details]
    */
   constructor(code, message, details = {}) {
     super(message);
@@ -16,6 +16,7 @@ export class MiniAuthError extends Error {
     if (details.reason !== undefined) this.reason = details.reason;
     if (details.status !== undefined) this.status = details.status;
     if (details.error !== undefined) this.error = details.error;
+    if (details.timeout !== undefined) this.timeout = details.timeout;
     if (details.cause !== undefined) this.cause = details.cause;
   }
 }

@@ -20,9 +20,7 @@ export async function fetchText(url, { timeout, headers }) {
     if (cause instanceof MiniAuthError) throw cause;
     const timedOut = controller.signal.aborted;
     const message = timedOut ? `no answer from ${url} within ${timeout} ms` : `request to ${url} failed`;
-    const error = new MiniAuthError('ERR_NETWORK', message, { cause });
-    error.timeout = timedOut;
-    throw error;
+    throw new MiniAuthError('ERR_NETWORK', message, { cause, timeout: timedOut });
   } finally {
     clearTimeout(timer);
   }

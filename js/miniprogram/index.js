@@ -39,10 +39,8 @@ function fetchText(url, { timeout, headers }) {
         resolve({ status: res.statusCode, text: new TextDecoder().decode(body) });
       },
       fail: (res) => {
-        const timedOut = /timeout/i.test(res.errMsg || '');
-        const error = new MiniAuthError('ERR_NETWORK', `request to ${url} failed: ${res.errMsg}`);
-        error.timeout = timedOut;
-        reject(error);
+        const timeout = /timeout/i.test(res.errMsg || '');
+        reject(new MiniAuthError('ERR_NETWORK', `request to ${url} failed: ${res.errMsg}`, { timeout }));
       },
     });
   });

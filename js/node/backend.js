@@ -33,7 +33,7 @@ function loadAddon(packageDir) {
     candidates.push(`miniauth-${name}`);
     for (const candidate of candidates) {
       try {
-        // eslint-disable-next-line no-undef -- this file is only ever bundled to CommonJS
+        // require and __dirname: this file is only ever bundled to CommonJS.
         return { bindings: require(candidate) };
       } catch (error) {
         const absent = error.code === 'MODULE_NOT_FOUND' && candidate !== file;

@@ -12,7 +12,7 @@ import { createAuthClientClass, memoryStorage } from '../core/auth-client.js';
 import { fetchText } from '../core/fetch.js';
 import { loadBackend } from './backend.js';
 
-// eslint-disable-next-line no-undef -- this file is only ever bundled to CommonJS
+// require and __dirname: this file is only ever bundled to CommonJS.
 const packageDir = join(__dirname, '..');
 const core = loadBackend(packageDir, () => {
   glue.initSync({ module: readFileSync(join(packageDir, 'miniauth_bg.wasm')) });

@@ -18,7 +18,7 @@ pub struct Config {
     pub database: PathBuf,
 
     /// `iss` of id_tokens and base of the discovery URLs. Default:
-    /// http://<listen address>.
+    /// `http://<listen address>`.
     #[arg(long, env = "MINIAUTH_ISSUER")]
     pub issuer: Option<String>,
 
