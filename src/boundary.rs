@@ -10,7 +10,7 @@
 
 use crate::error::{Error, ErrorCode};
 use crate::jwk::{KeySet, VerifyingKey};
-use crate::jwks_cache::JwksCache;
+use crate::jwks_cache::{JwksCache, DEFAULT_CACHE_MAX_AGE_MS, DEFAULT_COOLDOWN_MS};
 use crate::jws::{self, Keys};
 use crate::jwt;
 use crate::protocol::BindFlow;
@@ -84,9 +84,14 @@ impl KeyStore {
         Ok(Self(Source::Fixed(Keys::Single(key))))
     }
 
-    /// An empty remote key set with its cache lifetimes in milliseconds.
-    pub fn remote(cache_max_age_ms: f64, cooldown_ms: f64) -> Self {
-        Self(Source::Remote(JwksCache::new(cache_max_age_ms, cooldown_ms)))
+    /// An empty remote key set with its cache lifetimes in milliseconds
+    /// (`None`: the core's defaults, [`DEFAULT_CACHE_MAX_AGE_MS`] and
+    /// [`DEFAULT_COOLDOWN_MS`]).
+    pub fn remote(cache_max_age_ms: Option<f64>, cooldown_ms: Option<f64>) -> Self {
+        Self(Source::Remote(JwksCache::new(
+            cache_max_age_ms.unwrap_or(DEFAULT_CACHE_MAX_AGE_MS),
+            cooldown_ms.unwrap_or(DEFAULT_COOLDOWN_MS),
+        )))
     }
 
     /// Whether the keys may be used now without fetching first.

@@ -44,7 +44,7 @@ impl KeyStore {
     }
 
     /// See [`boundary::KeyStore::remote`].
-    pub fn remote(cache_max_age_ms: f64, cooldown_ms: f64) -> KeyStore {
+    pub fn remote(cache_max_age_ms: Option<f64>, cooldown_ms: Option<f64>) -> KeyStore {
         Self(boundary::KeyStore::remote(cache_max_age_ms, cooldown_ms))
     }
 

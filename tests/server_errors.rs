@@ -502,6 +502,17 @@ async fn profile_update_errors() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulator_outbox_without_a_recipient_is_a_json_error() {
+    let s = TestServer::start().await;
+    for path in ["/sim/outbox", "/sim/outbox?other=1"] {
+        let answer = s.http.get(path).await;
+        answer.expect_error(400, code::INVALID_REQUEST);
+        assert_eq!(answer.content_type(), "application/json", "{path}");
+    }
+    s.http.get("/sim/outbox?to=13800138000").await.expect(200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unauthorized_userinfo() {
     let s = TestServer::start().await;
     let tokens = s.register("o_bearer").await;

@@ -6,8 +6,6 @@
 
 import { MiniAuthError, callCore } from './errors.js';
 
-const DEFAULT_CACHE_MAX_AGE = 600_000;
-const DEFAULT_COOLDOWN = 30_000;
 const DEFAULT_TIMEOUT = 5_000;
 
 /**
@@ -120,8 +118,9 @@ export function createMiniAuth({ loaded, backend, fetchText, now = () => Date.no
       this.timeout = options.timeout ?? DEFAULT_TIMEOUT;
       this.headers = options.headers;
       this.store = null;
-      this.cacheMaxAge = options.cacheMaxAge ?? DEFAULT_CACHE_MAX_AGE;
-      this.cooldown = options.cooldown ?? DEFAULT_COOLDOWN;
+      // undefined: the core's defaults (src/jwks_cache.rs).
+      this.cacheMaxAge = options.cacheMaxAge;
+      this.cooldown = options.cooldown;
       this.inFlight = null;
     }
 

@@ -8,6 +8,7 @@
 // defaults: storage, transport, foreground events and wx.login.
 
 import { MiniAuthError, callCore } from './errors.js';
+import { readLimited } from './fetch.js';
 
 const DEFAULT_TIMEOUT = 10_000;
 /** setTimeout's longest delay; a longer one would fire at once. */
@@ -53,7 +54,7 @@ export function fetchTransport(fetchFn, timeout = DEFAULT_TIMEOUT) {
       if (controller) init.signal = controller.signal;
       // Called as a plain function: browsers refuse fetch called on another object.
       const response = await fetchFn(url, init);
-      return { status: response.status, text: await response.text() };
+      return { status: response.status, text: await readLimited(response, url) };
     } catch (cause) {
       if (cause instanceof MiniAuthError) throw cause;
       const timedOut = Boolean(controller && controller.signal.aborted);

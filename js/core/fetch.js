@@ -15,7 +15,7 @@ export async function fetchText(url, { timeout, headers }) {
   const timer = setTimeout(() => controller.abort(), timeout);
   try {
     const response = await fetch(url, { headers, signal: controller.signal });
-    return { status: response.status, text: await readLimited(response) };
+    return { status: response.status, text: await readLimited(response, url) };
   } catch (cause) {
     if (cause instanceof MiniAuthError) throw cause;
     const timedOut = controller.signal.aborted;
@@ -26,7 +26,18 @@ export async function fetchText(url, { timeout, headers }) {
   }
 }
 
-async function readLimited(response) {
+/**
+ * The body of a Fetch API response as text, refused (ERR_NETWORK) past
+ * MAX_RESPONSE_BYTES without reading further. A fetch function of another
+ * shape, whose body is no stream, is read whole and then checked.
+ */
+export async function readLimited(response, url) {
+  const tooLarge = () => new MiniAuthError('ERR_NETWORK', `response from ${url} exceeds ${MAX_RESPONSE_BYTES} bytes`);
+  if (!response.body || typeof response.body.getReader !== 'function') {
+    const text = await response.text();
+    if (text.length > MAX_RESPONSE_BYTES) throw tooLarge();
+    return text;
+  }
   const reader = response.body.getReader();
   const chunks = [];
   let size = 0;
@@ -36,7 +47,7 @@ async function readLimited(response) {
     size += value.length;
     if (size > MAX_RESPONSE_BYTES) {
       await reader.cancel();
-      throw new MiniAuthError('ERR_NETWORK', `response from ${response.url} exceeds ${MAX_RESPONSE_BYTES} bytes`);
+      throw tooLarge();
     }
     chunks.push(value);
   }

@@ -90,11 +90,6 @@ function onForeground(wake) {
 }
 
 /**
- * The client half. Defaults in Mini Programs: wx storage, wx.request,
- * wx.login when loginWithWechat() is called without a code, and a wake-up
- * on wx.onAppShow.
- */
-/**
  * Numbers in [0, 1) from wx.getRandomValues, which answers asynchronously:
  * bytes are drawn ahead into a pool, refilled in the background. Only retry
  * jitter uses them, so while the very first batch is on its way Math.random
@@ -121,6 +116,11 @@ function wxRandom() {
   };
 }
 
+/**
+ * The client half. Defaults in Mini Programs: wx storage, wx.request,
+ * wx.login when loginWithWechat() is called without a code, and a wake-up
+ * on wx.onAppShow.
+ */
 export const AuthClient = createAuthClientClass({
   loaded,
   decodeJwt,

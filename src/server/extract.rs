@@ -39,6 +39,24 @@ where
     }
 }
 
+/// A query string; a malformed or incomplete one is `400 invalid_request`.
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Self(value)),
+            Err(rejection) => Err(AppError::invalid_request(format!("invalid query: {}", rejection.body_text()))),
+        }
+    }
+}
+
 /// The client's address, for per-address rate limits.
 pub struct ClientIp(pub IpAddr);
 

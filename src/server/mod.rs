@@ -68,14 +68,11 @@ impl Running {
         self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
 
-    /// Waits until the server ends (after `shutdown` from elsewhere or an
-    /// error), resolving `stop` when `signal` completes.
-    pub async fn run_until(mut self, signal: impl std::future::Future<Output = ()>) -> std::io::Result<()> {
+    /// Serves until `signal` completes, then shuts down as
+    /// [`Running::shutdown`] does.
+    pub async fn run_until(self, signal: impl std::future::Future<Output = ()>) -> std::io::Result<()> {
         signal.await;
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        self.shutdown().await
     }
 }
 

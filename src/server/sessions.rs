@@ -20,7 +20,7 @@ use crate::protocol::{Tokens, UserInfo};
 use serde::Serialize;
 use sqlx::SqlitePool;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use tokio::sync::Mutex as AsyncMutex;
 
 /// Lifetimes and names that go into tokens.
@@ -330,6 +330,3 @@ struct TokenRow {
 fn secs(ms: Millis) -> u64 {
     u64::try_from(ms.max(0) / 1000).unwrap_or(0)
 }
-
-/// Shared handle.
-pub type SharedSessions = Arc<Sessions>;

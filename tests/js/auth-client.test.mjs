@@ -364,6 +364,34 @@ describe('AuthClient errors', () => {
     }
   });
 
+  test('an answer over 256 KiB is refused without being read whole', async () => {
+    let pulled = 0;
+    // An endless body: only a reader that stops can get past it.
+    const endless = () =>
+      new Response(
+        new ReadableStream({
+          pull(controller) {
+            pulled += 1;
+            controller.enqueue(new Uint8Array(64 * 1024).fill(0x20));
+          },
+        }),
+        { status: 200 },
+      );
+    for (const fetchFn of [async () => endless(), async () => ({ status: 200, text: async () => ' '.repeat(300 * 1024) })]) {
+      const client = new AuthClient({ baseUrl: server.url, fetch: fetchFn });
+      try {
+        await assert.rejects(client.loginWithWechat({ code: 'abc' }), (error) => {
+          assert.equal(error.code, 'ERR_NETWORK');
+          assert.match(error.message, /exceeds 262144 bytes/);
+          return true;
+        });
+      } finally {
+        client.close();
+      }
+    }
+    assert.ok(pulled < 10, `stopped reading after the limit (${pulled} chunks)`);
+  });
+
   test('misuse is ERR_INVALID_ARGUMENT or a clear state error', async () => {
     assert.throws(() => new AuthClient({}), { code: 'ERR_INVALID_ARGUMENT' });
     assert.throws(() => new AuthClient({ baseUrl: server.url, storage: {} }), { code: 'ERR_INVALID_ARGUMENT' });

@@ -66,7 +66,8 @@ function assertVerified(assert, result, fixtures, header) {
 
 test('ready has resolved and every documented export is present', async (miniauth, fixtures, assert) => {
   assert.equal(await miniauth.ready, undefined, 'ready resolves to undefined');
-  for (const name of ['createVerifier', 'createRemoteJwks', 'jwtVerify', 'decodeJwt', 'decodeProtectedHeader', 'MiniAuthError']) {
+  const names = ['createVerifier', 'createRemoteJwks', 'jwtVerify', 'decodeJwt', 'decodeProtectedHeader', 'MiniAuthError'];
+  for (const name of names.concat(['AuthClient', 'memoryStorage', 'fileStorage'])) {
     assert.equal(typeof miniauth[name], 'function', name);
   }
   assert.ok(miniauth.backend === 'native' || miniauth.backend === 'wasm', `backend is "native" or "wasm", not ${miniauth.backend}`);

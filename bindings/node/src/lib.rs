@@ -83,7 +83,7 @@ impl KeyStore {
 
     /// See `boundary::KeyStore::remote`.
     #[napi(factory)]
-    pub fn remote(cache_max_age_ms: f64, cooldown_ms: f64) -> Self {
+    pub fn remote(cache_max_age_ms: Option<f64>, cooldown_ms: Option<f64>) -> Self {
         Self(Held(Some(boundary::KeyStore::remote(cache_max_age_ms, cooldown_ms))))
     }
 

@@ -5,7 +5,8 @@ use crate::protocol::Channel;
 use crate::server::app::AppState;
 use crate::server::codes::normalize_recipient;
 use crate::server::error::{AppError, AppResult};
-use axum::extract::{Query, State};
+use crate::server::extract::ApiQuery;
+use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
@@ -28,7 +29,7 @@ pub struct OutboxMessage {
 /// The messages for one recipient, newest first.
 pub async fn outbox(
     State(app): State<AppState>,
-    Query(query): Query<OutboxQuery>,
+    ApiQuery(query): ApiQuery<OutboxQuery>,
 ) -> AppResult<Json<Vec<OutboxMessage>>> {
     let outbox = app.outbox.as_ref().ok_or_else(|| AppError::internal("outbox requested outside simulator mode"))?;
     let channel = if query.to.contains('@') { Channel::Email } else { Channel::Sms };

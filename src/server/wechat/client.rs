@@ -833,9 +833,10 @@ mod tests {
         // The global subscriber, not a scoped one: with tests running in
         // parallel, tracing's per-callsite interest cache loses events sent
         // under `set_default`. It also sees every other test's logs, which
-        // must not hold these secrets either. If another test already
-        // installed a global subscriber, the log checks are skipped.
-        static LOGS: OnceLock<Option<Buffer>> = OnceLock::new();
+        // must not hold these secrets either. No other test of this binary
+        // installs one: if something did, this test fails rather than
+        // checking nothing.
+        static LOGS: OnceLock<Buffer> = OnceLock::new();
         let logs = LOGS.get_or_init(|| {
             let logs = Buffer::default();
             let writer = logs.clone();
@@ -844,7 +845,9 @@ mod tests {
                 .with_ansi(false)
                 .with_writer(move || writer.clone())
                 .finish();
-            tracing::subscriber::set_global_default(subscriber).ok().map(|()| logs)
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("the log checks need the global subscriber, and another one was installed first");
+            logs
         });
 
         let s = setup().await;
@@ -863,14 +866,10 @@ mod tests {
         let error = wrong.code_to_session(&code).await.unwrap_err();
         let client_debug = format!("{:?} {:?}", s.client, wrong);
 
-        let logs = logs.as_ref().map(|logs| String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned());
-        if let Some(logs) = &logs {
-            assert!(logs.contains("/sns/jscode2session") && logs.contains("errcode=40001"), "{logs}");
-        }
+        let logs = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+        assert!(logs.contains("/sns/jscode2session") && logs.contains("errcode=40001"), "{logs}");
         for secret in [SECRET, "wrong-secret-value", key.as_str(), token.as_str()] {
-            if let Some(logs) = &logs {
-                assert!(!logs.contains(secret), "{secret} logged: {logs}");
-            }
+            assert!(!logs.contains(secret), "{secret} logged: {logs}");
             assert!(!format!("{error} {error:?}").contains(secret));
             assert!(!client_debug.contains(secret), "{client_debug}");
         }
