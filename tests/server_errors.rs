@@ -491,13 +491,9 @@ async fn profile_update_errors() {
     s.http.send(raw).await.expect_error(400, code::INVALID_REQUEST);
     assert_eq!(s.userinfo(&tokens.id_token).await.json.get("nickname"), None, "nothing was written");
     // POST takes the update too (wx.request cannot send PATCH).
-    let by_post = s
-        .http
-        .client
-        .post(s.http.url("/v1/userinfo"))
-        .bearer_auth(&tokens.id_token)
-        .json(&json!({ "email": "x@example.com" }));
-    s.http.send(by_post).await.expect_error(400, code::INVALID_REQUEST);
+    let by_post =
+        s.update_profile_by(reqwest::Method::POST, &tokens.id_token, json!({ "email": "x@example.com" })).await;
+    by_post.expect_error(400, code::INVALID_REQUEST);
     s.http.check_answers().await;
 }
 

@@ -212,13 +212,8 @@ async fn profile_update_then_refresh_carries_it() {
     let unchanged = s.update_profile(&refreshed.id_token, json!({})).await;
     assert_eq!(unchanged.json, answer.json);
     // POST does the same, for Mini Programs (wx.request has no PATCH).
-    let by_post = s
-        .http
-        .client
-        .post(s.http.url("/v1/userinfo"))
-        .bearer_auth(&refreshed.id_token)
-        .json(&json!({ "gender": "female" }));
-    assert_eq!(s.http.send(by_post).await.json["gender"], json!("female"));
+    let by_post = s.update_profile_by(reqwest::Method::POST, &refreshed.id_token, json!({ "gender": "female" })).await;
+    assert_eq!(by_post.json["gender"], json!("female"));
     s.http.check_answers().await;
 }
 

@@ -680,7 +680,13 @@ impl TestServer {
 
     /// `PATCH /v1/userinfo` with `fields`.
     pub async fn update_profile(&self, id_token: &str, fields: Value) -> Answer {
-        let request = self.http.client.patch(self.http.url("/v1/userinfo")).bearer_auth(id_token).json(&fields);
+        self.update_profile_by(reqwest::Method::PATCH, id_token, fields).await
+    }
+
+    /// The profile update sent with `method` (the server takes PATCH and POST).
+    pub async fn update_profile_by(&self, method: reqwest::Method, id_token: &str, fields: Value) -> Answer {
+        let request =
+            self.http.client.request(method, self.http.url("/v1/userinfo")).bearer_auth(id_token).json(&fields);
         self.http.send(request).await
     }
 
