@@ -123,17 +123,48 @@ impl From<Registration> for Mode {
 }
 
 impl Config {
-    /// The defaults, with everything in simulator mode: for tests.
+    /// The defaults, in simulator mode, listening on an ephemeral loopback
+    /// port: for in-process test servers. The environment is not read, so a
+    /// developer's `WECHAT_SECRET` or `MINIAUTH_*` never reaches a test.
     pub fn for_tests(database: PathBuf) -> Self {
-        use clap::Parser;
-        #[derive(clap::Parser)]
-        struct Wrapper {
-            #[command(flatten)]
-            config: Config,
-        }
-        let mut config = Wrapper::parse_from(["miniauth"]).config;
+        use clap::{Args, FromArgMatches};
+        let command = Self::augment_args(clap::Command::new("miniauth")).mut_args(|arg| arg.env(None));
+        let mut config = Self::from_arg_matches(&command.get_matches_from(["miniauth"]))
+            .expect("the defaults are a valid configuration");
         config.database = database;
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs itself again in a child process whose environment names real
+    /// WeChat credentials and another issuer (setting variables in this
+    /// process would race the other tests' threads); the child checks that
+    /// `for_tests` ignored them.
+    #[test]
+    fn for_tests_ignores_the_environment() {
+        const CHILD: &str = "MINIAUTH_CONFIG_TEST_CHILD";
+        if std::env::var_os(CHILD).is_some() {
+            let config = Config::for_tests("t.db".into());
+            assert_eq!(config.wechat_appid, None);
+            assert_eq!(config.wechat_secret, None);
+            assert_eq!(config.issuer, None);
+            assert_eq!(config.rate_limit_ip, 120);
+            return;
+        }
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "server::config::tests::for_tests_ignores_the_environment", "--quiet"])
+            .env(CHILD, "1")
+            .env("WECHAT_APPID", "wx_real")
+            .env("WECHAT_SECRET", "real-secret")
+            .env("MINIAUTH_ISSUER", "https://id.example.com")
+            .env("MINIAUTH_RATE_LIMIT_IP", "7")
+            .status()
+            .unwrap();
+        assert!(status.success(), "for_tests read the environment");
     }
 }
