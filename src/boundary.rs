@@ -50,6 +50,28 @@ fn utf8(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_default()
 }
 
+/// The lists and limits the JavaScript layer shares with the core, as JSON:
+/// `{"errorCodes", "events", "channels", "maxResponseBytes"}`. The platform
+/// layers read them from here instead of keeping copies, and the package's
+/// tests check `index.d.ts` and its README against them.
+pub fn contract() -> String {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Contract {
+        error_codes: Vec<&'static str>,
+        events: [session::Event; 6],
+        channels: [crate::protocol::Channel; 2],
+        max_response_bytes: usize,
+    }
+    let contract = Contract {
+        error_codes: ErrorCode::ALL.iter().map(|code| code.as_str()).collect(),
+        events: session::Event::ALL,
+        channels: crate::protocol::Channel::ALL,
+        max_response_bytes: crate::jwk::MAX_KEY_DOCUMENT_LEN,
+    };
+    serde_json::to_string(&contract).unwrap_or_default()
+}
+
 /// Where verification keys come from: fixed at creation, or a remote JWKS
 /// whose cache policy lives in [`JwksCache`].
 pub struct KeyStore(Source);
@@ -272,8 +294,7 @@ impl SessionCore {
             flows: Option<&'a [BindFlow]>,
             actions: &'a [Action],
         }
-        let (outcome, actions) =
-            self.session.on_login_answer(body, now as i64).map_err(|e| thrown(Error::new(ErrorCode::Server, e.0)))?;
+        let (outcome, actions) = self.session.on_login_answer(body, now as i64).map_err(thrown)?;
         let (status, flows) = match &outcome {
             LoginOutcome::Success => ("SUCCESS", None),
             LoginOutcome::SocialBind(c) => ("SOCIAL_BIND", Some(c.flows.as_slice())),

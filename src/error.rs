@@ -40,11 +40,48 @@ pub enum ErrorCode {
     JwkInvalid,
     /// An option passed by the caller has the wrong type or value.
     InvalidArgument,
-    /// The identity server answered with something that is not its protocol.
+    /// The identity server answered with something that is not its protocol,
+    /// or refused the request (`AuthClient` adds the status and `error`).
     Server,
+    // The codes below are raised by the platform layers (`js/`); they are
+    // listed here so that every code the package can report has one home.
+    /// The module is still loading: await `ready` first.
+    NotReady,
+    /// The host lacks what this needs (a WebAssembly API, a native addon).
+    NotSupported,
+    /// No usable answer: the request failed, timed out or was too large.
+    Network,
+    /// `AuthClient` holds no session: sign in first.
+    SignedOut,
+    /// The WeChat identity must be bound before a token can be issued.
+    BindRequired,
 }
 
 impl ErrorCode {
+    /// Every code, in the order the package documents them.
+    pub const ALL: [Self; 20] = [
+        Self::JwtExpired,
+        Self::JwtNotYetValid,
+        Self::JwtClaimValidationFailed,
+        Self::JwsSignatureVerificationFailed,
+        Self::JoseAlgNotAllowed,
+        Self::JwsInvalid,
+        Self::JwtInvalid,
+        Self::JoseNotSupported,
+        Self::JwksNoMatchingKey,
+        Self::JwksMultipleMatchingKeys,
+        Self::JwksTimeout,
+        Self::JwksInvalid,
+        Self::JwkInvalid,
+        Self::InvalidArgument,
+        Self::Server,
+        Self::NotReady,
+        Self::NotSupported,
+        Self::Network,
+        Self::SignedOut,
+        Self::BindRequired,
+    ];
+
     /// The code as JavaScript sees it, for example `ERR_JWT_EXPIRED`.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -63,6 +100,11 @@ impl ErrorCode {
             Self::JwkInvalid => "ERR_JWK_INVALID",
             Self::InvalidArgument => "ERR_INVALID_ARGUMENT",
             Self::Server => "ERR_SERVER",
+            Self::NotReady => "ERR_NOT_READY",
+            Self::NotSupported => "ERR_NOT_SUPPORTED",
+            Self::Network => "ERR_NETWORK",
+            Self::SignedOut => "ERR_SIGNED_OUT",
+            Self::BindRequired => "ERR_BIND_REQUIRED",
         }
     }
 }

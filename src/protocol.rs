@@ -3,7 +3,7 @@
 //! read them. JSON field names are the wire names.
 //!
 //! Errors are `{"error": "<code>", "message": "..."}` ([`ErrorBody`]) with a
-//! fitting HTTP status; the codes are listed in [`error_code`].
+//! fitting HTTP status; the codes are listed in [`ApiErrorCode`].
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -104,6 +104,11 @@ pub enum Channel {
     Sms,
     /// An email.
     Email,
+}
+
+impl Channel {
+    /// Every channel.
+    pub const ALL: [Self; 2] = [Self::Sms, Self::Email];
 }
 
 /// `POST /v1/verify-codes`: send a one-time code.
@@ -282,60 +287,129 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> R
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]
 pub struct ErrorBody {
-    /// A stable code from [`error_code`].
+    /// A stable code from [`ApiErrorCode`].
     pub error: String,
     /// A human-readable explanation.
     pub message: String,
 }
 
-/// The stable `error` codes of [`ErrorBody`].
-pub mod error_code {
+/// The stable `error` codes of [`ErrorBody`]. Serialised as
+/// [`ApiErrorCode::as_str`] gives them; the server maps each to one HTTP
+/// status (`server::error`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ApiErrorCode {
     /// The body is not the JSON this endpoint takes.
-    pub const INVALID_REQUEST: &str = "invalid_request";
+    InvalidRequest,
     /// The body is larger than the server accepts.
-    pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    PayloadTooLarge,
     /// Too many requests; wait `Retry-After` seconds.
-    pub const RATE_LIMITED: &str = "rate_limited";
+    RateLimited,
     /// No such endpoint.
-    pub const NOT_FOUND: &str = "not_found";
+    NotFound,
     /// The endpoint does not take this method.
-    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    MethodNotAllowed,
     /// The WeChat code is unknown, expired or already used (WeChat 40029, 40163).
-    pub const WECHAT_CODE_INVALID: &str = "wechat_code_invalid";
+    WechatCodeInvalid,
     /// WeChat refused: this user asks too often (WeChat 45011).
-    pub const WECHAT_RATE_LIMITED: &str = "wechat_rate_limited";
+    WechatRateLimited,
     /// WeChat is busy (WeChat -1); try again.
-    pub const WECHAT_BUSY: &str = "wechat_busy";
+    WechatBusy,
     /// WeChat could not be reached or answered with an unexpected error.
-    pub const WECHAT_UNAVAILABLE: &str = "wechat_unavailable";
+    WechatUnavailable,
     /// The state token is unknown, spent, or for another identity.
-    pub const INVALID_STATE_TOKEN: &str = "invalid_state_token";
+    InvalidStateToken,
     /// The state token has expired: log in again.
-    pub const STATE_TOKEN_EXPIRED: &str = "state_token_expired";
+    StateTokenExpired,
     /// The bind flow is not offered for this state token.
-    pub const FLOW_NOT_ALLOWED: &str = "flow_not_allowed";
+    FlowNotAllowed,
     /// No user has this phone number, email or username.
-    pub const USER_NOT_FOUND: &str = "user_not_found";
+    UserNotFound,
     /// Username and password do not match.
-    pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
+    InvalidCredentials,
     /// The phone number or email address is not valid.
-    pub const INVALID_RECIPIENT: &str = "invalid_recipient";
+    InvalidRecipient,
     /// The one-time code is wrong.
-    pub const INVALID_VERIFY_CODE: &str = "invalid_verify_code";
+    InvalidVerifyCode,
     /// The one-time code has expired, was used, or was replaced by a newer one.
-    pub const VERIFY_CODE_EXPIRED: &str = "verify_code_expired";
+    VerifyCodeExpired,
     /// Five wrong tries: the code is dead; ask for a new one.
-    pub const VERIFY_CODE_EXHAUSTED: &str = "verify_code_exhausted";
+    VerifyCodeExhausted,
     /// A code was sent to this recipient less than a minute ago.
-    pub const VERIFY_CODE_TOO_FREQUENT: &str = "verify_code_too_frequent";
+    VerifyCodeTooFrequent,
     /// The one-time code could not be delivered (no sender, or it failed).
-    pub const CODE_DELIVERY_FAILED: &str = "code_delivery_failed";
+    CodeDeliveryFailed,
     /// The WeChat identity or the user is already bound elsewhere.
-    pub const ALREADY_BOUND: &str = "already_bound";
+    AlreadyBound,
     /// The session token is unknown, expired or revoked: sign in again.
-    pub const INVALID_SESSION: &str = "invalid_session";
+    InvalidSession,
     /// The bearer token is missing or does not verify.
-    pub const UNAUTHORIZED: &str = "unauthorized";
+    Unauthorized,
     /// Something failed on the server.
-    pub const INTERNAL: &str = "internal_error";
+    Internal,
+}
+
+impl ApiErrorCode {
+    /// Every code, for documentation and for tests that compare lists.
+    pub const ALL: [Self; 24] = [
+        Self::InvalidRequest,
+        Self::PayloadTooLarge,
+        Self::RateLimited,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::WechatCodeInvalid,
+        Self::WechatRateLimited,
+        Self::WechatBusy,
+        Self::WechatUnavailable,
+        Self::InvalidStateToken,
+        Self::StateTokenExpired,
+        Self::FlowNotAllowed,
+        Self::UserNotFound,
+        Self::InvalidCredentials,
+        Self::InvalidRecipient,
+        Self::InvalidVerifyCode,
+        Self::VerifyCodeExpired,
+        Self::VerifyCodeExhausted,
+        Self::VerifyCodeTooFrequent,
+        Self::CodeDeliveryFailed,
+        Self::AlreadyBound,
+        Self::InvalidSession,
+        Self::Unauthorized,
+        Self::Internal,
+    ];
+
+    /// The code as it appears in `error`, e.g. `invalid_state_token`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::RateLimited => "rate_limited",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::WechatCodeInvalid => "wechat_code_invalid",
+            Self::WechatRateLimited => "wechat_rate_limited",
+            Self::WechatBusy => "wechat_busy",
+            Self::WechatUnavailable => "wechat_unavailable",
+            Self::InvalidStateToken => "invalid_state_token",
+            Self::StateTokenExpired => "state_token_expired",
+            Self::FlowNotAllowed => "flow_not_allowed",
+            Self::UserNotFound => "user_not_found",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::InvalidRecipient => "invalid_recipient",
+            Self::InvalidVerifyCode => "invalid_verify_code",
+            Self::VerifyCodeExpired => "verify_code_expired",
+            Self::VerifyCodeExhausted => "verify_code_exhausted",
+            Self::VerifyCodeTooFrequent => "verify_code_too_frequent",
+            Self::CodeDeliveryFailed => "code_delivery_failed",
+            Self::AlreadyBound => "already_bound",
+            Self::InvalidSession => "invalid_session",
+            Self::Unauthorized => "unauthorized",
+            Self::Internal => "internal_error",
+        }
+    }
+}
+
+impl core::fmt::Display for ApiErrorCode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }

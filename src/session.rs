@@ -18,6 +18,7 @@
 //!   exponential backoff and jitter, from 200 ms, capped at one minute;
 //! * an answer that the session is invalid signs out and clears storage.
 
+use crate::error::{Error, ErrorCode};
 use crate::protocol::{BindChallenge, BindFlow, LoginResponse, Tokens};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -104,6 +105,18 @@ pub enum Event {
     RefreshFailed,
 }
 
+impl Event {
+    /// Every event, in the order the package documents them.
+    pub const ALL: [Self; 6] = [
+        Self::SignedIn,
+        Self::TokenRefreshed,
+        Self::SignedOut,
+        Self::BindRequired,
+        Self::RefreshFailed,
+        Self::UserUpdated,
+    ];
+}
+
 /// How a refresh request ended, as the platform layer saw it.
 #[derive(Clone, Debug)]
 pub enum RefreshOutcome<'a> {
@@ -130,10 +143,6 @@ pub enum LoginOutcome {
     /// Bind or register first.
     UserRegister(BindChallenge),
 }
-
-/// Why an answer could not be used.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AnswerError(pub &'static str);
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
 struct Record {
@@ -230,7 +239,7 @@ impl Session {
 
     /// Takes the body of a login, bind or register answer (HTTP 200) that
     /// arrived at `now`.
-    pub fn on_login_answer(&mut self, body: &str, now: i64) -> Result<(LoginOutcome, Vec<Action>), AnswerError> {
+    pub fn on_login_answer(&mut self, body: &str, now: i64) -> Result<(LoginOutcome, Vec<Action>), Error> {
         match parse_login_answer(body)? {
             LoginResponse::Success(tokens) => Ok((LoginOutcome::Success, self.sign_in(tokens, now))),
             LoginResponse::SocialBind(challenge) => {
@@ -438,7 +447,8 @@ fn ms(seconds: u64) -> i64 {
 /// Whether a refused refresh means the session is over (and not a passing
 /// failure): 401, or a 400/403 naming the session.
 fn session_is_gone(status: u16, error: Option<&str>) -> bool {
-    status == 401 || (matches!(status, 400 | 403) && error == Some(crate::protocol::error_code::INVALID_SESSION))
+    status == 401
+        || (matches!(status, 400 | 403) && error == Some(crate::protocol::ApiErrorCode::InvalidSession.as_str()))
 }
 
 /// A login, bind or refresh answer as it arrives, read field by field from
@@ -447,13 +457,13 @@ fn session_is_gone(status: u16, error: Option<&str>) -> bool {
 struct RawAnswer(Map<String, Value>);
 
 impl RawAnswer {
-    fn parse(body: &str) -> Result<Self, AnswerError> {
+    fn parse(body: &str) -> Result<Self, Error> {
         if body.len() > MAX_RECORD_LEN {
-            return Err(AnswerError("the answer is too large"));
+            return Err(Error::new(ErrorCode::Server, "the answer is too large"));
         }
         crate::strict_json::parse_object(body.as_bytes())
             .map(Self)
-            .map_err(|_| AnswerError("the answer is not a JSON object"))
+            .map_err(|_| Error::new(ErrorCode::Server, "the answer is not a JSON object"))
     }
 
     fn text(&mut self, name: &str) -> Option<String> {
@@ -468,7 +478,7 @@ impl RawAnswer {
     }
 
     /// The tokens of a SUCCESS or refresh answer.
-    fn tokens(mut self) -> Result<Tokens, AnswerError> {
+    fn tokens(mut self) -> Result<Tokens, Error> {
         match (
             self.text("id_token"),
             self.text("session_token"),
@@ -478,7 +488,7 @@ impl RawAnswer {
             (Some(id_token), Some(session_token), Some(expires_in), Some(session_expires_in)) => {
                 Ok(Tokens { id_token, session_token, expires_in, session_expires_in })
             }
-            _ => Err(AnswerError("the answer lacks a field its status needs")),
+            _ => Err(Error::new(ErrorCode::Server, "the answer lacks a field its status needs")),
         }
     }
 
@@ -492,11 +502,11 @@ impl RawAnswer {
 
 /// Reads a login or bind answer leniently: the `status` may carry stray
 /// white space, another case, or dashes or spaces for underscores.
-pub fn parse_login_answer(body: &str) -> Result<LoginResponse, AnswerError> {
+pub fn parse_login_answer(body: &str) -> Result<LoginResponse, Error> {
     let mut raw = RawAnswer::parse(body)?;
     let status: String = raw
         .text("status")
-        .ok_or(AnswerError("the answer has no status"))?
+        .ok_or(Error::new(ErrorCode::Server, "the answer has no status"))?
         .trim()
         .chars()
         .map(|c| if c == '-' || c == ' ' { '_' } else { c.to_ascii_uppercase() })
@@ -507,13 +517,13 @@ pub fn parse_login_answer(body: &str) -> Result<LoginResponse, AnswerError> {
     let (Some(flows), Some(expires_in), Some(state_token)) =
         (raw.flows(), raw.seconds("expires_in"), raw.text("state_token"))
     else {
-        return Err(AnswerError("the answer lacks a field its status needs"));
+        return Err(Error::new(ErrorCode::Server, "the answer lacks a field its status needs"));
     };
     let challenge = BindChallenge { state_token, expires_in, flows };
     match status.as_str() {
         "SOCIAL_BIND" => Ok(LoginResponse::SocialBind(challenge)),
         "USER_REGISTER" => Ok(LoginResponse::UserRegister(challenge)),
-        _ => Err(AnswerError("the answer has an unknown status")),
+        _ => Err(Error::new(ErrorCode::Server, "the answer has an unknown status")),
     }
 }
 

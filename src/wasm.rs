@@ -119,6 +119,12 @@ pub fn storage_key() -> String {
     boundary::storage_key()
 }
 
+/// See [`boundary::contract`].
+#[wasm_bindgen]
+pub fn contract() -> String {
+    boundary::contract()
+}
+
 /// See [`boundary::SessionCore`].
 #[wasm_bindgen]
 pub struct SessionCore(boundary::SessionCore);

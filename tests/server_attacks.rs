@@ -8,7 +8,7 @@ mod server;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use miniauth::protocol::error_code as code;
+use miniauth::protocol::ApiErrorCode as Code;
 use miniauth::protocol::{Channel, Tokens};
 use serde_json::json;
 use server::{unverified_part, Answer, TestServer, UserSpec, PASSWORD, SIMULATOR_SECRET};
@@ -46,9 +46,9 @@ async fn reused_wechat_codes_are_refused() {
     let code = s.wx_code("o_victim").await;
     s.login_code(&code).await.success();
     // An eavesdropper replaying the code gets nothing, now or later.
-    s.login_code(&code).await.expect_error(400, code::WECHAT_CODE_INVALID);
+    s.login_code(&code).await.expect_error(400, Code::WechatCodeInvalid);
     s.advance(30);
-    s.login_code(&code).await.expect_error(400, code::WECHAT_CODE_INVALID);
+    s.login_code(&code).await.expect_error(400, Code::WechatCodeInvalid);
 
     // Ten racing uses of one fresh code: exactly one session.
     let code = s.wx_code("o_victim").await;
@@ -59,15 +59,15 @@ async fn reused_wechat_codes_are_refused() {
     .await;
     let won = answers.iter().filter(|a| a.status == 200).count();
     assert_eq!(won, 1, "{:?}", answers.iter().map(|a| &a.body).collect::<Vec<_>>());
-    assert!(answers.iter().filter(|a| a.status != 200).all(|a| a.error() == code::WECHAT_CODE_INVALID));
+    assert!(answers.iter().filter(|a| a.status != 200).all(|a| a.error() == Code::WechatCodeInvalid.as_str()));
 
     // Phone codes too: a login, a bind.
     let phone = s.wx_phone_code("13800138000").await;
     s.http.post("/v1/login/wechat-phone", json!({ "code": phone })).await.success();
-    s.http.post("/v1/login/wechat-phone", json!({ "code": phone })).await.expect_error(400, code::WECHAT_CODE_INVALID);
+    s.http.post("/v1/login/wechat-phone", json!({ "code": phone })).await.expect_error(400, Code::WechatCodeInvalid);
     let challenge = s.challenge("o_attacker").await;
     let body = json!({ "state_token": challenge.state_token, "code": phone });
-    s.http.post("/v1/bind/wechat-phone", body).await.expect_error(400, code::WECHAT_CODE_INVALID);
+    s.http.post("/v1/bind/wechat-phone", body).await.expect_error(400, Code::WechatCodeInvalid);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,17 +75,17 @@ async fn expired_and_reused_state_tokens_are_refused() {
     let s = TestServer::start().await;
     let challenge = s.challenge("o_state").await;
     s.advance(600);
-    s.register_with(&challenge.state_token, None).await.expect_error(400, code::STATE_TOKEN_EXPIRED);
+    s.register_with(&challenge.state_token, None).await.expect_error(400, Code::StateTokenExpired);
     // Expired stays expired; it never comes back to life.
     s.advance(3600);
-    s.register_with(&challenge.state_token, None).await.expect_error(400, code::STATE_TOKEN_EXPIRED);
+    s.register_with(&challenge.state_token, None).await.expect_error(400, Code::StateTokenExpired);
 
     // Spent by the bind that succeeded: a replay binds nothing more.
     let challenge = s.challenge("o_state").await;
     let tokens = s.register_with(&challenge.state_token, None).await.success();
     for _ in 0..2 {
-        s.register_with(&challenge.state_token, None).await.expect_error(400, code::INVALID_STATE_TOKEN);
-        s.bind_wechat_phone(&challenge.state_token, "13800138000").await.expect_error(400, code::INVALID_STATE_TOKEN);
+        s.register_with(&challenge.state_token, None).await.expect_error(400, Code::InvalidStateToken);
+        s.bind_wechat_phone(&challenge.state_token, "13800138000").await.expect_error(400, Code::InvalidStateToken);
     }
     let user = s.verify(&tokens.id_token).await.1["sub"].clone();
     let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(&s.app.db.write).await.unwrap();
@@ -101,7 +101,7 @@ async fn expired_and_reused_state_tokens_are_refused() {
     assert_eq!(answers.iter().filter(|a| a.status == 200).count(), 1);
     for lost in answers.iter().filter(|a| a.status != 200) {
         assert!(
-            [code::INVALID_STATE_TOKEN, code::ALREADY_BOUND].contains(&lost.error()),
+            [Code::InvalidStateToken.as_str(), Code::AlreadyBound.as_str()].contains(&lost.error()),
             "{} {}",
             lost.status,
             lost.body
@@ -137,13 +137,13 @@ async fn refresh_replay_after_the_grace_window_revokes_the_family() {
     let second = s.refresh(&first.session_token).await.refreshed();
     s.advance(11);
     // The stolen first token shows up after the grace window.
-    s.refresh(&login.session_token).await.expect_error(401, code::INVALID_SESSION);
+    s.refresh(&login.session_token).await.expect_error(401, Code::InvalidSession);
     // The whole family is revoked, the newest token included...
-    s.refresh(&second.session_token).await.expect_error(401, code::INVALID_SESSION);
-    s.refresh(&first.session_token).await.expect_error(401, code::INVALID_SESSION);
+    s.refresh(&second.session_token).await.expect_error(401, Code::InvalidSession);
+    s.refresh(&first.session_token).await.expect_error(401, Code::InvalidSession);
     // ...and stays so.
     s.advance(60);
-    s.refresh(&second.session_token).await.expect_error(401, code::INVALID_SESSION);
+    s.refresh(&second.session_token).await.expect_error(401, Code::InvalidSession);
     let (reason,): (String,) =
         sqlx::query_as("SELECT revoke_reason FROM session_families").fetch_one(&s.app.db.write).await.unwrap();
     assert_eq!(reason, "replay");
@@ -158,8 +158,8 @@ async fn refresh_replay_after_the_grace_window_revokes_the_family() {
     s.advance(5);
     let second = s.refresh(&first.session_token).await.refreshed();
     s.advance(11);
-    s.refresh(&first.session_token).await.expect_error(401, code::INVALID_SESSION);
-    s.refresh(&second.session_token).await.expect_error(401, code::INVALID_SESSION);
+    s.refresh(&first.session_token).await.expect_error(401, Code::InvalidSession);
+    s.refresh(&second.session_token).await.expect_error(401, Code::InvalidSession);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -193,15 +193,15 @@ async fn logout_revokes_the_whole_family() {
     // Logging out with an old token of the family ends all of it.
     s.logout(&login.session_token).await.expect(204);
     for token in [&login.session_token, &first.session_token, &second.session_token] {
-        s.refresh(token).await.expect_error(401, code::INVALID_SESSION);
+        s.refresh(token).await.expect_error(401, Code::InvalidSession);
     }
     // Even within the grace window of the last rotation, no answer is
     // replayed from memory after the revocation.
     let login = s.login("o_family").await.success();
     let next = s.refresh(&login.session_token).await.refreshed();
     s.logout(&next.session_token).await.expect(204);
-    s.refresh(&login.session_token).await.expect_error(401, code::INVALID_SESSION);
-    s.refresh(&next.session_token).await.expect_error(401, code::INVALID_SESSION);
+    s.refresh(&login.session_token).await.expect_error(401, Code::InvalidSession);
+    s.refresh(&next.session_token).await.expect_error(401, Code::InvalidSession);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -215,7 +215,7 @@ async fn forged_id_tokens_are_refused() {
     // alg "none", with and without a signature.
     let none = json!({ "alg": "none", "typ": "JWT" });
     for forged in [format!("{}.{}.", b64(&none), b64(&claims)), format!("{}.{}", b64(&none), b64(&claims))] {
-        s.userinfo(&forged).await.expect_error(401, code::UNAUTHORIZED);
+        s.userinfo(&forged).await.expect_error(401, Code::Unauthorized);
     }
     // HS256 with the RSA public key as the HMAC secret (key confusion).
     let jwks = s.jwks().await;
@@ -231,13 +231,13 @@ async fn forged_id_tokens_are_refused() {
         let signer = forged(&jsonwebtoken::Algorithm::HS256, &key).unwrap();
         let signature = jsonwebtoken::signature::Signer::try_sign(&*signer, signing_input.as_bytes()).unwrap();
         let token = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature));
-        s.userinfo(&token).await.expect_error(401, code::UNAUTHORIZED);
+        s.userinfo(&token).await.expect_error(401, Code::Unauthorized);
     }
     // Another kid, the right signature.
     let mut other_kid = header.clone();
     other_kid["kid"] = json!("not-a-kid");
     let parts: Vec<&str> = tokens.id_token.split('.').collect();
-    s.userinfo(&format!("{}.{}.{}", b64(&other_kid), parts[1], parts[2])).await.expect_error(401, code::UNAUTHORIZED);
+    s.userinfo(&format!("{}.{}.{}", b64(&other_kid), parts[1], parts[2])).await.expect_error(401, Code::Unauthorized);
     // The genuine token still works.
     s.userinfo(&tokens.id_token).await.expect(200);
 }
@@ -251,7 +251,7 @@ async fn racing_code_requests_send_one_code() {
     })
     .await;
     let sent = answers.iter().filter(|a| a.status == 202).count();
-    let refused = answers.iter().filter(|a| a.error() == code::VERIFY_CODE_TOO_FREQUENT).count();
+    let refused = answers.iter().filter(|a| a.error() == Code::VerifyCodeTooFrequent.as_str()).count();
     assert_eq!((sent, refused), (1, 9), "{:?}", answers.iter().map(|a| (a.status, &a.body)).collect::<Vec<_>>());
     let outbox = s.http.get("/sim/outbox?to=13800138000").await;
     assert_eq!(outbox.json.as_array().unwrap().len(), 1, "one message went out");
@@ -279,7 +279,7 @@ async fn secrets_never_appear_in_answers_or_logs() {
     let challenge = s.login_code(&code).await.challenge("SOCIAL_BIND");
     keep("state token", &challenge.state_token);
     let wrong = s.bind_password(&challenge.state_token, "secretive", "wrong-password-123").await;
-    wrong.expect_error(401, code::INVALID_CREDENTIALS);
+    wrong.expect_error(401, Code::InvalidCredentials);
     keep("wrong password", "wrong-password-123");
     keep("password", PASSWORD);
     let bound = s.bind_password(&challenge.state_token, "secretive", PASSWORD).await.success();
@@ -305,7 +305,7 @@ async fn secrets_never_appear_in_answers_or_logs() {
     s.refresh(&again.session_token).await.refreshed();
     s.userinfo(&refreshed.id_token).await.expect(200);
     s.logout(&refreshed.session_token).await.expect(204);
-    s.refresh(&refreshed.session_token).await.expect_error(401, code::INVALID_SESSION);
+    s.refresh(&refreshed.session_token).await.expect_error(401, Code::InvalidSession);
     for tokens in [&bound, &mailed, &by_phone, &again, &refreshed] {
         keep("session token", &tokens.session_token);
     }
@@ -332,7 +332,7 @@ async fn secrets_never_appear_in_answers_or_logs() {
     let wrong_sms = if sms == "999999" { "888888" } else { "999999" };
     sim.bind_verify_code(&challenge.state_token, Channel::Sms, "13900139000", wrong_sms)
         .await
-        .expect_error(400, code::INVALID_VERIFY_CODE);
+        .expect_error(400, Code::InvalidVerifyCode);
     let tokens = sim.bind_verify_code(&challenge.state_token, Channel::Sms, "13900139000", &sms).await.success();
     let next = sim.refresh(&tokens.session_token).await.refreshed();
     keep("session token", &tokens.session_token);

@@ -6,7 +6,7 @@
 
 mod server;
 
-use miniauth::protocol::error_code as code;
+use miniauth::protocol::ApiErrorCode as Code;
 use miniauth::protocol::Channel;
 use miniauth::server::config::Registration;
 use serde_json::{json, Value};
@@ -58,15 +58,15 @@ async fn malformed_requests_are_invalid_request() {
             let answer = s.http.post_raw(path, content_type, body).await;
             assert_eq!(
                 (answer.status, answer.error()),
-                (400, code::INVALID_REQUEST),
+                (400, Code::InvalidRequest.as_str()),
                 "{path}, {what}: {}",
                 answer.body
             );
-            answer.expect_error(400, code::INVALID_REQUEST);
+            answer.expect_error(400, Code::InvalidRequest);
         }
         // A JSON content type with parameters is still JSON.
         let answer = s.http.post_raw(path, Some("application/json; charset=utf-8"), valid.to_string()).await;
-        assert_ne!(answer.error(), code::INVALID_REQUEST, "{path}: {}", answer.body);
+        assert_ne!(answer.error(), Code::InvalidRequest.as_str(), "{path}: {}", answer.body);
     }
     s.http.check_answers().await;
 }
@@ -78,12 +78,12 @@ async fn oversized_bodies_are_payload_too_large() {
     for (path, mut body) in post_endpoints() {
         let first_field = body.as_object().unwrap().keys().next().unwrap().clone();
         body[&first_field] = json!(padding);
-        s.http.post(path, body).await.expect_error(413, code::PAYLOAD_TOO_LARGE);
+        s.http.post(path, body).await.expect_error(413, Code::PayloadTooLarge);
     }
     // Just under the limit is read (and refused for what it says).
     let body = json!({ "code": "x".repeat(16 * 1024 - 20) });
     assert!(body.to_string().len() <= 16 * 1024);
-    s.http.post("/v1/login/wechat", body).await.expect_error(400, code::INVALID_REQUEST);
+    s.http.post("/v1/login/wechat", body).await.expect_error(400, Code::InvalidRequest);
     s.http.check_answers().await;
 }
 
@@ -91,16 +91,16 @@ async fn oversized_bodies_are_payload_too_large() {
 async fn unknown_paths_and_methods() {
     let s = TestServer::start().await;
     for path in ["/", "/v1", "/v1/nope", "/v2/login/wechat", "/.well-known/nope", "/v1/login/wechat/extra"] {
-        s.http.get(path).await.expect_error(404, code::NOT_FOUND);
-        s.http.post(path, json!({})).await.expect_error(404, code::NOT_FOUND);
+        s.http.get(path).await.expect_error(404, Code::NotFound);
+        s.http.post(path, json!({})).await.expect_error(404, Code::NotFound);
     }
     for (path, _) in post_endpoints() {
-        s.http.get(path).await.expect_error(405, code::METHOD_NOT_ALLOWED);
+        s.http.get(path).await.expect_error(405, Code::MethodNotAllowed);
     }
     for path in ["/.well-known/jwks.json", "/.well-known/openid-configuration", "/openapi.json"] {
-        s.http.post(path, json!({})).await.expect_error(405, code::METHOD_NOT_ALLOWED);
+        s.http.post(path, json!({})).await.expect_error(405, Code::MethodNotAllowed);
         let delete = s.http.client.delete(s.http.url(path));
-        s.http.send(delete).await.expect_error(405, code::METHOD_NOT_ALLOWED);
+        s.http.send(delete).await.expect_error(405, Code::MethodNotAllowed);
     }
     s.http.check_answers().await;
 }
@@ -112,22 +112,22 @@ async fn malformed_codes_and_tokens_are_invalid_request() {
     let long = "c".repeat(257);
     for bad in ["", " ", "has space", "tab\tin", "ünïcode", "new\nline", long.as_str()] {
         for path in ["/v1/login/wechat", "/v1/login/wechat-phone"] {
-            s.http.post(path, json!({ "code": bad })).await.expect_error(400, code::INVALID_REQUEST);
+            s.http.post(path, json!({ "code": bad })).await.expect_error(400, Code::InvalidRequest);
         }
         let body = json!({ "state_token": challenge.state_token, "code": bad });
-        s.http.post("/v1/bind/wechat-phone", body).await.expect_error(400, code::INVALID_REQUEST);
+        s.http.post("/v1/bind/wechat-phone", body).await.expect_error(400, Code::InvalidRequest);
     }
     let long_token = "t".repeat(129);
     for bad in ["", long_token.as_str()] {
-        s.refresh(bad).await.expect_error(400, code::INVALID_REQUEST);
-        s.logout(bad).await.expect_error(400, code::INVALID_REQUEST);
+        s.refresh(bad).await.expect_error(400, Code::InvalidRequest);
+        s.logout(bad).await.expect_error(400, Code::InvalidRequest);
     }
     let long = "n".repeat(65);
     for name in ["", "   ", long.as_str()] {
-        s.register_with(&challenge.state_token, Some(name)).await.expect_error(400, code::INVALID_REQUEST);
+        s.register_with(&challenge.state_token, Some(name)).await.expect_error(400, Code::InvalidRequest);
     }
     let long = "p".repeat(1025);
-    s.bind_password(&challenge.state_token, "u", &long).await.expect_error(400, code::INVALID_REQUEST);
+    s.bind_password(&challenge.state_token, "u", &long).await.expect_error(400, Code::InvalidRequest);
     // The state token was not spent by any of this.
     s.register_with(&challenge.state_token, None).await.success();
     s.http.check_answers().await;
@@ -137,44 +137,44 @@ async fn malformed_codes_and_tokens_are_invalid_request() {
 async fn wechat_refusals() {
     let s = TestServer::start().await;
     // Unknown, reused and expired login codes.
-    s.login_code("never-issued-code").await.expect_error(400, code::WECHAT_CODE_INVALID);
+    s.login_code("never-issued-code").await.expect_error(400, Code::WechatCodeInvalid);
     let code = s.wx_code("o_wx").await;
     s.login_code(&code).await.challenge("USER_REGISTER");
-    s.login_code(&code).await.expect_error(400, code::WECHAT_CODE_INVALID);
+    s.login_code(&code).await.expect_error(400, Code::WechatCodeInvalid);
     let code = s.wx_code("o_wx").await;
     s.advance(300);
-    s.login_code(&code).await.expect_error(400, code::WECHAT_CODE_INVALID);
+    s.login_code(&code).await.expect_error(400, Code::WechatCodeInvalid);
 
     // Phone codes: unknown, reused, expired, and a login code is no phone code.
-    s.http.post("/v1/login/wechat-phone", json!({ "code": "nope" })).await.expect_error(400, code::WECHAT_CODE_INVALID);
+    s.http.post("/v1/login/wechat-phone", json!({ "code": "nope" })).await.expect_error(400, Code::WechatCodeInvalid);
     let phone = s.wx_phone_code("13800138000").await;
     s.http.post("/v1/login/wechat-phone", json!({ "code": phone })).await.success();
-    s.http.post("/v1/login/wechat-phone", json!({ "code": phone })).await.expect_error(400, code::WECHAT_CODE_INVALID);
+    s.http.post("/v1/login/wechat-phone", json!({ "code": phone })).await.expect_error(400, Code::WechatCodeInvalid);
     let phone = s.wx_phone_code("13800138000").await;
     s.advance(300);
-    s.http.post("/v1/login/wechat-phone", json!({ "code": phone })).await.expect_error(400, code::WECHAT_CODE_INVALID);
+    s.http.post("/v1/login/wechat-phone", json!({ "code": phone })).await.expect_error(400, Code::WechatCodeInvalid);
     let login_code = s.wx_code("o_wx").await;
     let body = json!({ "code": login_code });
-    s.http.post("/v1/login/wechat-phone", body).await.expect_error(400, code::WECHAT_CODE_INVALID);
+    s.http.post("/v1/login/wechat-phone", body).await.expect_error(400, Code::WechatCodeInvalid);
     let challenge = s.challenge("o_wx_bind").await;
     let body = json!({ "state_token": challenge.state_token, "code": "nope" });
-    s.http.post("/v1/bind/wechat-phone", body).await.expect_error(400, code::WECHAT_CODE_INVALID);
+    s.http.post("/v1/bind/wechat-phone", body).await.expect_error(400, Code::WechatCodeInvalid);
 
     // WeChat busy (-1): 503, and the code is not spent.
     let code = s.wx_code("o_busy").await;
     s.wechat_busy(1).await;
-    s.login_code(&code).await.expect_error(503, code::WECHAT_BUSY);
+    s.login_code(&code).await.expect_error(503, Code::WechatBusy);
     s.login_code(&code).await.challenge("USER_REGISTER");
     let phone = s.wx_phone_code("13900139000").await;
     s.wechat_busy(1).await;
-    s.http.post("/v1/login/wechat-phone", json!({ "code": phone })).await.expect_error(503, code::WECHAT_BUSY);
+    s.http.post("/v1/login/wechat-phone", json!({ "code": phone })).await.expect_error(503, Code::WechatBusy);
 
     // 45011: one user exchanging more than 10 codes a minute.
     for _ in 0..10 {
         s.login("o_eager").await.challenge("USER_REGISTER");
     }
     let answer = s.login("o_eager").await;
-    answer.expect_error(429, code::WECHAT_RATE_LIMITED);
+    answer.expect_error(429, Code::WechatRateLimited);
     assert_eq!(answer.retry_after(), Some(60));
     s.advance(60);
     s.login("o_eager").await.challenge("USER_REGISTER");
@@ -190,20 +190,20 @@ async fn wechat_unreachable_or_refusing_our_credentials_is_wechat_unavailable() 
         c.wechat_api = format!("http://127.0.0.1:{}", server::free_port());
     })
     .await;
-    s.login_code("some-code").await.expect_error(502, code::WECHAT_UNAVAILABLE);
-    s.http.post("/v1/login/wechat-phone", json!({ "code": "c" })).await.expect_error(502, code::WECHAT_UNAVAILABLE);
+    s.login_code("some-code").await.expect_error(502, Code::WechatUnavailable);
+    s.http.post("/v1/login/wechat-phone", json!({ "code": "c" })).await.expect_error(502, Code::WechatUnavailable);
     // Outside simulator mode there are no /sim/ endpoints.
-    s.http.post("/sim/wx/login", json!({ "openid": "o" })).await.expect_error(404, code::NOT_FOUND);
-    s.http.get("/sim/outbox?to=13800138000").await.expect_error(404, code::NOT_FOUND);
+    s.http.post("/sim/wx/login", json!({ "openid": "o" })).await.expect_error(404, Code::NotFound);
+    s.http.get("/sim/outbox?to=13800138000").await.expect_error(404, Code::NotFound);
 
     // WeChat refuses the AppSecret (40125).
     let s = TestServer::start_external(|c| c.wechat_secret = Some("not-the-secret".into())).await;
     let code = s.wx_code("o_1").await;
     let answer = s.login_code(&code).await;
-    answer.expect_error(502, code::WECHAT_UNAVAILABLE);
+    answer.expect_error(502, Code::WechatUnavailable);
     assert!(!answer.body.contains("not-the-secret"));
     let phone = s.wx_phone_code("13800138000").await;
-    s.http.post("/v1/login/wechat-phone", json!({ "code": phone })).await.expect_error(502, code::WECHAT_UNAVAILABLE);
+    s.http.post("/v1/login/wechat-phone", json!({ "code": phone })).await.expect_error(502, Code::WechatUnavailable);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,17 +212,17 @@ async fn code_delivery_failures() {
     let s = TestServer::start_external(|c| c.code_webhook = None).await;
     let challenge = s.challenge("o_nowebhook").await;
     let answer = s.send_code(Channel::Sms, "13800138000", Some(&challenge.state_token)).await;
-    answer.expect_error(502, code::CODE_DELIVERY_FAILED);
+    answer.expect_error(502, Code::CodeDeliveryFailed);
     // Nothing went out, so a retry is not "too frequent" (and fails the same way).
     let retry = s.send_code(Channel::Sms, "13800138000", Some(&challenge.state_token)).await;
-    retry.expect_error(502, code::CODE_DELIVERY_FAILED);
+    retry.expect_error(502, Code::CodeDeliveryFailed);
     // A webhook that is down.
     let s = TestServer::start_external(|c| c.code_webhook = Some(format!("http://127.0.0.1:{}/", server::free_port())))
         .await;
     let challenge = s.challenge("o_down").await;
     s.send_code(Channel::Email, "a@example.com", Some(&challenge.state_token))
         .await
-        .expect_error(502, code::CODE_DELIVERY_FAILED);
+        .expect_error(502, Code::CodeDeliveryFailed);
     // The webhook works.
     let s = TestServer::start_external(|_| {}).await;
     let challenge = s.challenge("o_webhook").await;
@@ -236,13 +236,11 @@ async fn state_token_errors() {
     let s = TestServer::start().await;
     // Unknown state tokens, on every endpoint that takes one.
     let unknown = "unknown-state-token";
-    s.bind_wechat_phone(unknown, "13800138000").await.expect_error(400, code::INVALID_STATE_TOKEN);
-    s.bind_verify_code(unknown, Channel::Sms, "13800138000", "123456")
-        .await
-        .expect_error(400, code::INVALID_STATE_TOKEN);
-    s.bind_password(unknown, "u", "p").await.expect_error(400, code::INVALID_STATE_TOKEN);
-    s.register_with(unknown, None).await.expect_error(400, code::INVALID_STATE_TOKEN);
-    s.send_code(Channel::Sms, "13800138000", Some(unknown)).await.expect_error(400, code::INVALID_STATE_TOKEN);
+    s.bind_wechat_phone(unknown, "13800138000").await.expect_error(400, Code::InvalidStateToken);
+    s.bind_verify_code(unknown, Channel::Sms, "13800138000", "123456").await.expect_error(400, Code::InvalidStateToken);
+    s.bind_password(unknown, "u", "p").await.expect_error(400, Code::InvalidStateToken);
+    s.register_with(unknown, None).await.expect_error(400, Code::InvalidStateToken);
+    s.send_code(Channel::Sms, "13800138000", Some(unknown)).await.expect_error(400, Code::InvalidStateToken);
 
     // Expired: the state token lives 600 s.
     let challenge = s.challenge("o_slow").await;
@@ -250,22 +248,22 @@ async fn state_token_errors() {
     let alive = s.challenge("o_slow_2").await;
     s.advance(1);
     let state = challenge.state_token.as_str();
-    s.register_with(state, None).await.expect_error(400, code::STATE_TOKEN_EXPIRED);
-    s.bind_wechat_phone(state, "13800138000").await.expect_error(400, code::STATE_TOKEN_EXPIRED);
-    s.bind_verify_code(state, Channel::Sms, "13800138000", "123456").await.expect_error(400, code::STATE_TOKEN_EXPIRED);
-    s.send_code(Channel::Email, "a@example.com", Some(state)).await.expect_error(400, code::STATE_TOKEN_EXPIRED);
+    s.register_with(state, None).await.expect_error(400, Code::StateTokenExpired);
+    s.bind_wechat_phone(state, "13800138000").await.expect_error(400, Code::StateTokenExpired);
+    s.bind_verify_code(state, Channel::Sms, "13800138000", "123456").await.expect_error(400, Code::StateTokenExpired);
+    s.send_code(Channel::Email, "a@example.com", Some(state)).await.expect_error(400, Code::StateTokenExpired);
     s.register_with(&alive.state_token, None).await.success();
 
     // Spent by a successful bind.
-    s.register_with(&alive.state_token, None).await.expect_error(400, code::INVALID_STATE_TOKEN);
+    s.register_with(&alive.state_token, None).await.expect_error(400, Code::InvalidStateToken);
 
     // A flow the challenge did not offer: password in USER_REGISTER...
     let challenge = s.challenge("o_wrong_flow").await;
-    s.bind_password(&challenge.state_token, "u", "p").await.expect_error(403, code::FLOW_NOT_ALLOWED);
+    s.bind_password(&challenge.state_token, "u", "p").await.expect_error(403, Code::FlowNotAllowed);
     // ...and register in SOCIAL_BIND.
     let closed = TestServer::start_closed().await;
     let challenge = closed.challenge("o_wrong_flow").await;
-    closed.register_with(&challenge.state_token, None).await.expect_error(403, code::FLOW_NOT_ALLOWED);
+    closed.register_with(&challenge.state_token, None).await.expect_error(403, Code::FlowNotAllowed);
     s.http.check_answers().await;
     closed.http.check_answers().await;
 }
@@ -278,19 +276,19 @@ async fn user_not_found_and_invalid_credentials() {
     let challenge = s.challenge("o_nobody").await;
     let code = s.fetch_code(Channel::Sms, "13700137000", &challenge.state_token).await;
     let answer = s.bind_verify_code(&challenge.state_token, Channel::Sms, "13700137000", &code).await;
-    answer.expect_error(404, code::USER_NOT_FOUND);
+    answer.expect_error(404, Code::UserNotFound);
     let code = s.fetch_code(Channel::Email, "nobody@example.com", &challenge.state_token).await;
     let answer = s.bind_verify_code(&challenge.state_token, Channel::Email, "nobody@example.com", &code).await;
-    answer.expect_error(404, code::USER_NOT_FOUND);
-    s.bind_wechat_phone(&challenge.state_token, "13700137000").await.expect_error(404, code::USER_NOT_FOUND);
+    answer.expect_error(404, Code::UserNotFound);
+    s.bind_wechat_phone(&challenge.state_token, "13700137000").await.expect_error(404, Code::UserNotFound);
     // Phone login with registration closed.
-    s.login_phone("13700137000").await.expect_error(404, code::USER_NOT_FOUND);
+    s.login_phone("13700137000").await.expect_error(404, Code::UserNotFound);
 
     // Wrong password, and a username nobody has: the same answer.
     let wrong = s.bind_password(&challenge.state_token, "known", "wrong password").await;
-    wrong.expect_error(401, code::INVALID_CREDENTIALS);
+    wrong.expect_error(401, Code::InvalidCredentials);
     let unknown = s.bind_password(&challenge.state_token, "unknown", PASSWORD).await;
-    unknown.expect_error(401, code::INVALID_CREDENTIALS);
+    unknown.expect_error(401, Code::InvalidCredentials);
     assert_eq!(wrong.json, unknown.json, "no username enumeration");
     // None of it spent the state token.
     s.bind_password(&challenge.state_token, "known", PASSWORD).await.success();
@@ -314,10 +312,10 @@ async fn invalid_recipients() {
         (Channel::Email, "a b@example.com"),
         (Channel::Email, "13800138000"),
     ] {
-        s.send_code(channel, to, state).await.expect_error(400, code::INVALID_RECIPIENT);
-        s.send_code(channel, to, None).await.expect_error(400, code::INVALID_RECIPIENT);
+        s.send_code(channel, to, state).await.expect_error(400, Code::InvalidRecipient);
+        s.send_code(channel, to, None).await.expect_error(400, Code::InvalidRecipient);
         let answer = s.bind_verify_code(&challenge.state_token, channel, to, "123456").await;
-        answer.expect_error(400, code::INVALID_RECIPIENT);
+        answer.expect_error(400, Code::InvalidRecipient);
     }
     s.http.check_answers().await;
 }
@@ -330,28 +328,28 @@ async fn one_time_code_errors() {
     let to = "13800138000";
 
     // No code was ever sent.
-    s.bind_verify_code(state, Channel::Sms, to, "123456").await.expect_error(400, code::INVALID_VERIFY_CODE);
+    s.bind_verify_code(state, Channel::Sms, to, "123456").await.expect_error(400, Code::InvalidVerifyCode);
 
     // One code a minute per recipient, however it is spelt.
     let code = s.fetch_code(Channel::Sms, to, state).await;
     let again = s.send_code(Channel::Sms, "+86 138 0013 8000", Some(state)).await;
-    again.expect_error(429, code::VERIFY_CODE_TOO_FREQUENT);
+    again.expect_error(429, Code::VerifyCodeTooFrequent);
     assert_eq!(again.retry_after(), Some(60));
     s.advance(45);
     assert_eq!(s.send_code(Channel::Sms, to, None).await.retry_after(), Some(15));
 
     // A wrong code, then the code expires after 5 minutes.
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    s.bind_verify_code(state, Channel::Sms, to, wrong).await.expect_error(400, code::INVALID_VERIFY_CODE);
+    s.bind_verify_code(state, Channel::Sms, to, wrong).await.expect_error(400, Code::InvalidVerifyCode);
     s.advance(300 - 45);
-    s.bind_verify_code(state, Channel::Sms, to, &code).await.expect_error(400, code::VERIFY_CODE_EXPIRED);
+    s.bind_verify_code(state, Channel::Sms, to, &code).await.expect_error(400, Code::VerifyCodeExpired);
 
     // A new code replaces the old one.
     let old = s.fetch_code(Channel::Sms, to, state).await;
     s.advance(60);
     let new = s.fetch_code(Channel::Sms, to, state).await;
     if old != new {
-        s.bind_verify_code(state, Channel::Sms, to, &old).await.expect_error(400, code::INVALID_VERIFY_CODE);
+        s.bind_verify_code(state, Channel::Sms, to, &old).await.expect_error(400, Code::InvalidVerifyCode);
     }
 
     // Five wrong tries kill the code: the fifth answers exhausted, and so
@@ -361,14 +359,14 @@ async fn one_time_code_errors() {
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for attempt in 1..=4 {
         let answer = s.bind_verify_code(state, Channel::Email, "codes@example.com", wrong).await;
-        assert_eq!(answer.error(), code::INVALID_VERIFY_CODE, "attempt {attempt}");
+        assert_eq!(answer.error(), Code::InvalidVerifyCode.as_str(), "attempt {attempt}");
     }
     s.bind_verify_code(state, Channel::Email, "codes@example.com", wrong)
         .await
-        .expect_error(400, code::VERIFY_CODE_EXHAUSTED);
+        .expect_error(400, Code::VerifyCodeExhausted);
     s.bind_verify_code(state, Channel::Email, "codes@example.com", &code)
         .await
-        .expect_error(400, code::VERIFY_CODE_EXHAUSTED);
+        .expect_error(400, Code::VerifyCodeExhausted);
     // A new code (a minute later) works again.
     s.advance(60);
     let code = s.fetch_code(Channel::Email, "codes@example.com", state).await;
@@ -378,7 +376,7 @@ async fn one_time_code_errors() {
     let other = s.challenge("o_codes_2").await;
     s.bind_verify_code(&other.state_token, Channel::Email, "codes@example.com", &code)
         .await
-        .expect_error(400, code::VERIFY_CODE_EXPIRED);
+        .expect_error(400, Code::VerifyCodeExpired);
     s.http.check_answers().await;
 }
 
@@ -395,20 +393,20 @@ async fn already_bound() {
         .await;
     s.bind_openid(&user, "o_first", None).await;
     let challenge = s.challenge("o_second").await;
-    s.bind_wechat_phone(&challenge.state_token, "13800138000").await.expect_error(409, code::ALREADY_BOUND);
+    s.bind_wechat_phone(&challenge.state_token, "13800138000").await.expect_error(409, Code::AlreadyBound);
     let code = s.fetch_code(Channel::Sms, "13800138000", &challenge.state_token).await;
     let answer = s.bind_verify_code(&challenge.state_token, Channel::Sms, "13800138000", &code).await;
-    answer.expect_error(409, code::ALREADY_BOUND);
+    answer.expect_error(409, Code::AlreadyBound);
     let code = s.fetch_code(Channel::Email, "b@example.com", &challenge.state_token).await;
     let answer = s.bind_verify_code(&challenge.state_token, Channel::Email, "b@example.com", &code).await;
-    answer.expect_error(409, code::ALREADY_BOUND);
+    answer.expect_error(409, Code::AlreadyBound);
 
     // Two state tokens for one identity: the first bind wins, the second
     // finds the identity bound (and creates no user).
     let first = s.challenge("o_twice").await;
     let second = s.challenge("o_twice").await;
     s.register_with(&first.state_token, None).await.success();
-    s.register_with(&second.state_token, Some("dup")).await.expect_error(409, code::ALREADY_BOUND);
+    s.register_with(&second.state_token, Some("dup")).await.expect_error(409, Code::AlreadyBound);
     let (users,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM users WHERE name = 'dup'").fetch_one(&s.app.db.write).await.unwrap();
     assert_eq!(users, 0, "the failed bind rolled back the new user");
@@ -418,7 +416,7 @@ async fn already_bound() {
     let user = closed.add_user(UserSpec::with_password("taken")).await;
     closed.bind_openid(&user, "o_owner", None).await;
     let challenge = closed.challenge("o_intruder").await;
-    closed.bind_password(&challenge.state_token, "taken", PASSWORD).await.expect_error(409, code::ALREADY_BOUND);
+    closed.bind_password(&challenge.state_token, "taken", PASSWORD).await.expect_error(409, Code::AlreadyBound);
     s.http.check_answers().await;
     closed.http.check_answers().await;
 }
@@ -431,11 +429,11 @@ async fn invalid_sessions() {
     })
     .await;
     // Unknown.
-    s.refresh("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").await.expect_error(401, code::INVALID_SESSION);
+    s.refresh("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").await.expect_error(401, Code::InvalidSession);
     // Idle too long.
     let idle = s.register("o_idle").await;
     s.advance(600);
-    s.refresh(&idle.session_token).await.expect_error(401, code::INVALID_SESSION);
+    s.refresh(&idle.session_token).await.expect_error(401, Code::InvalidSession);
     // Past the absolute lifetime, however often refreshed.
     let busy = s.register("o_busy").await;
     let mut token = busy.session_token;
@@ -444,11 +442,11 @@ async fn invalid_sessions() {
         token = s.refresh(&token).await.refreshed().session_token;
     }
     s.advance(3600 - 6 * 599);
-    s.refresh(&token).await.expect_error(401, code::INVALID_SESSION);
+    s.refresh(&token).await.expect_error(401, Code::InvalidSession);
     // Revoked by logout.
     let out = s.register("o_out").await;
     s.logout(&out.session_token).await.expect(204);
-    s.refresh(&out.session_token).await.expect_error(401, code::INVALID_SESSION);
+    s.refresh(&out.session_token).await.expect_error(401, Code::InvalidSession);
     s.http.check_answers().await;
 }
 
@@ -458,13 +456,13 @@ async fn profile_update_errors() {
     let tokens = s.register("o_patch").await;
     let patch = |fields: Value| s.update_profile(&tokens.id_token, fields);
     let unauthenticated = s.http.client.patch(s.http.url("/v1/userinfo")).json(&json!({ "nickname": "x" }));
-    s.http.send(unauthenticated).await.expect_error(401, code::UNAUTHORIZED);
+    s.http.send(unauthenticated).await.expect_error(401, Code::Unauthorized);
     s.update_profile(&format!("{}x", tokens.id_token), json!({ "nickname": "x" }))
         .await
-        .expect_error(401, code::UNAUTHORIZED);
+        .expect_error(401, Code::Unauthorized);
     // Identifiers change only through a verified flow.
     for field in ["phone_number", "email", "preferred_username", "sub", "phone_number_verified", "email_verified"] {
-        patch(json!({ field: "x" })).await.expect_error(400, code::INVALID_REQUEST);
+        patch(json!({ field: "x" })).await.expect_error(400, Code::InvalidRequest);
     }
     for bad in [
         json!({ "nickname": "" }),
@@ -479,7 +477,7 @@ async fn profile_update_errors() {
         json!({ "gender": ["male"] }),
         json!("nickname"),
     ] {
-        patch(bad.clone()).await.expect_error(400, code::INVALID_REQUEST);
+        patch(bad.clone()).await.expect_error(400, Code::InvalidRequest);
     }
     let raw = s
         .http
@@ -488,12 +486,12 @@ async fn profile_update_errors() {
         .bearer_auth(&tokens.id_token)
         .body("{\"nickname\":")
         .header("content-type", "application/json");
-    s.http.send(raw).await.expect_error(400, code::INVALID_REQUEST);
+    s.http.send(raw).await.expect_error(400, Code::InvalidRequest);
     assert_eq!(s.userinfo(&tokens.id_token).await.json.get("nickname"), None, "nothing was written");
     // POST takes the update too (wx.request cannot send PATCH).
     let by_post =
         s.update_profile_by(reqwest::Method::POST, &tokens.id_token, json!({ "email": "x@example.com" })).await;
-    by_post.expect_error(400, code::INVALID_REQUEST);
+    by_post.expect_error(400, Code::InvalidRequest);
     s.http.check_answers().await;
 }
 
@@ -502,7 +500,7 @@ async fn simulator_outbox_without_a_recipient_is_a_json_error() {
     let s = TestServer::start().await;
     for path in ["/sim/outbox", "/sim/outbox?other=1"] {
         let answer = s.http.get(path).await;
-        answer.expect_error(400, code::INVALID_REQUEST);
+        answer.expect_error(400, Code::InvalidRequest);
         assert_eq!(answer.content_type(), "application/json", "{path}");
     }
     s.http.get("/sim/outbox?to=13800138000").await.expect(200);
@@ -512,7 +510,7 @@ async fn simulator_outbox_without_a_recipient_is_a_json_error() {
 async fn unauthorized_userinfo() {
     let s = TestServer::start().await;
     let tokens = s.register("o_bearer").await;
-    s.http.get("/v1/userinfo").await.expect_error(401, code::UNAUTHORIZED);
+    s.http.get("/v1/userinfo").await.expect_error(401, Code::Unauthorized);
     let garbage = [
         "".to_string(),
         "Bearer".to_string(),
@@ -526,23 +524,23 @@ async fn unauthorized_userinfo() {
         format!("Bearer {}", tokens.session_token),
     ];
     for authorization in &garbage {
-        s.http.get_authorized("/v1/userinfo", authorization).await.expect_error(401, code::UNAUTHORIZED);
+        s.http.get_authorized("/v1/userinfo", authorization).await.expect_error(401, Code::Unauthorized);
     }
     // A token with a changed payload, signature kept.
     let mut parts: Vec<String> = tokens.id_token.split('.').map(String::from).collect();
     let mut claims = server::unverified_part(&tokens.id_token, 1);
     claims["sub"] = json!("usr_someone_else");
     parts[1] = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims.to_string());
-    s.userinfo(&parts.join(".")).await.expect_error(401, code::UNAUTHORIZED);
+    s.userinfo(&parts.join(".")).await.expect_error(401, Code::Unauthorized);
     // Another server's token (same signing key in these tests, another issuer).
     let other = TestServer::start().await;
     let foreign = other.register("o_bearer").await;
-    s.userinfo(&foreign.id_token).await.expect_error(401, code::UNAUTHORIZED);
+    s.userinfo(&foreign.id_token).await.expect_error(401, Code::Unauthorized);
     // Expired: valid for 900 s.
     s.advance(899);
     s.userinfo(&tokens.id_token).await.expect(200);
     s.advance(1);
-    s.userinfo(&tokens.id_token).await.expect_error(401, code::UNAUTHORIZED);
+    s.userinfo(&tokens.id_token).await.expect_error(401, Code::Unauthorized);
     s.http.check_answers().await;
 }
 
@@ -554,13 +552,13 @@ async fn rate_limits_answer_429_with_retry_after() {
         s.login("o_limited").await.challenge("USER_REGISTER");
     }
     let answer = s.login("o_limited").await;
-    answer.expect_error(429, code::RATE_LIMITED);
+    answer.expect_error(429, Code::RateLimited);
     assert_eq!(answer.retry_after(), Some(60));
     s.advance(20);
     assert_eq!(s.login("o_limited").await.retry_after(), Some(40));
     // Scopes are separate: refresh still works.
     let phone_limited = s.http.post("/v1/login/wechat-phone", json!({ "code": "c" })).await;
-    phone_limited.expect_error(429, code::RATE_LIMITED);
+    phone_limited.expect_error(429, Code::RateLimited);
     s.advance(40);
     let tokens = s.register("o_limited").await;
     s.refresh(&tokens.session_token).await.refreshed();
@@ -571,7 +569,7 @@ async fn rate_limits_answer_429_with_retry_after() {
     s.refresh(&tokens.session_token).await.refreshed();
     s.refresh(&tokens.session_token).await.refreshed();
     let answer = s.refresh(&tokens.session_token).await;
-    answer.expect_error(429, code::RATE_LIMITED);
+    answer.expect_error(429, Code::RateLimited);
     assert!(answer.retry_after().is_some_and(|r| (1..=60).contains(&r)));
     let challenge = s.challenge("o_account_2").await;
     s.send_code(Channel::Sms, "13800138000", Some(&challenge.state_token)).await.expect(202);

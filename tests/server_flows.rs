@@ -8,7 +8,7 @@
 
 mod server;
 
-use miniauth::protocol::{BindFlow, Channel, Tokens};
+use miniauth::protocol::{ApiErrorCode, BindFlow, Channel, Tokens};
 use miniauth::server::clock::Clock;
 use miniauth::server::config::Registration;
 use miniauth::server::keys::{self, SigningAlgorithm};
@@ -315,7 +315,7 @@ async fn refresh_rotates_the_session_token_and_keeps_the_login() {
         current = next;
     }
     // The id_token from before expired; the refreshed one is good.
-    s.userinfo(&login.id_token).await.expect_error(401, "unauthorized");
+    s.userinfo(&login.id_token).await.expect_error(401, ApiErrorCode::Unauthorized);
     s.userinfo(&current.id_token).await.expect(200);
 }
 
@@ -335,7 +335,7 @@ async fn session_lifetime_is_capped_by_the_absolute_lifetime() {
     let last = s.refresh(&next.session_token).await.refreshed();
     assert_eq!(last.session_expires_in, 1);
     s.advance(1);
-    s.refresh(&last.session_token).await.expect_error(401, "invalid_session");
+    s.refresh(&last.session_token).await.expect_error(401, ApiErrorCode::InvalidSession);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -345,7 +345,7 @@ async fn logout_ends_the_session() {
     let answer = s.logout(&tokens.session_token).await;
     answer.expect(204);
     assert!(answer.body.is_empty());
-    s.refresh(&tokens.session_token).await.expect_error(401, "invalid_session");
+    s.refresh(&tokens.session_token).await.expect_error(401, ApiErrorCode::InvalidSession);
     // Logging out again, or with a token nobody knows, is fine: the session
     // is over either way.
     s.logout(&tokens.session_token).await.expect(204);

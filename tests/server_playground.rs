@@ -5,6 +5,7 @@
 
 mod server;
 
+use miniauth::protocol::ApiErrorCode;
 use miniauth::server::clock::SystemClock;
 use miniauth::server::config::Config;
 use server::{TempDir, TestServer};
@@ -67,7 +68,7 @@ async fn serves_the_listed_files_with_their_types_and_nothing_else() {
         "/playground/..%2fsecret.txt",
         "/playground/pkg/web/",
     ] {
-        s.http.get(path).await.expect_error(404, "not_found");
+        s.http.get(path).await.expect_error(404, ApiErrorCode::NotFound);
     }
     // The API is still there beside it.
     s.http.get("/.well-known/jwks.json").await.expect(200);
@@ -83,7 +84,7 @@ async fn a_missing_file_is_a_404_that_says_to_build_the_package() {
     })
     .await;
     let answer = s.http.get("/playground/pkg/miniauth_bg.wasm").await;
-    answer.expect_error(404, "not_found");
+    answer.expect_error(404, ApiErrorCode::NotFound);
     assert!(answer.body.contains("make pkg"), "{}", answer.body);
     s.stop().await;
 }
@@ -91,8 +92,8 @@ async fn a_missing_file_is_a_404_that_says_to_build_the_package() {
 #[tokio::test]
 async fn without_the_flag_there_is_no_playground() {
     let s = TestServer::start().await;
-    s.http.get("/playground/").await.expect_error(404, "not_found");
-    s.http.get("/playground/pkg/miniauth_bg.wasm").await.expect_error(404, "not_found");
+    s.http.get("/playground/").await.expect_error(404, ApiErrorCode::NotFound);
+    s.http.get("/playground/pkg/miniauth_bg.wasm").await.expect_error(404, ApiErrorCode::NotFound);
     s.stop().await;
 }
 

@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use miniauth::server::clock::{Clock, SystemClock};
 use miniauth::server::config::Config;
 use miniauth::server::keys::{self, SigningAlgorithm};
+use miniauth::server::phone::PhoneNumber;
 use miniauth::server::users::{self, NewUser};
 use miniauth::server::{codes, db, start};
 use std::io::BufRead;
@@ -135,7 +136,9 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             } else {
                 None
             };
-            let phone = phone.map(|p| codes::normalize_phone(&p).ok_or("not a valid phone number")).transpose()?;
+            let phone = phone
+                .map(|p| PhoneNumber::parse(&p).map(|n| n.e164()).ok_or("not a valid phone number"))
+                .transpose()?;
             let email = email
                 .map(|e| {
                     codes::normalize_recipient(miniauth::protocol::Channel::Email, &e)

@@ -11,10 +11,10 @@ use super::keys::KeyRing;
 use super::ratelimit::RateLimiter;
 use super::sessions::Sessions;
 use super::wechat::{Simulator, WechatClient};
-use crate::protocol::{self, error_code};
+use crate::protocol::{self, ApiErrorCode};
 use crate::verifier::Validation;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderValue, Method};
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::{Arc, RwLock};
@@ -107,13 +107,9 @@ pub fn router(app: AppState, cors: CorsLayer) -> Router {
             .nest(SIMULATED_WECHAT_PATH, simulator.wechat_router());
     }
     router
-        .fallback(|| async { AppError::new(StatusCode::NOT_FOUND, error_code::NOT_FOUND, "no such endpoint") })
+        .fallback(|| async { AppError::new(ApiErrorCode::NotFound, "no such endpoint") })
         .method_not_allowed_fallback(|| async {
-            AppError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                error_code::METHOD_NOT_ALLOWED,
-                "this endpoint does not take that method",
-            )
+            AppError::new(ApiErrorCode::MethodNotAllowed, "this endpoint does not take that method")
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors)

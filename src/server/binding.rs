@@ -7,8 +7,7 @@ use super::clock::Millis;
 use super::error::{AppError, AppResult};
 use super::secrets::{new_token, token_hash};
 use super::users::{self, NewUser, WechatIdentity};
-use crate::protocol::{error_code, BindChallenge, BindFlow};
-use axum::http::StatusCode;
+use crate::protocol::{ApiErrorCode, BindChallenge, BindFlow};
 use sqlx::SqlitePool;
 
 /// Whether unbound identities may register, which decides the answer.
@@ -91,27 +90,17 @@ pub async fn pending(pool: &SqlitePool, state_token: &str, flow: BindFlow, now: 
     .bind(&hash)
     .fetch_optional(pool)
     .await?;
-    let invalid = || {
-        AppError::new(StatusCode::BAD_REQUEST, error_code::INVALID_STATE_TOKEN, "unknown or already used state token")
-    };
+    let invalid = || AppError::new(ApiErrorCode::InvalidStateToken, "unknown or already used state token");
     let Some(StateRow { appid, openid, unionid, mode, expires_at, spent_at }) = row else { return Err(invalid()) };
     if spent_at.is_some() {
         return Err(invalid());
     }
     if now >= expires_at {
-        return Err(AppError::new(
-            StatusCode::BAD_REQUEST,
-            error_code::STATE_TOKEN_EXPIRED,
-            "the state token has expired; log in again",
-        ));
+        return Err(AppError::new(ApiErrorCode::StateTokenExpired, "the state token has expired; log in again"));
     }
     let mode = if mode == Mode::UserRegister.as_str() { Mode::UserRegister } else { Mode::SocialBind };
     if !mode.flows().contains(&flow) {
-        return Err(AppError::new(
-            StatusCode::FORBIDDEN,
-            error_code::FLOW_NOT_ALLOWED,
-            "this bind flow is not offered for this login",
-        ));
+        return Err(AppError::new(ApiErrorCode::FlowNotAllowed, "this bind flow is not offered for this login"));
     }
     Ok(Pending { token_hash: hash, identity: WechatIdentity { appid, openid, unionid }, mode })
 }
@@ -136,11 +125,7 @@ pub async fn complete(pool: &SqlitePool, pending: &Pending, target: Target, now:
         .execute(&mut *tx)
         .await?;
     if spent.rows_affected() != 1 {
-        return Err(AppError::new(
-            StatusCode::BAD_REQUEST,
-            error_code::INVALID_STATE_TOKEN,
-            "unknown or already used state token",
-        ));
+        return Err(AppError::new(ApiErrorCode::InvalidStateToken, "unknown or already used state token"));
     }
     let user_id = match target {
         Target::Existing(id) => id,

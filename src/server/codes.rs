@@ -6,9 +6,9 @@
 
 use super::clock::Millis;
 use super::error::AppError;
+use super::phone::PhoneNumber;
 use super::secrets::{constant_time_eq, new_six_digit_code, random_bytes, salted_hash};
-use crate::protocol::{error_code, Channel};
-use axum::http::StatusCode;
+use crate::protocol::{ApiErrorCode, Channel};
 use sqlx::SqlitePool;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -148,10 +148,10 @@ impl Sender for NoSender {
 /// Normalises a recipient: phone numbers to E.164 (mainland China numbers
 /// may omit +86), email addresses to lower case.
 pub fn normalize_recipient(channel: Channel, to: &str) -> Result<String, AppError> {
-    let invalid = |what| AppError::new(StatusCode::BAD_REQUEST, error_code::INVALID_RECIPIENT, what);
+    let invalid = |what| AppError::new(ApiErrorCode::InvalidRecipient, what);
     let to = to.trim();
     match channel {
-        Channel::Sms => normalize_phone(to).ok_or_else(|| invalid("not a valid phone number")),
+        Channel::Sms => PhoneNumber::parse(to).map(|n| n.e164()).ok_or_else(|| invalid("not a valid phone number")),
         Channel::Email => {
             let lower = to.to_ascii_lowercase();
             let valid = lower.len() <= 254
@@ -169,23 +169,6 @@ pub fn normalize_recipient(channel: Channel, to: &str) -> Result<String, AppErro
                 Err(invalid("not a valid email address"))
             }
         }
-    }
-}
-
-/// E.164 form of a phone number, or `None`.
-pub fn normalize_phone(phone: &str) -> Option<String> {
-    let compact: String = phone.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-    let digits = compact.strip_prefix('+').unwrap_or(&compact);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let china_mobile = |d: &str| d.len() == 11 && d.starts_with('1') && matches!(d.as_bytes()[1], b'3'..=b'9');
-    if !compact.starts_with('+') {
-        return china_mobile(digits).then(|| format!("+86{digits}"));
-    }
-    match digits.strip_prefix("86") {
-        Some(national) => china_mobile(national).then(|| format!("+{digits}")),
-        None => (8..=15).contains(&digits.len()).then(|| format!("+{digits}")),
     }
 }
 
@@ -215,7 +198,7 @@ pub async fn issue(
         let wait = (created_at + RESEND_AFTER_MS - now).max(1);
         let secs = u64::try_from((wait + 999) / 1000).unwrap_or(1);
         AppError::too_many(
-            error_code::VERIFY_CODE_TOO_FREQUENT,
+            ApiErrorCode::VerifyCodeTooFrequent,
             "a code was sent to this recipient less than a minute ago",
             secs,
         )
@@ -259,7 +242,7 @@ pub async fn issue(
         .bind(salted_hash(&salt, &message.code))
         .execute(pool)
         .await?;
-    Err(AppError::new(StatusCode::BAD_GATEWAY, error_code::CODE_DELIVERY_FAILED, "the code could not be delivered"))
+    Err(AppError::new(ApiErrorCode::CodeDeliveryFailed, "the code could not be delivered"))
 }
 
 #[derive(sqlx::FromRow)]
@@ -275,20 +258,10 @@ struct CodeRow {
 /// counts; the fifth kills the code.
 pub async fn redeem(pool: &SqlitePool, channel: Channel, to: &str, code: &str, now: Millis) -> Result<(), AppError> {
     let expired = || {
-        AppError::new(
-            StatusCode::BAD_REQUEST,
-            error_code::VERIFY_CODE_EXPIRED,
-            "the code has expired or was already used; ask for a new one",
-        )
+        AppError::new(ApiErrorCode::VerifyCodeExpired, "the code has expired or was already used; ask for a new one")
     };
-    let exhausted = || {
-        AppError::new(
-            StatusCode::BAD_REQUEST,
-            error_code::VERIFY_CODE_EXHAUSTED,
-            "too many wrong codes; ask for a new one",
-        )
-    };
-    let wrong = || AppError::new(StatusCode::BAD_REQUEST, error_code::INVALID_VERIFY_CODE, "the code is wrong");
+    let exhausted = || AppError::new(ApiErrorCode::VerifyCodeExhausted, "too many wrong codes; ask for a new one");
+    let wrong = || AppError::new(ApiErrorCode::InvalidVerifyCode, "the code is wrong");
     let row: Option<CodeRow> = sqlx::query_as(
         "SELECT code_hash, salt, expires_at, attempts, used_at FROM verify_codes WHERE channel = ? AND recipient = ?",
     )
@@ -338,16 +311,6 @@ pub async fn redeem(pool: &SqlitePool, channel: Channel, to: &str, code: &str, n
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn phone_numbers_normalise_to_e164() {
-        assert_eq!(normalize_phone("13800138000").as_deref(), Some("+8613800138000"));
-        assert_eq!(normalize_phone("+86 138-0013-8000").as_deref(), Some("+8613800138000"));
-        assert_eq!(normalize_phone("+14155550123").as_deref(), Some("+14155550123"));
-        for bad in ["", "+", "12800138000", "1380013800", "+86123", "abc", "+1415555012345678", "138001380001"] {
-            assert_eq!(normalize_phone(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn emails_normalise_to_lower_case() {

@@ -1,8 +1,8 @@
 //! One error type for every handler; `IntoResponse` turns it into the API's
-//! `{"error", "message"}` body with a fitting status. Messages are written
-//! for the client and never carry secrets.
+//! `{"error", "message"}` body with the status its code maps to here, and
+//! only here. Messages are written for the client and never carry secrets.
 
-use crate::protocol::{error_code, ErrorBody};
+use crate::protocol::{ApiErrorCode, ErrorBody};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -11,47 +11,47 @@ use std::borrow::Cow;
 /// A failed request.
 #[derive(Debug)]
 pub struct AppError {
-    status: StatusCode,
-    code: &'static str,
+    code: ApiErrorCode,
     message: Cow<'static, str>,
     retry_after: Option<u64>,
 }
 
 impl AppError {
-    /// An error with its status, stable code and message.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self { status, code, message: message.into(), retry_after: None }
+    /// An error with its stable code and message.
+    pub fn new(code: ApiErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
+        Self { code, message: message.into(), retry_after: None }
     }
 
     /// 400 `invalid_request`.
     pub fn invalid_request(message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, error_code::INVALID_REQUEST, message)
+        Self::new(ApiErrorCode::InvalidRequest, message)
     }
 
-    /// 429 `rate_limited` (or another code) with `Retry-After`.
-    pub fn too_many(code: &'static str, message: impl Into<Cow<'static, str>>, retry_after_secs: u64) -> Self {
-        Self { retry_after: Some(retry_after_secs.max(1)), ..Self::new(StatusCode::TOO_MANY_REQUESTS, code, message) }
+    /// `code` with `Retry-After`, for the codes that answer 429.
+    pub fn too_many(code: ApiErrorCode, message: impl Into<Cow<'static, str>>, retry_after_secs: u64) -> Self {
+        debug_assert_eq!(status_of(code), StatusCode::TOO_MANY_REQUESTS);
+        Self { retry_after: Some(retry_after_secs.max(1)), ..Self::new(code, message) }
     }
 
     /// 401 `invalid_session`.
     pub fn invalid_session(message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, error_code::INVALID_SESSION, message)
+        Self::new(ApiErrorCode::InvalidSession, message)
     }
 
     /// 500 `internal_error`. The cause goes to the log, not to the client.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, error_code::INTERNAL, "internal error")
+        Self::new(ApiErrorCode::Internal, "internal error")
     }
 
     /// The stable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ApiErrorCode {
         self.code
     }
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        status_of(self.code)
     }
 }
 
@@ -63,8 +63,8 @@ impl From<sqlx::Error> for AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: self.code.into(), message: self.message.into_owned() };
-        let mut response = (self.status, Json(body)).into_response();
+        let body = ErrorBody { error: self.code.as_str().into(), message: self.message.into_owned() };
+        let mut response = (status_of(self.code), Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
@@ -79,21 +79,36 @@ impl From<super::wechat::WechatError> for AppError {
     fn from(error: super::wechat::WechatError) -> Self {
         use super::wechat::WechatError;
         match error {
-            WechatError::InvalidCode => Self::new(
-                StatusCode::BAD_REQUEST,
-                error_code::WECHAT_CODE_INVALID,
-                "the WeChat code is invalid, expired or already used",
-            ),
+            WechatError::InvalidCode => {
+                Self::new(ApiErrorCode::WechatCodeInvalid, "the WeChat code is invalid, expired or already used")
+            }
             WechatError::RateLimited => {
-                Self::too_many(error_code::WECHAT_RATE_LIMITED, "WeChat refused: too many logins for this user", 60)
+                Self::too_many(ApiErrorCode::WechatRateLimited, "WeChat refused: too many logins for this user", 60)
             }
-            WechatError::Busy => {
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, error_code::WECHAT_BUSY, "WeChat is busy; try again")
-            }
+            WechatError::Busy => Self::new(ApiErrorCode::WechatBusy, "WeChat is busy; try again"),
             other => {
                 tracing::error!(error = %other, "WeChat call failed");
-                Self::new(StatusCode::BAD_GATEWAY, error_code::WECHAT_UNAVAILABLE, "WeChat could not be reached")
+                Self::new(ApiErrorCode::WechatUnavailable, "WeChat could not be reached")
             }
         }
+    }
+}
+
+/// The HTTP status of each code: the one place it is decided.
+pub fn status_of(code: ApiErrorCode) -> StatusCode {
+    use ApiErrorCode::*;
+    match code {
+        InvalidRequest | WechatCodeInvalid | InvalidStateToken | StateTokenExpired | InvalidRecipient
+        | InvalidVerifyCode | VerifyCodeExpired | VerifyCodeExhausted => StatusCode::BAD_REQUEST,
+        Unauthorized | InvalidCredentials | InvalidSession => StatusCode::UNAUTHORIZED,
+        FlowNotAllowed => StatusCode::FORBIDDEN,
+        NotFound | UserNotFound => StatusCode::NOT_FOUND,
+        MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        AlreadyBound => StatusCode::CONFLICT,
+        PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        RateLimited | WechatRateLimited | VerifyCodeTooFrequent => StatusCode::TOO_MANY_REQUESTS,
+        Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        WechatUnavailable | CodeDeliveryFailed => StatusCode::BAD_GATEWAY,
+        WechatBusy => StatusCode::SERVICE_UNAVAILABLE,
     }
 }

@@ -2,7 +2,7 @@
 //! plain-text rejections.
 
 use super::error::AppError;
-use crate::protocol::error_code;
+use crate::protocol::ApiErrorCode;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -25,11 +25,7 @@ where
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(JsonRejection::BytesRejection(rejection)) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(AppError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    error_code::PAYLOAD_TOO_LARGE,
-                    "the body is too large",
-                ))
+                Err(AppError::new(ApiErrorCode::PayloadTooLarge, "the body is too large"))
             }
             Err(JsonRejection::MissingJsonContentType(_)) => {
                 Err(AppError::invalid_request("the body must be JSON (Content-Type: application/json)"))
@@ -79,8 +75,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let unauthorized =
-            || AppError::new(StatusCode::UNAUTHORIZED, error_code::UNAUTHORIZED, "a Bearer id_token is required");
+        let unauthorized = || AppError::new(ApiErrorCode::Unauthorized, "a Bearer id_token is required");
         let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(unauthorized)?;
         let value = value.to_str().map_err(|_| unauthorized())?;
         let (scheme, token) = value.split_once(' ').ok_or_else(unauthorized)?;

@@ -16,6 +16,7 @@ pub mod error;
 pub mod extract;
 pub mod handlers;
 pub mod keys;
+pub mod phone;
 pub mod playground;
 pub mod profile;
 pub mod ratelimit;

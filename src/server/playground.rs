@@ -10,8 +10,8 @@
 //! request (`Cache-Control: no-store`), so edits and `make pkg` show on reload.
 
 use super::error::AppError;
-use crate::protocol::error_code;
-use axum::http::{header, HeaderValue, StatusCode};
+use crate::protocol::ApiErrorCode;
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
@@ -68,11 +68,6 @@ async fn serve(file: PathBuf, content_type: &'static str) -> Response {
             }
             response
         }
-        _ => AppError::new(
-            StatusCode::NOT_FOUND,
-            error_code::NOT_FOUND,
-            "this playground file is missing (run make pkg)",
-        )
-        .into_response(),
+        _ => AppError::new(ApiErrorCode::NotFound, "this playground file is missing (run make pkg)").into_response(),
     }
 }

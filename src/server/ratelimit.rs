@@ -3,7 +3,7 @@
 
 use super::clock::{Clock, Millis};
 use super::error::AppError;
-use crate::protocol::error_code;
+use crate::protocol::ApiErrorCode;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -82,7 +82,7 @@ impl RateLimiter {
         if *count >= limit {
             let retry_after = u64::try_from((*start + WINDOW_MS - now + 999) / 1000).unwrap_or(1);
             return Err(AppError::too_many(
-                error_code::RATE_LIMITED,
+                ApiErrorCode::RateLimited,
                 "too many requests; try again later",
                 retry_after,
             ));
@@ -105,7 +105,7 @@ mod tests {
         assert!(limiter.check_ip(Scope::Login, "1.2.3.4").is_ok());
         assert!(limiter.check_ip(Scope::Login, "1.2.3.4").is_ok());
         let refused = limiter.check_ip(Scope::Login, "1.2.3.4").unwrap_err();
-        assert_eq!(refused.code(), error_code::RATE_LIMITED);
+        assert_eq!(refused.code(), ApiErrorCode::RateLimited);
         assert!(limiter.check_ip(Scope::Login, "5.6.7.8").is_ok(), "other addresses are unaffected");
         assert!(limiter.check_ip(Scope::Bind, "1.2.3.4").is_ok(), "other scopes are unaffected");
         assert!(limiter.check_account(Scope::Refresh, "s").is_ok());

@@ -8,8 +8,7 @@ use super::clock::Millis;
 use super::db::Db;
 use super::error::AppError;
 use super::secrets::new_id;
-use crate::protocol::{error_code, ProfileUpdate, UserInfo};
-use axum::http::StatusCode;
+use crate::protocol::{ApiErrorCode, ProfileUpdate, UserInfo};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
 /// A user's profile row.
@@ -192,8 +191,7 @@ where
     match result {
         Ok(_) => Ok(id),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(AppError::new(
-            StatusCode::CONFLICT,
-            error_code::ALREADY_BOUND,
+            ApiErrorCode::AlreadyBound,
             "a user with this username, phone number or email already exists",
         )),
         Err(e) => Err(e.into()),
@@ -241,11 +239,7 @@ pub async fn bind_identity(
             .fetch_optional(&mut *conn)
             .await?;
     if taken.is_some_and(|(openid,)| openid != identity.openid) {
-        return Err(AppError::new(
-            StatusCode::CONFLICT,
-            error_code::ALREADY_BOUND,
-            "this user is already bound to another WeChat account",
-        ));
+        return Err(AppError::new(ApiErrorCode::AlreadyBound, "this user is already bound to another WeChat account"));
     }
     let result = sqlx::query(
         "INSERT INTO wechat_identities (appid, openid, unionid, user_id, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -260,7 +254,7 @@ pub async fn bind_identity(
     match result {
         Ok(_) => Ok(()),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            Err(AppError::new(StatusCode::CONFLICT, error_code::ALREADY_BOUND, "this WeChat account is already bound"))
+            Err(AppError::new(ApiErrorCode::AlreadyBound, "this WeChat account is already bound"))
         }
         Err(e) => Err(e.into()),
     }

@@ -11,7 +11,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use miniauth::protocol::{BindChallenge, Channel, Tokens};
+use miniauth::protocol::{ApiErrorCode, BindChallenge, Channel, Tokens};
 use miniauth::server::app::AppState;
 use miniauth::server::clock::{Clock, ManualClock, SystemClock};
 use miniauth::server::config::{Config, Registration};
@@ -107,8 +107,8 @@ impl Answer {
     /// Asserts an API error: the status, the code, and the shape
     /// `{"error", "message"}` as JSON.
     #[track_caller]
-    pub fn expect_error(&self, status: u16, code: &str) -> &Self {
-        assert_eq!((self.status, self.error()), (status, code), "unexpected answer: {}", self.body);
+    pub fn expect_error(&self, status: u16, code: ApiErrorCode) -> &Self {
+        assert_eq!((self.status, self.error()), (status, code.as_str()), "unexpected answer: {}", self.body);
         assert!(self.content_type().starts_with("application/json"), "{:?}", self.headers);
         let members = self.json.as_object().expect("an error body is an object");
         assert_eq!(members.len(), 2, "{}", self.body);

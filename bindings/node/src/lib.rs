@@ -183,6 +183,12 @@ pub fn storage_key() -> String {
     boundary::storage_key()
 }
 
+/// See `boundary::contract`.
+#[napi(js_name = "contract")]
+pub fn contract() -> String {
+    boundary::contract()
+}
+
 /// See `boundary::SessionCore`.
 #[napi]
 pub struct SessionCore(boundary::SessionCore);

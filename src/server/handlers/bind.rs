@@ -4,7 +4,7 @@
 
 use super::login::check_code;
 use crate::protocol::{
-    error_code, BindFlow, BindPasswordRequest, BindVerifyCodeRequest, BindWechatPhoneRequest, Channel, ErrorBody,
+    ApiErrorCode, BindFlow, BindPasswordRequest, BindVerifyCodeRequest, BindWechatPhoneRequest, Channel, ErrorBody,
     LoginResponse, RegisterRequest, VerifyCodeRequest, VerifyCodeSent,
 };
 use crate::server::app::AppState;
@@ -152,13 +152,7 @@ pub async fn password(
         .map_err(AppError::internal)?;
     let user = match found {
         Some((user, _)) if matches => user,
-        _ => {
-            return Err(AppError::new(
-                StatusCode::UNAUTHORIZED,
-                error_code::INVALID_CREDENTIALS,
-                "wrong username or password",
-            ))
-        }
+        _ => return Err(AppError::new(ApiErrorCode::InvalidCredentials, "wrong username or password")),
     };
     finish(&app, &pending, Target::Existing(user.id), Method::Password).await
 }
@@ -203,11 +197,9 @@ fn target_for(pending: &Pending, existing: Option<String>, new: impl FnOnce() ->
     match (existing, pending.mode) {
         (Some(id), _) => Ok(Target::Existing(id)),
         (None, Mode::UserRegister) => Ok(Target::New(new())),
-        (None, Mode::SocialBind) => Err(AppError::new(
-            StatusCode::NOT_FOUND,
-            error_code::USER_NOT_FOUND,
-            "no user has this phone number or email",
-        )),
+        (None, Mode::SocialBind) => {
+            Err(AppError::new(ApiErrorCode::UserNotFound, "no user has this phone number or email"))
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! `POST /v1/login/wechat` and `POST /v1/login/wechat-phone`.
 
-use crate::protocol::{error_code, CodeRequest, ErrorBody, LoginResponse};
+use crate::protocol::{ApiErrorCode, CodeRequest, ErrorBody, LoginResponse};
 use crate::server::app::AppState;
 use crate::server::binding::{self, Mode};
 use crate::server::error::{AppError, AppResult};
@@ -9,7 +9,6 @@ use crate::server::ratelimit::Scope;
 use crate::server::sessions::Method;
 use crate::server::users::{self, NewUser, WechatIdentity};
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::Json;
 
 /// Logs in with a `wx.login()` code.
@@ -79,13 +78,7 @@ pub async fn wechat_phone(
             let id = users::create(&app.db.write, NewUser { phone: Some(phone), ..NewUser::default() }, now).await?;
             users::by_id(&app.db.read, &id).await?.ok_or_else(|| AppError::internal("new user vanished"))?
         }
-        None => {
-            return Err(AppError::new(
-                StatusCode::NOT_FOUND,
-                error_code::USER_NOT_FOUND,
-                "no user has this phone number",
-            ))
-        }
+        None => return Err(AppError::new(ApiErrorCode::UserNotFound, "no user has this phone number")),
     };
     let tokens = app.sessions.start(&app.db.write, &app.keys(), &user, &[Method::WechatPhone], now).await?;
     Ok(Json(LoginResponse::Success(tokens)))

@@ -1,6 +1,6 @@
 //! `POST /v1/session/refresh`, `POST /v1/logout`, and `GET` and `PATCH /v1/userinfo`.
 
-use crate::protocol::{error_code, ErrorBody, ProfileUpdate, SessionRequest, Tokens, UserInfo};
+use crate::protocol::{ApiErrorCode, ErrorBody, ProfileUpdate, SessionRequest, Tokens, UserInfo};
 use crate::server::app::AppState;
 use crate::server::error::{AppError, AppResult};
 use crate::server::extract::{ApiJson, Bearer, ClientIp};
@@ -111,7 +111,7 @@ async fn signed_in_user(app: &AppState, id_token: &str) -> AppResult<users::User
 }
 
 fn unauthorized(why: &str) -> AppError {
-    AppError::new(StatusCode::UNAUTHORIZED, error_code::UNAUTHORIZED, format!("the id_token does not verify: {why}"))
+    AppError::new(ApiErrorCode::Unauthorized, format!("the id_token does not verify: {why}"))
 }
 
 fn check_session_token(token: &str) -> AppResult<()> {

@@ -39,6 +39,7 @@
 
 use super::{PhoneInfo, Session, SessionKey, WechatConfig, WechatError};
 use crate::server::clock::{Clock, Millis};
+use crate::server::phone::PhoneNumber;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::fmt;
@@ -412,21 +413,12 @@ impl RawPhoneInfo {
             None => return Err(WechatError::Unavailable(format!("{PATH_PHONE}: the phone number has no watermark"))),
         }
         let country_code = match self.country_code {
-            CountryCode::Text(code) => code.trim_start_matches('+').to_owned(),
+            CountryCode::Text(code) => code,
             CountryCode::Number(code) => code.to_string(),
         };
-        let pure = self.pure_phone_number;
-        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        let valid = (1..=3).contains(&country_code.len())
-            && digits(&country_code)
-            && !country_code.starts_with('0')
-            && (4..=14).contains(&pure.len())
-            && digits(&pure)
-            && country_code.len() + pure.len() <= 15;
-        if !valid {
-            return Err(WechatError::Unavailable(format!("{PATH_PHONE}: phone_info is not a phone number")));
-        }
-        Ok(PhoneInfo { phone_number: format!("+{country_code}{pure}"), pure_phone_number: pure, country_code })
+        PhoneNumber::from_parts(&country_code, &self.pure_phone_number)
+            .map(PhoneInfo::from)
+            .ok_or_else(|| WechatError::Unavailable(format!("{PATH_PHONE}: phone_info is not a phone number")))
     }
 }
 

@@ -33,9 +33,10 @@
 //! at most [`MAX_LIVE_CODES`] codes live at once (the control endpoints answer
 //! 429 past that).
 
-use crate::protocol::error_code;
+use crate::protocol::ApiErrorCode;
 use crate::server::clock::{Clock, Millis};
 use crate::server::error::AppError;
+use crate::server::phone::PhoneNumber;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -65,7 +66,8 @@ pub const ACCESS_TOKEN_LIFETIME_SECS: i64 = 7200;
 const TOKEN_OVERLAP_MS: Millis = 5 * 60 * 1000;
 /// At most this many access tokens are remembered (the oldest go first).
 const MAX_ACCESS_TOKENS: usize = 1024;
-const RATE_WINDOW_MS: Millis = 60 * 1000;
+/// The window over which [`RATE_LIMIT_PER_MINUTE`] is counted (ms).
+pub const RATE_WINDOW_MS: Millis = 60 * 1000;
 
 /// Why a code could not be minted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +99,7 @@ impl From<SimError> for AppError {
         match error {
             SimError::InvalidRequest(why) => AppError::invalid_request(why),
             SimError::Full { retry_after_secs } => {
-                AppError::too_many(error_code::RATE_LIMITED, error.to_string(), retry_after_secs)
+                AppError::too_many(ApiErrorCode::RateLimited, error.to_string(), retry_after_secs)
             }
         }
     }
@@ -154,7 +156,7 @@ struct CodeEntry {
 
 enum Grant {
     Login { openid: String, unionid: Option<String> },
-    Phone { country_code: String, pure: String },
+    Phone(PhoneNumber),
 }
 
 impl fmt::Debug for Simulator {
@@ -255,8 +257,12 @@ impl Simulator {
     /// The code `getPhoneNumber` would give for `phone`: E.164
     /// (`+8613800138000`) or a mainland mobile number (`13800138000`).
     pub fn mint_phone_code(&self, phone: &str) -> Result<String, SimError> {
-        let (country_code, pure) = parse_phone(phone)?;
-        self.mint(Grant::Phone { country_code, pure })
+        let number = PhoneNumber::parse(phone).ok_or_else(|| {
+            SimError::InvalidRequest(
+                "phone must be E.164 (+8613800138000) or a mainland mobile number (13800138000)".to_owned(),
+            )
+        })?;
+        self.mint(Grant::Phone(number))
     }
 
     fn mint(&self, grant: Grant) -> Result<String, SimError> {
@@ -387,13 +393,15 @@ impl Simulator {
         let code = code.ok_or(WxError(41008, "missing code"))?;
         let entry = state.live_code(code, now).ok_or(WxError(40029, "invalid code"))?;
         // A reused phone code is "invalid code" too.
-        let Grant::Phone { country_code, pure } = &entry.grant else {
+        let Grant::Phone(number) = &entry.grant else {
             return Err(WxError(40029, "invalid code"));
         };
         if entry.spent {
             return Err(WxError(40029, "invalid code"));
         }
-        let phone_number = if country_code == "86" { pure.clone() } else { format!("+{country_code}{pure}") };
+        // WeChat leaves +86 off mainland numbers.
+        let (country_code, pure) = (number.country_code(), number.national());
+        let phone_number = if country_code == "86" { pure.to_owned() } else { number.e164() };
         let answer = json!({
             "errcode": 0,
             "errmsg": "ok",
@@ -461,55 +469,6 @@ fn check_id(what: &str, id: &str) -> Result<(), SimError> {
     } else {
         Err(SimError::InvalidRequest(format!("{what} must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -")))
     }
-}
-
-/// `+<country code><number>` or a mainland mobile number → (country code, number).
-fn parse_phone(phone: &str) -> Result<(String, String), SimError> {
-    let invalid = || {
-        SimError::InvalidRequest(
-            "phone must be E.164 (+8613800138000) or a mainland mobile number (13800138000)".to_owned(),
-        )
-    };
-    let (international, digits) = match phone.strip_prefix('+') {
-        Some(rest) => (true, rest),
-        None => (false, phone),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(invalid());
-    }
-    let (country_code, pure) = if international {
-        let length = country_code_length(digits).ok_or_else(invalid)?;
-        digits.split_at(length)
-    } else {
-        ("86", digits)
-    };
-    let valid = if country_code == "86" {
-        pure.len() == 11 && pure.starts_with('1')
-    } else {
-        (4..=14).contains(&pure.len()) && country_code.len() + pure.len() <= 15
-    };
-    if valid {
-        Ok((country_code.to_owned(), pure.to_owned()))
-    } else {
-        Err(invalid())
-    }
-}
-
-/// The length of the ITU country calling code at the start of `digits`
-/// (country codes are prefix-free: 1, 7, the two-digit ones, else three).
-fn country_code_length(digits: &str) -> Option<usize> {
-    const TWO_DIGIT: [&str; 44] = [
-        "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46", "47", "48", "49",
-        "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63", "64", "65", "66", "81", "82", "84",
-        "86", "90", "91", "92", "93", "94", "95", "98",
-    ];
-    let length = match digits.as_bytes().first()? {
-        b'0' => return None,
-        b'1' | b'7' => 1,
-        _ if TWO_DIGIT.iter().any(|code| digits.starts_with(code)) => 2,
-        _ => 3,
-    };
-    (digits.len() > length).then_some(length)
 }
 
 async fn jscode2session(
@@ -822,33 +781,21 @@ mod tests {
             let (status, answer) = s.post("/sim/wx/login", body.clone()).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
             let error: ErrorBody = serde_json::from_value(answer.unwrap()).unwrap();
-            assert_eq!(error.error, error_code::INVALID_REQUEST);
+            assert_eq!(error.error, ApiErrorCode::InvalidRequest.as_str());
         }
 
         let (status, answer) = s.post("/sim/wx/phone", json!({"phone": "13800138000"})).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(answer.unwrap()["code"].as_str().unwrap().len(), 32);
         for phone in
-            ["", "+", "1380013800", "23800138000", "+86138001380001", "+0123456", "138-0013-8000", "+1234", "abc"]
+            ["", "+", "1380013800", "23800138000", "+86138001380001", "+0123456", "+8612800138000", "+1234", "abc"]
         {
             let (status, answer) = s.post("/sim/wx/phone", json!({ "phone": phone })).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{phone}");
-            assert_eq!(answer.unwrap()["error"], error_code::INVALID_REQUEST);
+            assert_eq!(answer.unwrap()["error"], ApiErrorCode::InvalidRequest.as_str());
         }
         let (status, _) = s.post("/sim/wx/busy", json!({"calls": -1})).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-    }
-
-    #[test]
-    fn phone_parsing() {
-        let ok = |input: &str| parse_phone(input).unwrap();
-        assert_eq!(ok("13800138000"), ("86".into(), "13800138000".into()));
-        assert_eq!(ok("+8613800138000"), ("86".into(), "13800138000".into()));
-        assert_eq!(ok("+14155550123"), ("1".into(), "4155550123".into()));
-        assert_eq!(ok("+79161234567"), ("7".into(), "9161234567".into()));
-        assert_eq!(ok("+85291234567"), ("852".into(), "91234567".into()));
-        assert_eq!(ok("+886912345678"), ("886".into(), "912345678".into()));
-        assert!(parse_phone("+1234567890123456").is_err(), "longer than 15 digits");
     }
 
     #[tokio::test]
@@ -863,7 +810,7 @@ mod tests {
         assert_eq!(response.status(), 429);
         assert_eq!(response.headers()["retry-after"], "300");
         let error: ErrorBody = response.json().await.unwrap();
-        assert_eq!(error.error, error_code::RATE_LIMITED);
+        assert_eq!(error.error, ApiErrorCode::RateLimited.as_str());
         // Spent codes still count until they expire; expired ones make room.
         clock.advance(Duration::from_millis(CODE_LIFETIME_MS as u64));
         assert_eq!(s.sim.stats().live_codes, 0);
