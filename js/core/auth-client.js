@@ -4,96 +4,18 @@
 // decided by the Rust core's SessionCore (src/session.rs). This file only
 // performs the actions the core returns (store, clear_storage, refresh,
 // logout, wake_at, emit) and the I/O around them: HTTP, storage, timers and
-// the clock. A platform entry (node/, web/, miniprogram/) hands in its
+// the clock (HTTP through transports.js, storage adapters as storage.js
+// describes them). A platform entry (node/, web/, miniprogram/) hands in its
 // defaults: storage, transport, foreground events and wx.login.
 
 import { MiniAuthError, callCore } from './errors.js';
-import { readLimited } from './fetch.js';
+import { isStorage } from './storage.js';
+import { fetchTransport, requestTransport } from './transports.js';
 
-const DEFAULT_TIMEOUT = 10_000;
 /** setTimeout's longest delay; a longer one would fire at once. */
 const MAX_TIMER_DELAY = 0x7fffffff;
 
 const EVENTS = ['SIGNED_IN', 'TOKEN_REFRESHED', 'SIGNED_OUT', 'BIND_REQUIRED', 'REFRESH_FAILED', 'USER_UPDATED'];
-
-/** A storage adapter that keeps values in memory (lost when the process ends). */
-export function memoryStorage() {
-  const values = new Map();
-  return {
-    get: (key) => (values.has(key) ? values.get(key) : null),
-    set: (key, value) => {
-      values.set(key, String(value));
-    },
-    remove: (key) => {
-      values.delete(key);
-    },
-  };
-}
-
-/** The headers of a request to the identity server: JSON when there is a body. */
-function headersFor(body, headers) {
-  return body === undefined ? { ...headers } : { 'content-type': 'application/json', ...headers };
-}
-
-/**
- * A transport over a Fetch API function (`fetch` of Node 18+ and browsers,
- * or any function of that shape): `send(method, url, body?, headers?)`
- * sends `body` as JSON and resolves to `{ status, text }`; rejects with
- * MiniAuthError ERR_NETWORK.
- */
-export function fetchTransport(fetchFn, timeout = DEFAULT_TIMEOUT) {
-  if (typeof fetchFn !== 'function') {
-    throw new MiniAuthError('ERR_INVALID_ARGUMENT', 'no fetch function: pass "fetch" (or "request") to AuthClient');
-  }
-  return async function send(method, url, body, headers) {
-    const controller = typeof AbortController === 'function' ? new AbortController() : null;
-    const timer = controller ? setTimeout(() => controller.abort(), timeout) : null;
-    try {
-      const init = { method, headers: headersFor(body, headers) };
-      if (body !== undefined) init.body = JSON.stringify(body);
-      if (controller) init.signal = controller.signal;
-      // Called as a plain function: browsers refuse fetch called on another object.
-      const response = await fetchFn(url, init);
-      return { status: response.status, text: await readLimited(response, url) };
-    } catch (cause) {
-      if (cause instanceof MiniAuthError) throw cause;
-      const timedOut = Boolean(controller && controller.signal.aborted);
-      const message = timedOut ? `no answer from ${url} within ${timeout} ms` : `request to ${url} failed`;
-      throw new MiniAuthError('ERR_NETWORK', message, { cause, timeout: timedOut });
-    } finally {
-      if (timer !== null) clearTimeout(timer);
-    }
-  };
-}
-
-/** A transport over a `wx.request`-shaped function (Mini Programs). */
-export function requestTransport(requestFn, timeout = DEFAULT_TIMEOUT) {
-  if (typeof requestFn !== 'function') {
-    throw new MiniAuthError('ERR_INVALID_ARGUMENT', 'no request function: pass "request" (or "fetch") to AuthClient');
-  }
-  return function send(method, url, body, headers) {
-    return new Promise((resolve, reject) => {
-      requestFn({
-        url,
-        method,
-        header: headersFor(body, headers),
-        data: body === undefined ? undefined : JSON.stringify(body),
-        timeout,
-        // The body as text: the core parses it (strictly), not wx.request.
-        dataType: 'text',
-        responseType: 'text',
-        success: (res) => {
-          const data = res.data;
-          resolve({ status: res.statusCode, text: typeof data === 'string' ? data : data == null ? '' : JSON.stringify(data) });
-        },
-        fail: (res) => {
-          const errMsg = (res && res.errMsg) || 'request failed';
-          reject(new MiniAuthError('ERR_NETWORK', `request to ${url} failed: ${errMsg}`, { timeout: /timeout/i.test(errMsg) }));
-        },
-      });
-    });
-  };
-}
 
 /**
  * The AuthClient class for one runtime.
@@ -131,7 +53,8 @@ export function createAuthClientClass(platform) {
      * @param {() => number} [options.now]  the clock, ms since the epoch (default Date.now; for tests)
      */
     constructor(options = {}) {
-      const { baseUrl, storage, request, refreshMargin, clientId, tokenOrigins, timeout = DEFAULT_TIMEOUT, now } = options;
+      // An undefined `timeout` is the transports' default.
+      const { baseUrl, storage, request, refreshMargin, clientId, tokenOrigins, timeout, now } = options;
       const fetchFn = options.fetch;
       if (typeof baseUrl !== 'string' || !/^https?:\/\/[^/]/i.test(baseUrl)) {
         throw new MiniAuthError('ERR_INVALID_ARGUMENT', '"baseUrl" must be an http(s) URL');
@@ -634,16 +557,6 @@ export function createAuthClientClass(platform) {
 /** A number in [0, 1) from `crypto.getRandomValues` (web and Node). */
 export function cryptoRandom() {
   return crypto.getRandomValues(new Uint32Array(1))[0] / 2 ** 32;
-}
-
-function isStorage(storage) {
-  return (
-    typeof storage === 'object' &&
-    storage !== null &&
-    typeof storage.get === 'function' &&
-    typeof storage.set === 'function' &&
-    typeof storage.remove === 'function'
-  );
 }
 
 function requireString(value, name, message) {

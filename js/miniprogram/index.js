@@ -6,9 +6,10 @@
 
 import * as glue from 'miniauth-wasm-glue';
 import { createMiniAuth } from '../core/api.js';
-import { createAuthClientClass, memoryStorage } from '../core/auth-client.js';
+import { createAuthClientClass } from '../core/auth-client.js';
 import { MiniAuthError } from '../core/errors.js';
 import { MAX_RESPONSE_BYTES } from '../core/fetch.js';
+import { memoryStorage } from '../core/storage.js';
 import { TextDecoder } from '../core/utf8.js';
 
 /** Where WeChat DevTools' "Build npm" puts this package's files. */

@@ -8,8 +8,9 @@ import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as glue from 'miniauth-wasm-glue';
 import { createMiniAuth } from '../core/api.js';
-import { createAuthClientClass, memoryStorage } from '../core/auth-client.js';
+import { createAuthClientClass } from '../core/auth-client.js';
 import { fetchText } from '../core/fetch.js';
+import { memoryStorage } from '../core/storage.js';
 import { loadBackend } from './backend.js';
 
 // require and __dirname: this file is only ever bundled to CommonJS.

@@ -4,9 +4,10 @@
 
 import init, * as glue from 'miniauth-wasm-glue';
 import { createMiniAuth } from '../core/api.js';
-import { createAuthClientClass, memoryStorage } from '../core/auth-client.js';
+import { createAuthClientClass } from '../core/auth-client.js';
 import { MiniAuthError } from '../core/errors.js';
 import { fetchText } from '../core/fetch.js';
+import { memoryStorage } from '../core/storage.js';
 
 const loaded = init({ module_or_path: new URL('../miniauth_bg.wasm', import.meta.url) }).then(() => glue);
 
