@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Property-based API testing of the identity server with schemathesis: starts
-# `miniauth serve` (simulator mode, temporary database, free loopback port),
+# `miniauth serve` (simulator mode, temporary database, ephemeral loopback port),
 # points schemathesis at its /openapi.json, and fails on any 5xx answer or any
 # answer that does not match the documented status codes, content types and
 # schemas. Bounded: a fixed number of examples per operation and a time budget.
@@ -32,36 +32,23 @@ cargo build --quiet --features server --bin miniauth
 binary=target/debug/miniauth
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/miniauth-schemathesis.XXXXXX")
-server_pid=
+SERVER_PID=
 cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
   fi
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 
-# A free loopback port: bind port 0, read it back, release it.
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-base="http://127.0.0.1:$port"
-
 # Rate limits high enough that schemathesis measures the API, not the limiter
 # (429 answers are documented and would still pass the checks).
-env -u WECHAT_APPID -u WECHAT_SECRET -u MINIAUTH_ISSUER -u MINIAUTH_AUDIENCE \
-  MINIAUTH_LOG="${MINIAUTH_LOG:-warn}" \
-  "$binary" serve --database "$work/miniauth.db" --listen "127.0.0.1:$port" \
-  --rate-limit-ip 1000000 --rate-limit-account 1000000 >"$work/server.log" 2>&1 &
-server_pid=$!
-
-for _ in $(seq 1 100); do
-  if curl -fsS "$base/.well-known/jwks.json" >/dev/null 2>&1; then break; fi
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    log "the server exited:"; cat "$work/server.log"; exit 1
-  fi
-  sleep 0.1
-done
-curl -fsS "$base/.well-known/jwks.json" >/dev/null || { log "the server did not answer"; cat "$work/server.log"; exit 1; }
+. scripts/lib/start-server.sh
+export MINIAUTH_LOG="${MINIAUTH_LOG:-warn}"
+start_server "$binary" "$work/server.out" "$work/server.log" \
+  serve --database "$work/miniauth.db" --rate-limit-ip 1000000 --rate-limit-account 1000000
+base=$SERVER_URL
 
 # A signed-in user, so that GET /v1/userinfo is tested past its 401 (the
 # header goes to every operation; the others ignore it).
@@ -86,7 +73,7 @@ st run "$base/openapi.json" \
   ${seed:+--seed "$seed"} \
   --report junit --report-dir "$work/report" || status=$?
 
-if ! kill -0 "$server_pid" 2>/dev/null; then
+if ! kill -0 "$SERVER_PID" 2>/dev/null; then
   log "the server died during the run:"; cat "$work/server.log"; exit 1
 fi
 if grep -q 'internal error' "$work/server.log"; then

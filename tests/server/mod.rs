@@ -868,7 +868,8 @@ pub fn capture_logs() -> Logs {
 
 // ------------------------------------------------------------ the binary
 
-/// A free loopback port: bind port 0 and let it go.
+/// A loopback port nobody listens on (bound, then let go): a peer that
+/// refuses connections.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -881,22 +882,21 @@ pub struct BinaryServer {
 }
 
 impl BinaryServer {
-    /// Starts the binary on `database` at a free port and waits until the
-    /// JWKS answers.
+    /// Starts the binary on `database` at an ephemeral port (`--listen
+    /// 127.0.0.1:0`) and returns once it prints the address it listens on:
+    /// it accepts connections from then on. Its output goes to `log`.
     pub async fn start(database: &Path, log: PathBuf, extra: &[&str]) -> Self {
-        let port = free_port();
         let log_file = std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_miniauth"));
         command
             .arg("serve")
             .arg("--database")
             .arg(database)
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
+            .args(["--listen", "127.0.0.1:0"])
             .args(extra)
             .stdin(Stdio::null())
-            .stdout(log_file.try_clone().unwrap())
-            .stderr(log_file);
+            .stdout(Stdio::piped())
+            .stderr(log_file.try_clone().unwrap());
         for name in [
             "WECHAT_APPID",
             "WECHAT_SECRET",
@@ -907,26 +907,31 @@ impl BinaryServer {
         ] {
             command.env_remove(name);
         }
-        let child = command.spawn().expect("the miniauth binary starts");
-        let mut server = Self { child, base: format!("http://127.0.0.1:{port}"), log };
-        server.wait_ready().await;
-        server
-    }
-
-    async fn wait_ready(&mut self) {
-        let http = Http::new(self.base.clone());
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(response) = http.client.get(http.url("/.well-known/jwks.json")).send().await {
-                if response.status() == 200 {
-                    return;
+        let mut child = command.spawn().expect("the miniauth binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let (address_tx, address_rx) = tokio::sync::oneshot::channel();
+        // Copies stdout to the log, handing over the address on the way.
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            let mut address_tx = Some(address_tx);
+            let mut log_file = log_file;
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = writeln!(log_file, "{line}");
+                if let Some(url) = line.strip_prefix("miniauth listening on ") {
+                    if let Some(tx) = address_tx.take() {
+                        let _ = tx.send(url.trim().to_owned());
+                    }
                 }
             }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("miniauth exited with {status}: {}", std::fs::read_to_string(&self.log).unwrap_or_default());
+        });
+        match tokio::time::timeout(Duration::from_secs(20), address_rx).await {
+            Ok(Ok(base)) => Self { child, base, log },
+            outcome => {
+                let _ = child.kill();
+                let status = child.wait().unwrap();
+                let why = if outcome.is_err() { "printed no address within 20 s" } else { "exited" };
+                panic!("miniauth {why} ({status}): {}", std::fs::read_to_string(&log).unwrap_or_default());
             }
-            assert!(Instant::now() < deadline, "miniauth did not answer within 20 s");
-            tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
 

@@ -1,0 +1,38 @@
+# Sourced by the scripts that need a running server (scripts/schemathesis.sh,
+# bench/server/run.sh): one way to start one.
+#
+#   start_server BINARY OUT ERR serve --database DB [more flags...]
+#
+# Starts BINARY with the given arguments plus `--listen 127.0.0.1:0` in the
+# background, with no WECHAT_* or MINIAUTH_* variable from the caller's
+# environment except MINIAUTH_LOG (so simulator mode and the defaults hold),
+# stdout to OUT and stderr to ERR, and returns once the server prints the
+# address it listens on (it accepts connections from then on). Sets
+# SERVER_PID and SERVER_URL; fails, showing ERR, if the server exits first or
+# prints no address within 30 s.
+start_server() {
+  local binary=$1 out=$2 err=$3
+  shift 3
+  local -a clean_env=()
+  local var
+  for var in $(env | sed -n 's/^\(MINIAUTH_[A-Z0-9_]*\|WECHAT_[A-Z0-9_]*\)=.*/\1/p'); do
+    [ "$var" = MINIAUTH_LOG ] || clean_env+=(-u "$var")
+  done
+  env "${clean_env[@]}" "$binary" "$@" --listen 127.0.0.1:0 >"$out" 2>"$err" &
+  SERVER_PID=$!
+  SERVER_URL=
+  local _
+  for _ in $(seq 1 300); do
+    SERVER_URL=$(sed -n 's/^miniauth listening on \(http:\/\/127\.0\.0\.1:[0-9]*\).*/\1/p' "$out")
+    [ -n "$SERVER_URL" ] && return 0
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      printf 'the server exited before listening:\n' >&2
+      cat "$err" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  printf 'the server printed no address within 30 s:\n' >&2
+  cat "$err" >&2
+  return 1
+}
