@@ -1,0 +1,103 @@
+//! The command line: the options bench/server/run.sh passes, and their
+//! defaults.
+
+use clap::builder::RangedU64ValueParser;
+use clap::{Parser, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The closed-loop load generator of `make bench-server`, for a
+/// `miniauth serve` in simulator mode on loopback.
+#[derive(Parser)]
+#[command(name = "miniauth-load")]
+pub struct Options {
+    /// The server, as http://IP:PORT with a literal loopback address.
+    #[arg(long = "url", value_name = "URL", value_parser = loopback_url)]
+    pub addr: SocketAddr,
+    /// The server's process id, to measure its CPU time from /proc.
+    #[arg(long, value_name = "PID")]
+    pub server_pid: Option<u32>,
+    /// Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`).
+    #[arg(long, value_name = "HZ", default_value_t = 100.0)]
+    pub clk_tck: f64,
+    /// Length of each timed phase (s, at most 600).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
+    pub duration: Duration,
+    /// Length of the warm-up before each timed phase (s, at most 600).
+    #[arg(long, value_name = "SECS", default_value = "3", value_parser = seconds)]
+    pub warmup: Duration,
+    /// Connections (virtual users) each scenario runs at, in turn.
+    #[arg(long, value_name = "N,...", value_delimiter = ',', default_value = "16,64")]
+    #[arg(value_parser = RangedU64ValueParser::<usize>::new().range(1..=1024))]
+    pub concurrency: Vec<usize>,
+    /// Scenarios to run, in this order.
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',', default_value = "login,refresh,jwks")]
+    pub scenarios: Vec<Scenario>,
+    /// Requests a phase stops at, whatever its duration.
+    #[arg(long, value_name = "N", default_value_t = 2_000_000)]
+    pub max_requests: usize,
+    /// How long one answer may take before it counts as an error (s).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
+    pub timeout: Duration,
+    /// Connections used to register users and mint codes.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    #[arg(value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
+    pub prep_connections: usize,
+    /// Bound users registered before the first scenario (at least the
+    /// largest concurrency).
+    #[arg(long, value_name = "N", default_value_t = 128)]
+    pub initial_users: usize,
+    /// Where the JSON report goes.
+    #[arg(long, value_name = "FILE.json")]
+    pub out: Option<PathBuf>,
+    /// A context entry for the report's `meta` (repeatable).
+    #[arg(long, value_name = "KEY=VALUE", value_parser = key_value)]
+    pub meta: Vec<(String, String)>,
+    /// Also load the JWKS with the wrk at PATH, a cross-check of the
+    /// generator's own cost; empty: no cross-check.
+    #[arg(long = "wrk", value_name = "PATH")]
+    wrk_path: Option<String>,
+}
+
+/// What a phase loads.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Scenario {
+    /// `POST /v1/login/wechat` with a fresh code each time.
+    Login,
+    /// `POST /v1/session/refresh`, chaining the rotated tokens.
+    Refresh,
+    /// `GET /.well-known/jwks.json`.
+    Jwks,
+}
+
+impl Options {
+    /// The wrk to cross-check the JWKS with, if any (run.sh passes an
+    /// empty path when it has none).
+    pub fn wrk(&self) -> Option<&str> {
+        self.wrk_path.as_deref().filter(|path| !path.is_empty())
+    }
+}
+
+fn loopback_url(url: &str) -> Result<SocketAddr, String> {
+    let hostport = url.strip_prefix("http://").ok_or("must be http://HOST:PORT")?.trim_end_matches('/');
+    let addr: SocketAddr = hostport.parse().map_err(|_| "must be http://IP:PORT (a literal loopback address)")?;
+    if !addr.ip().is_loopback() {
+        return Err(format!("refusing {addr}: this generator only loads servers on loopback"));
+    }
+    Ok(addr)
+}
+
+fn seconds(value: &str) -> Result<Duration, String> {
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|s| *s > 0.0 && *s <= 600.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| "must be a number of seconds above 0 and at most 600".into())
+}
+
+fn key_value(value: &str) -> Result<(String, String), String> {
+    let (key, value) = value.split_once('=').ok_or("must be KEY=VALUE")?;
+    Ok((key.to_string(), value.to_string()))
+}

@@ -1,0 +1,66 @@
+//! The scenarios, and the state they share across phases: options, bound
+//! users, the CPU meter and the results so far.
+
+mod jwks;
+mod login;
+mod refresh;
+
+use crate::cpu::CpuMeter;
+use crate::http::{open_connections, Conn};
+use crate::options::{Options, Scenario};
+use crate::phase::{run_phase, Vu, Work};
+use crate::prepare::{self, Users};
+use crate::stats::PhaseResult;
+use crate::{log, AnyError};
+use std::time::Duration;
+
+pub struct Bench {
+    pub o: Options,
+    pub users: Users,
+    pub cpu: CpuMeter,
+    /// The timed phases, in order.
+    pub results: Vec<PhaseResult>,
+    /// The code minting before each timed login phase, reported apart.
+    pub mints: Vec<PhaseResult>,
+}
+
+impl Bench {
+    /// Warm-up and timed phase(s) of `scenario` at `c` connections; the
+    /// results are pushed onto `results` and `mints`.
+    pub async fn run(&mut self, scenario: Scenario, c: usize) -> Result<(), AnyError> {
+        match scenario {
+            Scenario::Login => login::run(self, c).await,
+            Scenario::Refresh => refresh::run(self, c).await,
+            Scenario::Jwks => jwks::run(self, c).await,
+        }
+    }
+
+    /// Connections for preparation steps.
+    pub async fn prep_conns(&self) -> Result<Vec<Conn>, AnyError> {
+        open_connections(self.o.addr, self.o.prep_connections, self.o.timeout).await
+    }
+
+    /// `c` virtual users on new connections, the `i`th doing `work(i)`.
+    async fn vus(&self, c: usize, work: impl Fn(usize) -> Work) -> Result<Vec<Vu>, AnyError> {
+        let conns = open_connections(self.o.addr, c, self.o.timeout).await?;
+        Ok(conns.into_iter().enumerate().map(|(i, conn)| Vu { conn, work: work(i) }).collect())
+    }
+
+    /// [`prepare::allocate`], saying when it had to register users.
+    async fn allocate(
+        &mut self,
+        conns: Vec<Conn>,
+        k: usize,
+        distinct: bool,
+    ) -> Result<(Vec<Conn>, Vec<String>), AnyError> {
+        let (conns, openids, registered) = prepare::allocate(conns, &mut self.users, k, distinct).await?;
+        if registered > 0 {
+            log(format!("registered {registered} more bound users"));
+        }
+        Ok((conns, openids))
+    }
+
+    async fn phase(&self, scenario: &str, vus: Vec<Vu>, duration: Duration) -> (Vec<Vu>, PhaseResult) {
+        run_phase(scenario, vus, duration, self.o.max_requests, &self.cpu).await
+    }
+}
