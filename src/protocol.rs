@@ -7,10 +7,61 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::ops::Deref;
 use serde::{Deserialize, Deserializer, Serialize};
 
 #[cfg(feature = "server")]
 use utoipa::ToSchema;
+
+/// A string of `MIN` to `MAX` characters. A field's length limits are
+/// stated once, in its type: deserialisation refuses anything else, and the
+/// OpenAPI document gives them as `minLength` / `maxLength` (fields of this
+/// type are marked `schema(inline)`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Text<const MIN: usize, const MAX: usize>(String);
+
+impl<const MIN: usize, const MAX: usize> Text<MIN, MAX> {
+    /// `text` if its length is within the limits.
+    pub fn new(text: impl Into<String>) -> Option<Self> {
+        let text = text.into();
+        // Counting stops past MAX: a long string costs no more than MAX steps.
+        let length = text.chars().take(MAX + 1).count();
+        (MIN..=MAX).contains(&length).then_some(Self(text))
+    }
+
+    /// The string.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl<const MIN: usize, const MAX: usize> Deref for Text<MIN, MAX> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de, const MIN: usize, const MAX: usize> Deserialize<'de> for Text<MIN, MAX> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::new(text)
+            .ok_or_else(|| serde::de::Error::custom(format_args!("expected a string of {MIN} to {MAX} characters")))
+    }
+}
+
+#[cfg(feature = "server")]
+impl<const MIN: usize, const MAX: usize> utoipa::PartialSchema for Text<MIN, MAX> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new().schema_type(Type::String).min_length(Some(MIN)).max_length(Some(MAX)).into()
+    }
+}
+
+#[cfg(feature = "server")]
+impl<const MIN: usize, const MAX: usize> ToSchema for Text<MIN, MAX> {}
 
 /// `POST /v1/login/wechat` and `POST /v1/login/wechat-phone`: a one-time code
 /// from `wx.login()` or from the `getPhoneNumber` button.
@@ -19,8 +70,8 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct CodeRequest {
     /// The one-time code (valid 5 minutes, single use).
-    #[cfg_attr(feature = "server", schema(min_length = 1, max_length = 256))]
-    pub code: String,
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub code: Text<1, 256>,
 }
 
 /// What a login or bind call led to.
@@ -119,8 +170,8 @@ pub struct VerifyCodeRequest {
     /// The delivery channel.
     pub channel: Channel,
     /// A phone number (`+8613800138000` or `13800138000`) or an email address.
-    #[cfg_attr(feature = "server", schema(min_length = 1, max_length = 254))]
-    pub to: String,
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub to: Text<1, 254>,
     /// The state token of the bind this code is for, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_token: Option<String>,
@@ -144,8 +195,8 @@ pub struct BindWechatPhoneRequest {
     /// From the SOCIAL_BIND or USER_REGISTER answer.
     pub state_token: String,
     /// The `getPhoneNumber` code.
-    #[cfg_attr(feature = "server", schema(min_length = 1, max_length = 256))]
-    pub code: String,
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub code: Text<1, 256>,
 }
 
 /// `POST /v1/bind/verify-code`.
@@ -158,10 +209,11 @@ pub struct BindVerifyCodeRequest {
     /// Where the code was sent.
     pub channel: Channel,
     /// The phone number or email address it was sent to.
-    pub to: String,
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub to: Text<1, 254>,
     /// The six digits received.
-    #[cfg_attr(feature = "server", schema(min_length = 1, max_length = 16))]
-    pub code: String,
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub code: Text<1, 16>,
 }
 
 /// `POST /v1/bind/password`.
@@ -172,11 +224,11 @@ pub struct BindPasswordRequest {
     /// From the SOCIAL_BIND answer.
     pub state_token: String,
     /// The existing user's username.
-    #[cfg_attr(feature = "server", schema(min_length = 1, max_length = 256))]
-    pub username: String,
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub username: Text<1, 256>,
     /// The existing user's password.
-    #[cfg_attr(feature = "server", schema(min_length = 1, max_length = 1024))]
-    pub password: String,
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub password: Text<1, 1024>,
 }
 
 /// `POST /v1/register`: a new user for an unbound WeChat identity.
@@ -188,8 +240,8 @@ pub struct RegisterRequest {
     pub state_token: String,
     /// A display name for the new user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "server", schema(min_length = 1, max_length = 64))]
-    pub name: Option<String>,
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub name: Option<Text<1, 64>>,
 }
 
 /// `POST /v1/session/refresh` and `POST /v1/logout`.
@@ -198,8 +250,8 @@ pub struct RegisterRequest {
 #[serde(deny_unknown_fields)]
 pub struct SessionRequest {
     /// The current session token.
-    #[cfg_attr(feature = "server", schema(min_length = 1, max_length = 128))]
-    pub session_token: String,
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub session_token: Text<1, 128>,
 }
 
 /// `GET /v1/userinfo`: the signed-in user's profile.
@@ -253,28 +305,28 @@ pub struct UserInfo {
 pub struct ProfileUpdate {
     /// Display name.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "server", schema(value_type = Option<String>, nullable, min_length = 1, max_length = 64))]
-    pub name: Option<Option<String>>,
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub name: Option<Option<Text<1, 64>>>,
     /// Casual name.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "server", schema(value_type = Option<String>, nullable, min_length = 1, max_length = 64))]
-    pub nickname: Option<Option<String>>,
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub nickname: Option<Option<Text<1, 64>>>,
     /// An `https:` URL of a profile picture.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "server", schema(value_type = Option<String>, nullable, min_length = 9, max_length = 2048))]
-    pub picture: Option<Option<String>>,
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub picture: Option<Option<Text<9, 2048>>>,
     /// Gender.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "server", schema(value_type = Option<String>, nullable, min_length = 1, max_length = 32))]
-    pub gender: Option<Option<String>>,
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub gender: Option<Option<Text<1, 32>>>,
     /// `YYYY-MM-DD`, `0000-MM-DD` or `YYYY`.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "server", schema(value_type = Option<String>, nullable, min_length = 4, max_length = 10))]
-    pub birthdate: Option<Option<String>>,
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub birthdate: Option<Option<Text<4, 10>>>,
     /// A BCP 47 language tag.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "server", schema(value_type = Option<String>, nullable, min_length = 2, max_length = 35))]
-    pub locale: Option<Option<String>>,
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub locale: Option<Option<Text<2, 35>>>,
 }
 
 /// A field that is present in the body, `null` or not: told apart from one

@@ -428,6 +428,20 @@ async fn openapi_document_lists_every_path() {
     for (path, method) in expected {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is documented");
     }
+    // Field limits come from the request types, the same that deserialise.
+    let schemas = &doc["components"]["schemas"];
+    for (schema, field, min, max) in [
+        ("CodeRequest", "code", 1, 256),
+        ("SessionRequest", "session_token", 1, 128),
+        ("BindPasswordRequest", "password", 1, 1024),
+        ("ProfileUpdate", "picture", 9, 2048),
+    ] {
+        let text = schemas[schema]["properties"][field]["oneOf"]
+            .as_array()
+            .and_then(|options| options.iter().find(|option| option["type"] == "string"))
+            .unwrap_or_else(|| panic!("{schema}.{field} is a string: {}", schemas[schema]));
+        assert_eq!((&text["minLength"], &text["maxLength"]), (&json!(min), &json!(max)), "{schema}.{field}");
+    }
     let v1 = paths.keys().filter(|p| p.starts_with("/v1/")).count();
     assert_eq!(v1, expected.iter().filter(|(p, _)| p.starts_with("/v1/")).count(), "no undocumented extra: {paths:?}");
     // Every documented /v1 path is served (no 404 for the right method).

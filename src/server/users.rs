@@ -8,7 +8,7 @@ use super::clock::Millis;
 use super::db::Db;
 use super::error::AppError;
 use super::secrets::new_id;
-use crate::protocol::{ApiErrorCode, ProfileUpdate, UserInfo};
+use crate::protocol::{ApiErrorCode, ProfileUpdate, Text, UserInfo};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
 /// A user's profile row.
@@ -201,23 +201,26 @@ where
 /// Applies a checked profile update ([`super::profile::check`]): each field
 /// given is set or, when `null`, cleared; the rest stay as they are.
 pub async fn update_profile(pool: &SqlitePool, id: &str, update: &ProfileUpdate) -> Result<Option<User>, sqlx::Error> {
+    fn given<const MIN: usize, const MAX: usize>(field: &Option<Option<Text<MIN, MAX>>>) -> Option<Option<&str>> {
+        field.as_ref().map(|value| value.as_deref())
+    }
     let fields = [
-        ("name", &update.name),
-        ("nickname", &update.nickname),
-        ("picture", &update.picture),
-        ("gender", &update.gender),
-        ("birthdate", &update.birthdate),
-        ("locale", &update.locale),
+        ("name", given(&update.name)),
+        ("nickname", given(&update.nickname)),
+        ("picture", given(&update.picture)),
+        ("gender", given(&update.gender)),
+        ("birthdate", given(&update.birthdate)),
+        ("locale", given(&update.locale)),
     ];
-    let given: Vec<(&str, &Option<String>)> =
-        fields.iter().filter_map(|(column, value)| Some((*column, value.as_ref()?))).collect();
+    let given: Vec<(&str, Option<&str>)> =
+        fields.into_iter().filter_map(|(column, value)| Some((column, value?))).collect();
     if !given.is_empty() {
         // Column names come from the fixed list above, never from the request.
         let set: Vec<String> = given.iter().map(|(column, _)| format!("{column} = ?")).collect();
         let sql = format!("UPDATE users SET {} WHERE id = ?", set.join(", "));
         let mut query = sqlx::query(&sql);
         for (_, value) in &given {
-            query = query.bind(value.as_deref());
+            query = query.bind(*value);
         }
         query.bind(id).execute(pool).await?;
     }
