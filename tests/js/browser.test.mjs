@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { launchChromium } from './support/chromium.mjs';
+import { commonJsAsEsModule, launchChromium } from './support/chromium.mjs';
 import { createFixtures } from './fixtures.mjs';
 import { startServer } from './support/http-server.mjs';
 import { createJwksEndpoints } from './support/jwks-endpoints.mjs';
@@ -15,12 +15,6 @@ import { registerRemoteScenarios } from './support/remote-scenarios.mjs';
 import { caseNames, registerCases } from './support/run-cases.mjs';
 
 const CONTENT_TYPES = { '.wasm': 'application/wasm', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json', '.html': 'text/html' };
-
-/** The shared CommonJS files, served to the page as ES modules (their exports as the default export). */
-function commonJsAsEsModule(file) {
-  const source = readFileSync(file, 'utf8');
-  return `const module = { exports: {} };\n(function (exports, module) {\n${source}\n}).call(module.exports, module.exports, module);\nexport default module.exports;\n`;
-}
 
 const TEST_PAGE = `<!doctype html>
 <meta charset="utf-8">

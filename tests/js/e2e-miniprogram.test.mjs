@@ -1,26 +1,30 @@
-// End to end: a Mini Program in the strict simulator (tests/miniprogram-sim/)
+// The Mini Program end to end: the strict simulator (tests/miniprogram-sim/)
 // with the built package laid out as "Build npm" lays it out
 // (miniprogram_npm/miniauth from pkg/miniprogram_dist), the real reference
-// identity server (target/debug/miniauth serve, WeChat-simulator mode) and
+// identity servers (target/debug/miniauth serve, WeChat-simulator mode) and
 // the examples/node-backend API, all on loopback. AuthClient is created in
-// the sandbox from sim.require('miniauth'); wx.login answers with codes the
+// the sandbox from require('miniauth'); wx.login answers with codes the
 // server's /sim/wx/login mints for a chosen openid; every HTTP request of
 // the client is a wx.request over real HTTP.
 //
-// Where a refresh must be due, the client's clock (AuthClient's `now`
-// option) is moved instead of waiting 13 minutes.
+// First the shared client scenarios (client-cases.mjs) through the Mini
+// Program adapter below, then what only Mini Programs have: auth.request
+// (wx.request's data and callbacks), wx.onAppShow, and the node-backend
+// example called from the sandbox.
 
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { registerClientCases } from './client-cases.mjs';
 import { startAppApi } from './support/app-api.mjs';
-import { assertBackoffGrows } from './support/backoff.mjs';
-import { MiniProgramSim, writeCodePackage } from './support/miniprogram.mjs';
-import { SERVER_BINARY, SIMULATOR_AUDIENCE, buildServer, freePort, miniauthServer } from './support/miniauth-server.mjs';
+import { clientHandle, deviceTraffic, movableClock, startClientServers, unique } from './support/client-runtime.mjs';
+import { MiniProgramSim, buildCodePackage } from './support/miniprogram.mjs';
+import { SIMULATOR_AUDIENCE } from './support/miniauth-server.mjs';
 import { PKG_DIR, ROOT } from './support/paths.mjs';
 
 const require = createRequire(import.meta.url);
@@ -30,151 +34,87 @@ const BACKEND_DIR = join(ROOT, 'examples', 'node-backend');
 const { createBackend } = require(join(BACKEND_DIR, 'backend.js'));
 
 const STORAGE_KEY = 'miniauth.session';
-// The server's id_token lives 900 s; the core refreshes when less than
-// max(60 s, 10 %) remains: not due at 800 s, due at 850 s, expired at 900 s.
-const NOT_YET_DUE_MS = 800_000;
+const REFRESH_PATH = '/v1/session/refresh';
+// The server's id_token lives 900 s; due (but unexpired) 850 s in.
 const DUE_BUT_UNEXPIRED_MS = 850_000;
-const TWO_HOURS_MS = 2 * 3600_000;
-
-const unique = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-const newPhone = () => `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
 
 let workDir;
 let codeRoot;
-let open; // registration open (USER_REGISTER)
-let closed; // registration closed (SOCIAL_BIND), with one password user
+let servers;
+let open;
 let backend;
 let backendUrl;
-const sims = [];
-const clients = [];
-
-/**
- * A reference server with extra `serve` flags (support/miniauth-server.mjs
- * takes none): started on a free loopback port, stopped in after().
- */
-async function startServerWithArgs(database, extraArgs) {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(MINIAUTH_|WECHAT_)/.test(name)));
-  const child = spawn(SERVER_BINARY, ['serve', '--listen', `127.0.0.1:${port}`, '--database', database, '--rate-limit-ip', '100000', ...extraArgs], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const collect = (chunk) => {
-    output = (output + chunk).slice(-8192);
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  let gone = false;
-  exited.then(() => {
-    gone = true;
-  });
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (gone) throw new Error(`the server exited at start:\n${output}`);
-    try {
-      if ((await fetch(`${url}/.well-known/jwks.json`)).status === 200) break;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`the server did not answer within 15 s:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return {
-    url,
-    async kill() {
-      if (!gone) child.kill('SIGKILL');
-      await exited;
-    },
-    async wxLoginCode(openid) {
-      return simCode(url, '/sim/wx/login', { openid });
-    },
-  };
-}
-
-async function simCode(url, path, body) {
-  const response = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const answer = await response.json();
-  if (response.status !== 200) throw new Error(`${path} answered ${response.status}: ${JSON.stringify(answer)}`);
-  return answer.code;
-}
-
-/** `miniauth users add --password-stdin`: the password is one line on stdin. Resolves to the new user's id. */
-function addPasswordUser(database, username, password) {
-  return new Promise((resolve, reject) => {
-    const child = execFile(SERVER_BINARY, ['users', 'add', '--database', database, '--username', username, '--password-stdin'], { timeout: 30_000 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`users add failed: ${error.message}\n${stderr}`));
-      else resolve(stdout.trim());
-    });
-    child.stdin.end(`${password}\n`);
-  });
-}
 
 before(async () => {
-  await buildServer();
   workDir = mkdtempSync(join(tmpdir(), 'miniauth-e2e-'));
-
-  open = miniauthServer({ port: await freePort(), database: join(workDir, 'open.db') });
-  await open.start();
-
-  const closedDb = join(workDir, 'closed.db');
-  closed = { username: `u${unique()}`, password: `pw-${unique()} with spaces` };
-  closed.userId = await addPasswordUser(closedDb, closed.username, closed.password);
-  Object.assign(closed, await startServerWithArgs(closedDb, ['--registration', 'closed']));
-
+  servers = await startClientServers(workDir);
+  ({ open } = servers);
   backend = createBackend({ miniauth: miniauthNode, issuer: open.url, audience: SIMULATOR_AUDIENCE });
   backendUrl = await backend.listen(0, '127.0.0.1');
-
-  // The Mini Program code package, as WeChat DevTools' "Build npm" lays it out.
-  codeRoot = writeCodePackage(join(workDir, 'miniprogram'));
+  codeRoot = buildCodePackage({});
 });
 
 after(async () => {
-  for (const client of clients) client.close();
-  for (const sim of sims) sim.dispose();
   await backend?.close();
-  await open?.kill();
-  await closed?.kill?.();
+  await servers?.stop();
+  if (codeRoot) rmSync(codeRoot, { recursive: true, force: true });
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
 /**
- * A Mini Program start: a simulator over `storage` whose wx.login gives codes
- * for `state.openid` from `server`, and an AuthClient made in the sandbox.
- * `refreshes` counts POST /v1/session/refresh requests made through wx.request.
+ * The Mini Program adapter of the client scenarios: a device is a wx
+ * storage (one Map its simulators share), a clock and the WeChat user its
+ * wx.login answers for; an app start is a new simulator over the code
+ * package, whose wx.request passes the device's traffic record first. A
+ * handle also carries the simulator, the sandbox's package and its
+ * AuthClient, for this file's own tests.
  */
-async function startApp({ server = open, storage = new Map(), openid = `mp-${unique()}`, clientOptions = {} } = {}) {
-  // `app.answer(req)`, when set, answers a wx.request instead of the network.
-  const app = { openid, storage, refreshes: 0, events: [], answer: undefined };
-  const sim = new MiniProgramSim({
-    root: codeRoot,
-    storage,
-    login: async () => ({ code: await server.wxLoginCode(app.openid) }),
-    onRequest: (req) => {
-      if (req.url.endsWith('/v1/session/refresh')) app.refreshes += 1;
-      return app.answer?.(req); // undefined: over the network
+function miniProgramDevice() {
+  const storage = new Map();
+  const clock = movableClock();
+  const traffic = deviceTraffic();
+  const wechat = { server: null, openid: null };
+  const sims = [];
+  return {
+    traffic,
+    now: clock.now,
+    moveClock: clock.move,
+    // wx storage keeps the JSON text of each value.
+    read: async (key) => (storage.has(key) ? JSON.parse(storage.get(key)) : null),
+    write: async (key, text) => {
+      storage.set(key, JSON.stringify(text));
     },
-  });
-  sims.push(sim);
-  const mp = sim.require('miniauth');
-  await mp.ready;
-  const client = new mp.AuthClient({ baseUrl: server.url, ...clientOptions });
-  clients.push(client);
-  client.onAuthStateChange((event) => app.events.push(event));
-  await client.ready;
-  return Object.assign(app, { sim, mp, client });
+    async launch({ server, ...options }) {
+      const sim = new MiniProgramSim({
+        root: codeRoot,
+        storage,
+        login: async () => ({ code: await wechat.server.wxLoginCode(wechat.openid) }),
+        onRequest: async (req) => {
+          const answer = await traffic.intercept(req.method, req.url);
+          return answer && { statusCode: answer.status, header: { 'Content-Type': answer.contentType }, data: answer.body };
+        },
+      });
+      sims.push(sim);
+      const entry = sim.require('test/index.js');
+      await entry.miniauth.ready;
+      const driver = entry.clientDriver({ clientOptions: { now: clock.now }, appApi: 'request' });
+      const id = driver.create({ baseUrl: server.url, ...options });
+      // No code: loginWithWechat() calls wx.login itself, answered for `openid`.
+      const loginArgs = async (openid) => {
+        Object.assign(wechat, { server, openid });
+        return [];
+      };
+      return Object.assign(clientHandle((op, args) => driver.send(id, op, args), loginArgs), { sim, mp: entry.miniauth, client: driver.client(id) });
+    },
+    close: async () => {
+      for (const sim of sims) sim.dispose();
+    },
+  };
 }
 
-/** The record the client keeps in wx storage (wx storage holds JSON text of the stored string). */
-function storedRecord(storage) {
-  const text = storage.get(STORAGE_KEY);
-  return text === undefined ? null : JSON.parse(JSON.parse(text));
-}
+describe('the client scenarios in the Mini Program simulator (wx.login, wx.request, wx storage)', { timeout: 120_000 }, () => {
+  registerClientCases(() => ({ newDevice: async () => miniProgramDevice(), servers }));
+});
 
 /** GET /api/me on the backend with wx.request, from inside the sandbox. */
 function apiMeFromSandbox(sim, token) {
@@ -202,185 +142,86 @@ function tampered(token, changes) {
   return `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
 }
 
-const rejectsWith = (mp, promise, code, fields = {}) =>
+const rejectsWith = (mp, promise, code) =>
   assert.rejects(promise, (error) => {
     assert.ok(error instanceof mp.MiniAuthError, `a MiniAuthError of the sandbox, got ${error}`);
     assert.equal(error.code, code, error.message);
-    for (const [name, value] of Object.entries(fields)) assert.equal(error[name], value, name);
     return true;
   });
 
-describe('a Mini Program end to end: simulator + reference server + node-backend', { timeout: 60_000 }, () => {
-  // One user's life, carried from test to test over one wx storage.
-  const storage = new Map();
-  const phone = newPhone();
-  let openid;
-  let sub;
+/** A new app on a new device, signed in as a newly registered WeChat user. */
+async function signedInApp(options = {}) {
+  const device = miniProgramDevice();
+  const app = await device.launch({ server: open, ...options });
+  await app.loginAs(`mp-${unique()}`);
+  const { claims } = await app.register();
+  return { device, app, claims };
+}
 
-  test('a new user: USER_REGISTER, an SMS code binds; the backend accepts the id_token and refuses a tampered one', async () => {
-    const app = await startApp({ storage });
-    openid = app.openid;
-    const { client, mp, sim } = app;
-    const login = await client.loginWithWechat(); // wx.login inside
-    assert.equal(login.status, 'USER_REGISTER');
-    assert.ok(login.flows.includes('sms_code'), `flows: ${login.flows}`);
-    await rejectsWith(mp, client.getIdToken(), 'ERR_BIND_REQUIRED');
+describe('what only Mini Programs have', { timeout: 60_000 }, () => {
+  /** The plain data of a wx.request answer, copied out of the sandbox's realm. */
+  const plain = (res) => JSON.parse(JSON.stringify({ statusCode: res.statusCode, data: res.data }));
 
-    await client.sendVerifyCode({ channel: 'sms', to: phone });
-    const code = await open.lastCodeSentTo(phone);
-    const bound = await client.bindWithVerifyCode({ channel: 'sms', to: phone, code });
-    assert.equal(bound.status, 'SUCCESS');
-    assert.equal(bound.claims.phone_number, `+86${phone}`);
-    assert.equal(bound.claims.aud, SIMULATOR_AUDIENCE);
-    sub = bound.claims.sub;
-    assert.deepEqual(app.events, ['BIND_REQUIRED', 'SIGNED_IN']);
-
-    const token = await client.getIdToken();
-    assert.deepEqual(await apiMeFromSandbox(sim, token), { status: 200, body: { sub, phone_number: `+86${phone}` } });
-
-    const forged = tampered(token, { sub: 'someone-else' });
-    const refused = await apiMeFromSandbox(sim, forged);
-    assert.equal(refused.status, 401);
-    assert.equal(refused.body.error, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
-    // And from Node: no token, or not a JWS.
-    const missing = await apiMe();
-    assert.equal(missing.status, 401);
-    assert.equal(missing.body.error, 'ERR_JWT_INVALID');
-    assert.deepEqual((await apiMe('not.a.jwt')).body.error, 'ERR_JWS_INVALID');
+  test('auth.request sends the id_token to the node-backend, which verifies it; wx.request data and callbacks; no fetch; a failed wx.request is ERR_NETWORK', async () => {
+    const elsewhere = await startAppApi();
+    const { device, app, claims } = await signedInApp({ tokenOrigins: [backendUrl] });
+    const { client, mp } = app;
+    try {
+      const me = plain(await client.request({ url: `${backendUrl}/api/me`, method: 'GET' }));
+      assert.deepEqual(me, { statusCode: 200, data: { sub: claims.sub } }, 'the backend verified the token it was sent');
+      const other = plain(await client.request({ url: `${elsewhere.url}/track`, method: 'POST', data: { n: 1 }, header: { 'x-app': '1' } }));
+      assert.equal(other.data.authorization, null, 'an origin not listed gets no token');
+      assert.equal(other.data.body, '{"n":1}', 'wx.request encodes an object as JSON');
+      // The promise takes the place of the callbacks; fetch is not there in a Mini Program.
+      await rejectsWith(mp, client.request({ url: `${elsewhere.url}/x`, success: () => {} }).then(() => client.fetch(`${elsewhere.url}/x`)), 'ERR_NOT_SUPPORTED');
+      await rejectsWith(mp, client.request({ url: 'http://127.0.0.1:9/closed' }), 'ERR_NETWORK');
+    } finally {
+      await device.close();
+      await elsewhere.close();
+    }
   });
 
-  test('refresh() rotates; the old session_token replayed within the grace window gets the same new pair', async () => {
-    const { client, refreshes: before } = await startApp({ storage });
-    const old = storedRecord(storage);
-    const { claims } = await client.refresh();
-    assert.equal(claims.sub, sub);
-    const rotated = storedRecord(storage);
-    // (The id_token itself may come back identical: RS256 is deterministic
-    // and a refresh within the same second signs the same claims.)
-    assert.notEqual(rotated.session_token, old.session_token, 'the session token rotated');
-    assert.equal(before, 0);
-    assert.equal((await apiMe(rotated.id_token)).status, 200);
-
-    // A client that lost the answer may retry within the server's 10 s
-    // grace window and gets the same pair. Replay after the window (which
-    // revokes the whole session family) is left to the server's own tests
-    // (tests/server_attacks.rs, refresh_replay_after_the_grace_window_*,
-    // with an injected clock), rather than sleeping 10 s here.
-    const replay = await open.post('/v1/session/refresh', { session_token: old.session_token });
-    assert.equal(replay.status, 200, JSON.stringify(replay.body));
-    assert.equal(replay.body.session_token, rotated.session_token, 'the same rotated session_token');
-    assert.equal(replay.body.id_token, rotated.id_token, 'the same id_token');
+  test("the node-backend refuses a tampered id_token, none, garbage and another issuer's", async () => {
+    const { device, app } = await signedInApp();
+    try {
+      const forged = tampered(await app.getIdToken(), { sub: 'someone-else' });
+      const refused = await apiMeFromSandbox(app.sim, forged);
+      assert.equal(refused.status, 401);
+      assert.equal(refused.body.error, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+      const missing = await apiMe();
+      assert.equal(missing.status, 401);
+      assert.equal(missing.body.error, 'ERR_JWT_INVALID');
+      assert.equal((await apiMe('not.a.jwt')).body.error, 'ERR_JWS_INVALID');
+      // The backend trusts only its own issuer: the registration-closed server's user, logged in by phone.
+      const { closed } = servers;
+      const other = await closed.post('/v1/login/wechat-phone', { code: await closed.wxPhoneCode(closed.account.phone) });
+      assert.equal(other.status, 200, JSON.stringify(other.body));
+      const foreign = await apiMe(other.body.id_token);
+      assert.equal(foreign.status, 401);
+      assert.ok(/^ERR_(JWKS_NO_MATCHING_KEY|JWT_CLAIM_VALIDATION_FAILED|JWS_SIGNATURE_VERIFICATION_FAILED)$/.test(foreign.body.error), foreign.body.error);
+      await closed.post('/v1/logout', { session_token: other.body.session_token });
+    } finally {
+      await device.close();
+    }
   });
 
-  test('an app restart (a second MiniProgramSim over the same storage) restores the session', async () => {
-    const app = await startApp({ storage, openid });
-    assert.deepEqual(app.events, ['SIGNED_IN']);
-    assert.equal((await app.client.getClaims()).sub, sub);
-    const token = await app.client.getIdToken();
-    assert.equal(token, storedRecord(storage).id_token, 'no refresh was due');
-    assert.equal(app.refreshes, 0);
-    assert.equal((await apiMeFromSandbox(app.sim, token)).body.sub, sub);
-    // The openid is bound now: wx.login signs straight in.
-    const again = await app.client.loginWithWechat();
-    assert.equal(again.status, 'SUCCESS');
-    assert.equal(again.claims.sub, sub);
+  test('coming back to the foreground (wx.onAppShow) refreshes when due', async () => {
+    const { device, app } = await signedInApp();
+    try {
+      const before = JSON.parse(await device.read(STORAGE_KEY));
+      await device.moveClock(DUE_BUT_UNEXPIRED_MS);
+      await sleep(100);
+      assert.equal(device.traffic.count(REFRESH_PATH), 0, 'nothing wakes the session before the app is shown');
+      app.sim.emitAppShow({ scene: 1001 });
+      const deadline = Date.now() + 5000;
+      while (!(await app.names()).includes('TOKEN_REFRESHED') && Date.now() < deadline) await sleep(20);
+      assert.deepEqual(await app.names(), ['BIND_REQUIRED', 'SIGNED_IN', 'TOKEN_REFRESHED']);
+      assert.equal(device.traffic.count(REFRESH_PATH), 1);
+      assert.notEqual(JSON.parse(await device.read(STORAGE_KEY)).session_token, before.session_token);
+    } finally {
+      await device.close();
+    }
   });
-
-  test('logout signs out here and on the server', async () => {
-    const { client, mp, events } = await startApp({ storage, openid });
-    const { session_token: sessionToken } = storedRecord(storage);
-    await client.logout();
-    assert.deepEqual(events, ['SIGNED_IN', 'SIGNED_OUT']);
-    assert.equal(storage.has(STORAGE_KEY), false);
-    await rejectsWith(mp, client.getIdToken(), 'ERR_SIGNED_OUT');
-    const replay = await open.post('/v1/session/refresh', { session_token: sessionToken });
-    assert.equal(replay.status, 401);
-    assert.equal(replay.body.error, 'invalid_session');
-  });
-});
-
-describe('other ways in', { timeout: 60_000 }, () => {
-  test('registration closed: SOCIAL_BIND, then bind to an existing user by password', async () => {
-    const { client, events } = await startApp({ server: closed });
-    const login = await client.loginWithWechat();
-    assert.equal(login.status, 'SOCIAL_BIND');
-    assert.ok(login.flows.includes('password'), `flows: ${login.flows}`);
-    assert.ok(!login.flows.includes('register'), `flows: ${login.flows}`);
-    const bound = await client.bindWithPassword({ username: closed.username, password: closed.password });
-    assert.equal(bound.status, 'SUCCESS');
-    assert.equal(bound.claims.sub, closed.userId, 'the user made by `miniauth users add`');
-    assert.equal(bound.claims.iss, closed.url);
-    assert.deepEqual(events, ['BIND_REQUIRED', 'SIGNED_IN']);
-    // The backend trusts only its own issuer.
-    const other = await apiMe(await client.getIdToken());
-    assert.equal(other.status, 401);
-    assert.ok(/^ERR_(JWKS_NO_MATCHING_KEY|JWT_CLAIM_VALIDATION_FAILED|JWS_SIGNATURE_VERIFICATION_FAILED)$/.test(other.body.error), other.body.error);
-    await client.logout();
-  });
-
-  test('WeChat phone: bind with a getPhoneNumber code, then log in with one', async () => {
-    const phone = newPhone();
-    const first = await startApp();
-    const login = await first.client.loginWithWechat();
-    assert.equal(login.status, 'USER_REGISTER');
-    assert.ok(login.flows.includes('wechat_phone'), `flows: ${login.flows}`);
-    const bound = await first.client.bindWithWechatPhone({ code: await simCode(open.url, '/sim/wx/phone', { phone }) });
-    assert.equal(bound.status, 'SUCCESS');
-    assert.equal(bound.claims.phone_number, `+86${phone}`);
-    const { sub } = bound.claims;
-    assert.deepEqual(await apiMeFromSandbox(first.sim, await first.client.getIdToken()), { status: 200, body: { sub, phone_number: `+86${phone}` } });
-    await first.client.logout();
-
-    // Another device, another WeChat user: phone-number login finds the owner.
-    const second = await startApp();
-    const phoneLogin = await second.client.loginWithWechatPhone({ code: await simCode(open.url, '/sim/wx/phone', { phone }) });
-    assert.equal(phoneLogin.status, 'SUCCESS');
-    assert.equal(phoneLogin.claims.sub, sub);
-    assert.deepEqual(second.events, ['SIGNED_IN']);
-    assert.equal((await apiMe(await second.client.getIdToken())).body.sub, sub);
-    await second.client.logout();
-  });
-
-  for (const [label, skew] of [
-    ['2 hours ahead', TWO_HOURS_MS],
-    ['2 hours behind', -TWO_HOURS_MS],
-  ]) {
-    test(`a device clock ${label} refreshes on time, timed from expires_in`, async () => {
-      const clock = { offset: skew, now: () => Date.now() + clock.offset };
-      const app = await startApp({ clientOptions: { now: clock.now } });
-      const { client } = app;
-      await client.loginWithWechat();
-      const loginAt = clock.now();
-      const registered = await client.register();
-      assert.equal(registered.status, 'SUCCESS');
-      const first = storedRecord(app.storage);
-      // Expiry is kept in the device's clock: arrival + expires_in.
-      const expiresIn = first.expires_at - loginAt;
-      assert.ok(expiresIn > 895_000 && expiresIn <= 905_000, `expires_at is ${expiresIn} ms after the device's login time`);
-
-      // Neither expired (the exp claim is 2 h in the device's past) nor
-      // not-yet-valid (iat 2 h in its future): served as is, no refresh.
-      assert.equal(await client.getIdToken(), first.id_token);
-      clock.offset += NOT_YET_DUE_MS;
-      assert.equal(await client.getIdToken(), first.id_token, 'not due 800 s in');
-      assert.equal(app.refreshes, 0);
-
-      clock.offset += DUE_BUT_UNEXPIRED_MS - NOT_YET_DUE_MS;
-      const refreshed = await client.getIdToken();
-      assert.equal(app.refreshes, 1, 'due 850 s in: one refresh');
-      const second = storedRecord(app.storage);
-      assert.notEqual(second.session_token, first.session_token, 'rotated');
-      assert.equal(refreshed, second.id_token);
-      // Timed afresh from the refresh answer's expires_in, in the device's clock.
-      const renewedFor = second.expires_at - clock.now();
-      assert.ok(renewedFor > 890_000 && renewedFor <= 905_000, `the refreshed token expires ${renewedFor} ms from the device's now`);
-      assert.equal(await client.getIdToken(), refreshed);
-      assert.equal(app.refreshes, 1, 'the refreshed token is fresh');
-      assert.equal((await apiMe(refreshed)).status, 200, 'the server-side clock is right: the backend accepts it');
-      assert.deepEqual(app.events, ['BIND_REQUIRED', 'SIGNED_IN', 'TOKEN_REFRESHED']);
-      await client.logout();
-    });
-  }
 });
 
 describe('examples/node-backend/server.js', { timeout: 30_000 }, () => {
@@ -440,76 +281,5 @@ describe('examples/node-backend/server.js', { timeout: 30_000 }, () => {
     assert.equal(bad.status, 401);
     assert.equal((await bad.json()).error, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
     await open.post('/v1/logout', { session_token: sessionToken });
-  });
-});
-
-describe('a Mini Program calls its own backend and edits the profile', { timeout: 60_000 }, () => {
-  let elsewhere;
-  let strict;
-  before(async () => {
-    elsewhere = await startAppApi();
-    strict = await startAppApi();
-  });
-  after(async () => {
-    await elsewhere?.close();
-    await strict?.close();
-  });
-
-  /** The plain data of a wx.request answer, copied out of the sandbox's realm. */
-  const plain = (res) => JSON.parse(JSON.stringify({ statusCode: res.statusCode, data: res.data }));
-
-  test('auth.request sends a fresh Bearer id_token to tokenOrigins only, and retries a 401 once after a refresh', async () => {
-    const app = await startApp({ clientOptions: { tokenOrigins: [backendUrl, strict.url] } });
-    const { client, mp } = app;
-    await client.loginWithWechat();
-    const { claims } = await client.register();
-
-    const me = plain(await client.request({ url: `${backendUrl}/api/me`, method: 'GET' }));
-    assert.deepEqual(me, { statusCode: 200, data: { sub: claims.sub } }, 'the backend verified the token it was sent');
-    const other = plain(await client.request({ url: `${elsewhere.url}/track`, method: 'POST', data: { n: 1 }, header: { 'x-app': '1' } }));
-    assert.equal(other.data.authorization, null, 'an origin not listed gets no token');
-    assert.equal(other.data.body, '{"n":1}');
-
-    const first = await client.getIdToken();
-    strict.refuse(first);
-    const refreshesBefore = app.refreshes;
-    const retried = plain(await client.request({ url: `${strict.url}/orders` }));
-    assert.equal(retried.statusCode, 200);
-    assert.equal(app.refreshes - refreshesBefore, 1, 'one refresh');
-    assert.deepEqual(strict.seen.map((r) => r.token), [first, await client.getIdToken()], 'sent twice: old token, then the new one');
-    assert.notEqual(strict.seen[1].token, first);
-
-    await rejectsWith(mp, client.request({ url: `${strict.url}/x`, success: () => {} }).then(() => client.fetch(`${strict.url}/x`)), 'ERR_NOT_SUPPORTED');
-    await rejectsWith(mp, client.request({ url: 'http://127.0.0.1:9/closed' }), 'ERR_NETWORK');
-  });
-
-  test('a refresh answered 200 with a portal page backs off, the delays growing', async () => {
-    const clock = { offset: 0, now: () => Date.now() + clock.offset };
-    const app = await startApp({ clientOptions: { now: clock.now } });
-    const failures = [];
-    app.client.onAuthStateChange((event) => {
-      if (event === 'REFRESH_FAILED') failures.push(Date.now());
-    });
-    await app.client.loginWithWechat();
-    await app.client.register();
-    app.answer = (req) => (req.url.endsWith('/v1/session/refresh') ? { statusCode: 200, data: '<html>Wi-Fi login</html>' } : undefined);
-    clock.offset += DUE_BUT_UNEXPIRED_MS;
-    await app.client.getIdToken();
-    const deadline = Date.now() + 10_000;
-    while (failures.length < 5 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    assertBackoffGrows(failures);
-    app.answer = undefined;
-  });
-
-  test('updateProfile and getUserInfo: the refreshed id_token carries the nickname, then USER_UPDATED', async () => {
-    const app = await startApp();
-    const { client } = app;
-    await client.loginWithWechat();
-    await client.register({ name: 'Mini' });
-    const profile = JSON.parse(JSON.stringify(await client.updateProfile({ nickname: '小程序用户', gender: 'female' })));
-    assert.equal(profile.nickname, '小程序用户');
-    assert.deepEqual(app.events.slice(-2), ['TOKEN_REFRESHED', 'USER_UPDATED']);
-    assert.equal((await client.getClaims()).nickname, '小程序用户');
-    assert.deepEqual(JSON.parse(JSON.stringify(await client.getUserInfo())), profile);
   });
 });

@@ -5,31 +5,43 @@
 // every call the page makes is a cross-origin one, as on a real site.
 //
 // First the page is driven as a person would (type an openid, click, read
-// what it shows); then the same AuthClient flow runs programmatically in the
-// page, with the one-time code read from the simulator's outbox by Node.
+// what it shows); then the shared client scenarios (client-cases.mjs) run
+// through the Chromium adapter below, each app start a page of its own.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { launchChromium } from './support/chromium.mjs';
-import { startAppApi } from './support/app-api.mjs';
-import { assertBackoffGrows } from './support/backoff.mjs';
+import { registerClientCases } from './client-cases.mjs';
+import { commonJsAsEsModule, launchChromium } from './support/chromium.mjs';
+import { clientHandle, deviceTraffic, loginWithCode, movableClock, newPhone, startClientServers, unique } from './support/client-runtime.mjs';
 import { startServer } from './support/http-server.mjs';
-import { buildServer, freePort, miniauthServer, SIMULATOR_AUDIENCE } from './support/miniauth-server.mjs';
-import { PKG_DIR, ROOT } from './support/paths.mjs';
+import { SIMULATOR_AUDIENCE } from './support/miniauth-server.mjs';
+import { HARNESS_FILE, PKG_DIR, ROOT } from './support/paths.mjs';
 
 const EXAMPLE_DIR = join(ROOT, 'examples', 'web');
 const CONTENT_TYPES = { '.wasm': 'application/wasm', '.js': 'text/javascript', '.html': 'text/html; charset=utf-8', '.json': 'application/json', '.css': 'text/css' };
-/** The AuthClient's storage key (the core names it); a clientId is appended after a colon. */
+/** The AuthClient's storage key (the core names it). */
 const STORAGE_KEY = 'miniauth.session';
-/** The programmatic flow's clientId, which keeps its record apart from the example page's own client. */
-const FLOW_CLIENT_ID = 'web-client-test';
 const UI_TIMEOUT = 10_000;
 
-const unique = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-const newPhone = () => `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+// The page of the client scenarios: the package and the client driver, with
+// the device's clock (its offset comes in the query and moves with the device).
+const CLIENT_PAGE = `<!doctype html>
+<meta charset="utf-8">
+<title>miniauth client scenarios</title>
+<link rel="icon" href="data:,">
+<script type="module" src="/client-test.js"></script>
+`;
+const CLIENT_MODULE = `import * as miniauth from '/miniauth/web/index.js';
+import harness from '/test/harness.js';
+
+await miniauth.ready;
+const clock = { offset: Number(new URLSearchParams(location.search).get('clock')) };
+const driver = harness.createClientDriver(miniauth, { clientOptions: { now: () => Date.now() + clock.offset }, appApi: 'fetch' });
+window.clientTest = { clock, driver };
+`;
 
 /** A file under `dir` for the URL path `rest`, or null (no escaping `dir`, known types only). */
 function fileUnder(dir, rest) {
@@ -42,12 +54,19 @@ function fileUnder(dir, rest) {
   }
 }
 
+const GENERATED = {
+  '/client-test.html': () => ({ body: CLIENT_PAGE, type: CONTENT_TYPES['.html'] }),
+  '/client-test.js': () => ({ body: CLIENT_MODULE, type: CONTENT_TYPES['.js'] }),
+  '/test/harness.js': () => ({ body: commonJsAsEsModule(HARNESS_FILE), type: CONTENT_TYPES['.js'] }),
+};
+
 const served = [];
 function serveStatic(req, res) {
   const { pathname } = new URL(req.url, 'http://127.0.0.1');
   served.push(pathname);
-  const found =
-    pathname === '/'
+  const found = Object.hasOwn(GENERATED, pathname)
+    ? GENERATED[pathname]()
+    : pathname === '/'
       ? fileUnder(EXAMPLE_DIR, 'index.html')
       : pathname.startsWith('/miniauth/')
         ? fileUnder(PKG_DIR, pathname.slice('/miniauth/'.length))
@@ -58,26 +77,24 @@ function serveStatic(req, res) {
 
 let workDir;
 let site;
+let servers;
 let api;
 let browser;
 const pageErrors = [];
 const consoleErrors = [];
-/** URLs a test makes fail on purpose: Chromium logs each failed load as a console error. */
-const expectedFailures = [];
 
 before(async () => {
-  await buildServer();
   workDir = mkdtempSync(join(tmpdir(), 'miniauth-web-client-'));
   site = await startServer(serveStatic);
-  api = miniauthServer({ port: await freePort(), database: join(workDir, 'miniauth.db'), args: ['--cors-origins', site.url] });
-  await api.start();
+  servers = await startClientServers(workDir, ['--cors-origins', site.url]);
+  api = servers.open;
   browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
   await site?.close();
-  await api?.kill();
+  await servers?.stop();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -87,7 +104,6 @@ async function openExample() {
   const page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(String(error && error.stack)));
   page.on('console', (message) => {
-    if (expectedFailures.some((url) => message.location().url.startsWith(url))) return;
     if (message.type() === 'error' || message.type() === 'warning') consoleErrors.push(message.text());
   });
   await page.goto(`${site.url}/?server=${encodeURIComponent(api.url)}`);
@@ -219,186 +235,74 @@ describe('the web example in Chromium, against the server on another origin', ()
     }
   });
 
-  test('the AuthClient flow, programmatically in the page: bind by SMS, refresh, restore after a reload, logout', async () => {
-    const { context, page } = await openExample();
-    const key = `${STORAGE_KEY}:${FLOW_CLIENT_ID}`;
-    const phone = newPhone();
-    try {
-      await waitForView(page, 'signed-out');
+});
 
-      const started = await page.evaluate(
-        async ({ baseUrl, clientId, code, phone }) => {
-          // The same module instance as the page's (the import map resolves `miniauth`).
-          const { ready, AuthClient } = await import('miniauth');
-          await ready;
-          const client = new AuthClient({ baseUrl, clientId });
-          const events = [];
-          client.onAuthStateChange((event) => events.push(event));
-          window.flow = { client, events };
-          const login = await client.loginWithWechat({ code });
-          const sent = await client.sendVerifyCode({ channel: 'sms', to: phone });
-          return { login, sent };
-        },
-        { baseUrl: api.url, clientId: FLOW_CLIENT_ID, code: await api.wxLoginCode(`o_flow_${unique()}`), phone },
-      );
-      assert.equal(started.login.status, 'USER_REGISTER');
-      assert.ok(started.login.flows.includes('sms_code'), JSON.stringify(started.login.flows));
-      assert.equal(typeof started.sent.expires_in, 'number');
-
-      const bound = await page.evaluate(
-        async ({ phone, code }) => {
-          const { client } = window.flow;
-          const result = await client.bindWithVerifyCode({ channel: 'sms', to: phone, code });
-          const idToken = await client.getIdToken();
-          return { result, idToken };
-        },
-        { phone, code: await api.lastCodeSentTo(phone) },
-      );
-      assert.equal(bound.result.status, 'SUCCESS');
-      assert.equal(bound.result.claims.phone_number, `+86${phone}`);
-      const { sub } = bound.result.claims;
-      assert.equal(JSON.parse(Buffer.from(bound.idToken.split('.')[1], 'base64url')).sub, sub);
-
-      const before = await storedRecord(page, key);
-      assert.equal(before.id_token, bound.idToken);
-      // The example page's own client keeps its record under another key.
-      assert.equal(await storedRecord(page, STORAGE_KEY), null);
-
-      const refreshed = await page.evaluate(async () => {
-        const { client, events } = window.flow;
-        const { claims } = await client.refresh();
-        return { claims, idToken: await client.getIdToken(), events: events.slice() };
-      });
-      assert.equal(refreshed.claims.sub, sub);
-      assert.deepEqual(refreshed.events, ['BIND_REQUIRED', 'SIGNED_IN', 'TOKEN_REFRESHED']);
-      const after = await storedRecord(page, key);
-      assert.notEqual(after.session_token, before.session_token, 'the session_token in localStorage was rotated');
-      assert.equal(after.id_token, refreshed.idToken);
-
-      // A new page restores the session from localStorage.
-      await page.reload();
-      await waitForView(page, 'signed-out');
-      const restored = await page.evaluate(async ({ baseUrl, clientId }) => {
-        const { AuthClient } = await import('miniauth');
-        const client = new AuthClient({ baseUrl, clientId });
-        const events = [];
-        client.onAuthStateChange((event) => events.push(event));
-        await client.ready;
-        const claims = await client.getClaims();
-        const idToken = await client.getIdToken();
-        await client.logout();
-        const afterLogout = { claims: await client.getClaims(), stored: localStorage.getItem(`miniauth.session:${clientId}`) };
-        client.close();
-        return { claims, idToken, events, afterLogout };
-      }, { baseUrl: api.url, clientId: FLOW_CLIENT_ID });
-      assert.equal(restored.claims.sub, sub);
-      assert.equal(restored.claims.phone_number, `+86${phone}`);
-      assert.equal(restored.idToken, after.id_token);
-      assert.deepEqual(restored.events, ['SIGNED_IN', 'SIGNED_OUT']);
-      assert.deepEqual(restored.afterLogout, { claims: null, stored: null });
-
-      // The logout reached the server: the session token is spent.
-      const refused = await api.post('/v1/session/refresh', { session_token: after.session_token });
-      assert.equal(refused.status, 401, JSON.stringify(refused.body));
-    } finally {
+/**
+ * The Chromium adapter of the client scenarios: a device is a browser
+ * context (its own localStorage) whose requests leaving the site pass the
+ * device's traffic record first (a route), with a clock; an app start is a
+ * new page of the scenarios in that context. Storage is read in the page
+ * that acted last (the app in the foreground): another page's view of
+ * localStorage catches up with its writes only a moment later.
+ */
+async function chromiumDevice() {
+  const context = await browser.newContext();
+  const clock = movableClock();
+  const traffic = deviceTraffic();
+  await context.route(
+    (url) => url.origin !== site.url,
+    async (route) => {
+      const request = route.request();
+      const answer = await traffic.intercept(request.method(), request.url());
+      if (answer === undefined) return route.continue();
+      // The identity server is another origin: a made-up answer needs CORS too.
+      const headers = { 'access-control-allow-origin': site.url };
+      return route.fulfill({ status: answer.status, contentType: answer.contentType, headers, body: answer.body });
+    },
+  );
+  const pages = [];
+  const openPage = async () => {
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(String(error && error.stack)));
+    await page.goto(`${site.url}/client-test.html?clock=${clock.offset}`);
+    await page.waitForFunction(() => window.clientTest !== undefined, null, { timeout: UI_TIMEOUT });
+    pages.push(page);
+    return page;
+  };
+  // Before any app starts, a page of the site's origin to reach its localStorage.
+  let foreground = await openPage();
+  return {
+    traffic,
+    now: clock.now,
+    async moveClock(ms) {
+      await clock.move(ms);
+      await Promise.all(pages.map((page) => page.evaluate((offset) => (window.clientTest.clock.offset = offset), clock.offset)));
+    },
+    read: (key) => foreground.evaluate((k) => localStorage.getItem(k), key),
+    write: (key, text) => foreground.evaluate(([k, t]) => localStorage.setItem(k, t), [key, text]),
+    async launch({ server, ...options }) {
+      const page = await openPage();
+      foreground = page;
+      const id = await page.evaluate((o) => window.clientTest.driver.create(o), { baseUrl: server.url, ...options });
+      const send = (op, args) => {
+        foreground = page;
+        return page.evaluate(([i, o, a]) => window.clientTest.driver.send(i, o, a), [id, op, args]);
+      };
+      return clientHandle(send, loginWithCode(server));
+    },
+    async close() {
+      // Retries still in flight must not reach a route of a closed context.
+      await context.unrouteAll({ behavior: 'ignoreErrors' });
       await context.close();
-    }
-  });
+    },
+  };
+}
 
-  test('in the page: fetch() to the app\'s API with the id_token for tokenOrigins only, a 401 retried once; updateProfile', async () => {
-    const { context, page } = await openExample();
-    const appApi = await startAppApi();
-    const elsewhere = await startAppApi();
-    try {
-      await waitForView(page, 'signed-out');
-      await page.evaluate(
-        async ({ baseUrl, code, apiUrl }) => {
-          const { AuthClient } = await import('miniauth');
-          const client = new AuthClient({ baseUrl, clientId: 'api-test', tokenOrigins: [apiUrl] });
-          const events = [];
-          client.onAuthStateChange((event) => events.push(event));
-          window.apiFlow = { client, events };
-          await client.loginWithWechat({ code });
-          await client.register({ name: 'Web' });
-        },
-        { baseUrl: api.url, code: await api.wxLoginCode(`o_api_${unique()}`), apiUrl: appApi.url },
-      );
-      const token = await page.evaluate(() => window.apiFlow.client.getIdToken());
-      appApi.refuse(token);
-      expectedFailures.push(appApi.url);
-      const calls = await page.evaluate(
-        async ({ apiUrl, otherUrl }) => {
-          const { client } = window.apiFlow;
-          const listed = await client.fetch(`${apiUrl}/me`, { headers: { 'x-app': '1' } });
-          const other = await client.fetch(`${otherUrl}/track`);
-          return { listed: { status: listed.status, body: await listed.json() }, other: await other.json(), token: await client.getIdToken() };
-        },
-        { apiUrl: appApi.url, otherUrl: elsewhere.url },
-      );
-      assert.equal(calls.listed.status, 200, 'the 401 was retried after a refresh');
-      assert.notEqual(calls.token, token);
-      assert.deepEqual(appApi.seen.filter((r) => r.method === 'GET').map((r) => r.token), [token, calls.token]);
-      assert.equal(calls.other.authorization, null, 'another origin gets no token');
+describe('the client scenarios in Chromium (pkg/web/index.js, fetch, localStorage, another origin)', () => {
+  registerClientCases(() => ({ newDevice: chromiumDevice, servers }));
+});
 
-      const updated = await page.evaluate(async () => {
-        const { client, events } = window.apiFlow;
-        const profile = await client.updateProfile({ nickname: '网页用户', locale: 'zh-CN' });
-        const info = await client.getUserInfo();
-        const claims = await client.getClaims();
-        await client.logout();
-        client.close();
-        return { profile, info, claims, events: events.slice() };
-      });
-      assert.equal(updated.profile.nickname, '网页用户');
-      assert.deepEqual(updated.info, updated.profile);
-      assert.equal(updated.claims.nickname, '网页用户');
-      assert.deepEqual(updated.events.slice(-3), ['TOKEN_REFRESHED', 'USER_UPDATED', 'SIGNED_OUT']);
-    } finally {
-      await context.close();
-      await appApi.close();
-      await elsewhere.close();
-    }
-  });
-
-  test('in the page: a refresh answered 200 with a portal page backs off, the delays growing', async () => {
-    const { context, page } = await openExample();
-    try {
-      await waitForView(page, 'signed-out');
-      await page.evaluate(
-        async ({ baseUrl, code }) => {
-          const { AuthClient } = await import('miniauth');
-          const clock = { offset: 0 };
-          const client = new AuthClient({ baseUrl, clientId: 'portal-test', now: () => Date.now() + clock.offset });
-          const failures = [];
-          client.onAuthStateChange((event) => {
-            if (event === 'REFRESH_FAILED') failures.push(Date.now());
-          });
-          window.portal = { client, clock, failures };
-          await client.loginWithWechat({ code });
-          await client.register();
-        },
-        { baseUrl: api.url, code: await api.wxLoginCode(`o_portal_${unique()}`) },
-      );
-      // A captive portal answers every refresh with a page and 200.
-      await page.route(`${api.url}/v1/session/refresh`, (route) =>
-        route.fulfill({ status: 200, contentType: 'text/html', headers: { 'access-control-allow-origin': site.url }, body: '<html>Wi-Fi login</html>' }),
-      );
-      const failures = await page.evaluate(async () => {
-        const { client, clock, failures } = window.portal;
-        clock.offset += 850_000; // due, not expired
-        await client.getIdToken();
-        const deadline = Date.now() + 10_000;
-        while (failures.length < 5 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-        await client.logout();
-        client.close();
-        return failures;
-      });
-      assertBackoffGrows(failures);
-    } finally {
-      await context.close();
-    }
-  });
-
+describe('Chromium page health', () => {
   test('no uncaught exception or console error in the pages', () => {
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(consoleErrors, []);

@@ -77,4 +77,75 @@ function createRemoteDriver(miniauth) {
   };
 }
 
-module.exports = { createHarness, createRemoteDriver };
+/**
+ * Drives AuthClient inside a runtime for the client scenarios
+ * (tests/js/client-cases.mjs), which run outside it because they also
+ * control the identity server. Every answer is JSON text, so that what
+ * comes out of a page or a sandbox is plain data of the caller's realm.
+ *
+ * @param {object} miniauth the package as this runtime loads it
+ * @param {{clientOptions: object, appApi: 'fetch'|'request'}} host  AuthClient options every
+ *   client gets (the device's clock; in Node its storage and fetch), and how the app's own API
+ *   is called: auth.fetch (web, Node) or auth.request (Mini Programs)
+ */
+function createClientDriver(miniauth, host) {
+  const clients = [];
+
+  function errorData(error) {
+    return {
+      name: error.name,
+      message: String(error.message),
+      code: error.code,
+      status: error.status,
+      error: error.error,
+      isMiniAuthError: error instanceof miniauth.MiniAuthError,
+    };
+  }
+
+  async function callApi(client, url, init) {
+    if (host.appApi === 'request') {
+      const res = await client.request({ url, method: init.method, header: init.headers, data: init.body });
+      return { status: res.statusCode, body: res.data };
+    }
+    const response = await client.fetch(url, init);
+    return { status: response.status, body: await response.json() };
+  }
+
+  function perform(entry, op, args) {
+    const { client, events } = entry;
+    if (op === 'events') return events;
+    if (op === 'api') return callApi(client, args[0], args[1]);
+    if (op === 'close') return client.close();
+    if (op === 'ready') return client.ready;
+    return client[op].apply(client, args);
+  }
+
+  return {
+    /** Creates an AuthClient with `options` (plain data) over the host's; returns its handle. */
+    create(options) {
+      const client = new miniauth.AuthClient(Object.assign({}, host.clientOptions, options));
+      const events = [];
+      client.onAuthStateChange((event, details) => {
+        events.push({ event, at: Date.now(), claims: details.claims, error: details.error && errorData(details.error) });
+      });
+      clients.push({ client, events });
+      return clients.length - 1;
+    },
+    /**
+     * Performs `op` on a client: one of its methods, 'ready', 'events', 'api' (url, init: the
+     * app's own API) or 'close'. Resolves to the JSON text of { ok, value } or { ok: false, error }.
+     */
+    send(handle, op, args) {
+      return Promise.resolve()
+        .then(() => perform(clients[handle], op, args))
+        .then(
+          (value) => JSON.stringify({ ok: true, value }),
+          (error) => JSON.stringify({ ok: false, error: errorData(error) }),
+        );
+    },
+    /** The AuthClient itself, for a runtime's own tests. */
+    client: (handle) => clients[handle].client,
+  };
+}
+
+module.exports = { createHarness, createRemoteDriver, createClientDriver };

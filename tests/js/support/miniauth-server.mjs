@@ -39,6 +39,21 @@ export async function buildServer() {
   await run('cargo', ['build', '--features', 'server', '--bin', 'miniauth'], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
 }
 
+/**
+ * `miniauth users add --password-stdin --phone` on `database` (the password
+ * is one line on stdin). Resolves to the new user's id.
+ */
+export function addPasswordUser(database, { username, password, phone }) {
+  return new Promise((resolve, reject) => {
+    const args = ['users', 'add', '--database', database, '--username', username, '--password-stdin', '--phone', phone];
+    const child = execFile(SERVER_BINARY, args, { timeout: 30_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`users add failed: ${error.message}\n${stderr}`));
+      else resolve(stdout.trim());
+    });
+    child.stdin.end(`${password}\n`);
+  });
+}
+
 /** A loopback port that was free a moment ago. */
 export async function freePort() {
   const server = createServer();
@@ -119,6 +134,12 @@ export function miniauthServer({ port, database, args = [] }) {
     return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
   }
 
+  async function simCode(path, body) {
+    const answer = await post(path, body);
+    if (answer.status !== 200) throw new Error(`${path} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    return answer.body.code;
+  }
+
   return {
     url,
     start,
@@ -131,11 +152,9 @@ export function miniauthServer({ port, database, args = [] }) {
       return child !== null;
     },
     /** What wx.login() would give the WeChat user `openid`. */
-    async wxLoginCode(openid) {
-      const { status, body } = await post('/sim/wx/login', { openid });
-      if (status !== 200) throw new Error(`/sim/wx/login answered ${status}: ${JSON.stringify(body)}`);
-      return body.code;
-    },
+    wxLoginCode: (openid) => simCode('/sim/wx/login', { openid }),
+    /** What getPhoneNumber would give for `phone`. */
+    wxPhoneCode: (phone) => simCode('/sim/wx/phone', { phone }),
     /** The newest one-time code sent to `to`. */
     async lastCodeSentTo(to) {
       const response = await fetch(`${url}/sim/outbox?to=${encodeURIComponent(to)}`);

@@ -13,19 +13,9 @@ export const WASM_PATH = '/miniprogram_npm/miniauth/miniauth.wasm.br';
 // The simulator is CommonJS (its folder's package.json says so).
 export const { MiniProgramSim } = createRequire(import.meta.url)(SIMULATOR_FILE);
 
-/**
- * A bare Mini Program code package at `dir` holding the built package, as
- * WeChat DevTools' "Build npm" lays it out; returns `dir`.
- */
-export function writeCodePackage(dir) {
-  cpSync(join(PKG_DIR, 'miniprogram_dist'), join(dir, 'miniprogram_npm', 'miniauth'), { recursive: true });
-  writeFileSync(join(dir, 'app.js'), 'App({});\n');
-  writeFileSync(join(dir, 'app.json'), JSON.stringify({ pages: [] }));
-  return dir;
-}
-
-// The code package's test entry: the shared cases and the remote-JWKS
-// driver against require('miniauth'), as a Mini Program page would use it.
+// The code package's test entry: the shared cases, the remote-JWKS driver
+// and the client driver against require('miniauth'), as a Mini Program page
+// would use it.
 const TEST_ENTRY = `'use strict';
 var miniauth = require('miniauth');
 var harness = require('./harness.js');
@@ -33,10 +23,17 @@ module.exports = {
   miniauth: miniauth,
   harness: harness.createHarness(require('./cases.js'), require('./assert.js'), miniauth, require('./fixtures.js')),
   remote: harness.createRemoteDriver(miniauth),
+  clientDriver: function (host) {
+    return harness.createClientDriver(miniauth, host);
+  },
 };
 `;
 
-/** Lays out a code package as WeChat DevTools' "Build npm" would, plus test/ with the shared cases. */
+/**
+ * Lays out a code package in a new temporary folder as WeChat DevTools'
+ * "Build npm" would, plus test/ with the shared cases over `fixtures` ({}
+ * where only the client driver is used); returns the folder.
+ */
 export function buildCodePackage(fixtures) {
   const root = mkdtempSync(join(tmpdir(), 'miniauth-miniprogram-'));
   cpSync(join(PKG_DIR, 'miniprogram_dist'), join(root, 'miniprogram_npm', 'miniauth'), { recursive: true });
