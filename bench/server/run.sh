@@ -95,29 +95,14 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Simulator mode: no WeChat AppID. Nothing from the caller's environment
-# may change the server's settings.
-for var in $(env | sed -n 's/^\(MINIAUTH_[A-Z0-9_]*\|WECHAT_[A-Z0-9_]*\)=.*/\1/p'); do
-    unset "$var"
-done
-SERVER_ARGS=(serve --listen 127.0.0.1:0 --database "$WORK/bench.db" --signing-alg "$SIGNING_ALG"
+# Simulator mode (no WeChat AppID); start_server keeps the caller's
+# environment from changing the server's settings.
+. scripts/lib/start-server.sh
+SERVER_ARGS=(serve --database "$WORK/bench.db" --signing-alg "$SIGNING_ALG"
     --rate-limit-ip "$BIG_LIMIT" --rate-limit-account "$BIG_LIMIT")
-say "starting: miniauth ${SERVER_ARGS[*]}"
-MINIAUTH_LOG=warn "$SERVER" "${SERVER_ARGS[@]}" >"$WORK/server.out" 2>"$WORK/server.err" &
-SERVER_PID=$!
-
-URL=
-for _ in $(seq 1 300); do
-    URL=$(sed -n 's/^miniauth listening on \(http:\/\/127\.0\.0\.1:[0-9]*\).*/\1/p' "$WORK/server.out")
-    [ -n "$URL" ] && break
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        say "the server exited before listening:"
-        cat "$WORK/server.err" >&2
-        exit 1
-    fi
-    sleep 0.1
-done
-[ -n "$URL" ] || { say "the server did not report its address within 30 s"; cat "$WORK/server.err" >&2; exit 1; }
+say "starting: miniauth ${SERVER_ARGS[*]} --listen 127.0.0.1:0"
+MINIAUTH_LOG=warn start_server "$SERVER" "$WORK/server.out" "$WORK/server.err" "${SERVER_ARGS[@]}" || exit 1
+URL=$SERVER_URL
 say "server pid $SERVER_PID at $URL, database $WORK/bench.db"
 
 # Context that goes into the report.
