@@ -407,7 +407,8 @@ impl Session {
     /// so a margin as long as the lifetime cannot refresh in a loop.
     fn refresh_due_at(&self, record: &Record) -> i64 {
         let margin = self.policy.min_margin_ms.max((record.lifetime_ms as f64 * self.policy.margin_fraction) as i64);
-        record.expires_at - margin.min(record.lifetime_ms / 2)
+        // Saturating: a record read back from storage may hold any numbers.
+        record.expires_at.saturating_sub(margin.min(record.lifetime_ms / 2))
     }
 
     /// Refresh now if due (and none in flight), else wake when it will be.

@@ -238,6 +238,23 @@ fn corrupt_old_or_expired_records_mean_signed_out() {
 }
 
 #[test]
+fn records_with_extreme_times_restore_without_overflow() {
+    // Found by the session fuzz target: storage may hand back any i64, and
+    // the refresh time was computed with an overflowing subtraction.
+    for (expires_at, lifetime_ms) in [(i64::MAX, -2), (i64::MAX, i64::MIN), (i64::MIN, 600_000), (i64::MIN, i64::MAX)] {
+        let stored = format!(
+            r#"{{"v":1,"id_token":"i","session_token":"s","expires_at":{expires_at},"lifetime_ms":{lifetime_ms},"session_expires_at":{}}}"#,
+            i64::MAX
+        );
+        let mut session = Session::new(Policy::default());
+        assert!(session.restore(Some(&stored), 10).contains(&Action::Emit { event: Event::SignedIn }), "{stored}");
+        session.wake(20);
+        let fresh = session.fresh_id_token(30);
+        assert_eq!(fresh.is_some(), expires_at == i64::MAX, "{stored}");
+    }
+}
+
+#[test]
 fn a_device_clock_hours_off_changes_nothing() {
     // The same answer arriving at two very different local times schedules
     // the refresh the same time after arrival.
