@@ -1,18 +1,20 @@
 # Every target installs what it needs first (scripts/setup.sh skips what is
 # already there), so each works on a fresh machine.
 
-.PHONY: demo test lint setup wasm addon pkg test-js test-server schemathesis bench bench-server clean
+.PHONY: demo test lint setup wasm addon pkg test-js test-server schemathesis fuzz fuzz-smoke bench bench-server clean
 
 ## demo: the playground: the built package in a page served by the reference
 ## server in WeChat-simulator mode (Ctrl-C stops it)
 demo: pkg
 	scripts/demo.sh
 
-## test: the gates (make lint), then every test: Rust (unit, vectors, interop, the server over HTTP),
-## schemathesis against the server's OpenAPI document, then the built
-## package in Node, headless Chromium and the Mini Program simulator
+## test: the gates (make lint), a few seconds of each fuzz target, then every
+## test: Rust (unit, vectors, interop, the server over HTTP), schemathesis
+## against the server's OpenAPI document, then the built package in Node,
+## headless Chromium and the Mini Program simulator
 test: setup
 	$(MAKE) lint
+	$(MAKE) fuzz-smoke
 	cargo test --lib --no-default-features
 	cargo test --all-targets --features server
 	scripts/schemathesis.sh
@@ -23,6 +25,7 @@ test: setup
 ## workspace, ESLint and tsc --checkJs over the package's JavaScript (js/)
 lint: setup
 	cargo fmt --all --check
+	cargo fmt --manifest-path fuzz/Cargo.toml --check
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --all-features
 	npx eslint --max-warnings 0 js/
@@ -50,6 +53,29 @@ test-server:
 ## schemathesis: property-based API tests of the server against its /openapi.json
 schemathesis: setup
 	scripts/schemathesis.sh
+
+## fuzz: each cargo-fuzz target (fuzz/; stable Rust, so no sanitizer: -s none)
+## for FUZZ_RUNS executions from the committed seeds in fuzz/corpus/ (new
+## inputs go to fuzz/target/corpus/, crashes to fuzz/artifacts/); one target:
+## make fuzz FUZZ_TARGETS=token
+FUZZ_TARGETS ?= token claims jwk strict_json session server_body
+FUZZ_RUNS ?= 2000000
+FUZZ_SMOKE_SECONDS ?= 3
+# Inputs up to 8 KiB (tokens and answers are smaller); 10 s for any one input.
+FUZZ_OPTIONS = -max_len=8192 -timeout=10 -print_final_stats=1
+define fuzz_each
+	cargo fuzz build -s none
+	for target in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/target/corpus/$$target && \
+	  cargo fuzz run -s none $$target fuzz/target/corpus/$$target fuzz/corpus/$$target -- $(FUZZ_OPTIONS) $(1) || exit 1; \
+	done
+endef
+fuzz: setup
+	$(call fuzz_each,-runs=$(FUZZ_RUNS))
+
+## fuzz-smoke: each fuzz target for FUZZ_SMOKE_SECONDS seconds (part of make test)
+fuzz-smoke: setup
+	$(call fuzz_each,-max_total_time=$(FUZZ_SMOKE_SECONDS))
 
 ## test-js: the JavaScript suite on the built package: everything with Node on
 ## the native addon, then the Node suites again on the WebAssembly module

@@ -34,6 +34,15 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_ver
   cargo install wasm-bindgen-cli --version "$bindgen_version" --force
 fi
 
+# cargo-fuzz for make fuzz and make fuzz-smoke, pinned; it builds with the
+# stable toolchain when asked for no sanitizer (-s none). libfuzzer-sys
+# compiles libFuzzer with the C++ compiler.
+fuzz_version=0.13.2
+if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$fuzz_version" ]; then
+  log "installing cargo-fuzz $fuzz_version"
+  cargo install cargo-fuzz --version "$fuzz_version" --locked --force
+fi
+
 # curl, for the readiness checks of the scripts that start a server
 # (scripts/schemathesis.sh installs schemathesis itself).
 command -v curl >/dev/null 2>&1 || { as_root apt-get update -qq; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; }

@@ -56,3 +56,9 @@ pub use error::{Error, ErrorCode};
 pub use jwk::{KeySet, VerifyingKey};
 pub use jws::Keys;
 pub use verifier::{Validation, Verified, Verifier, VerifyOptions};
+
+/// The strict JSON reader, reachable only from the fuzz targets (`fuzz/`),
+/// which check it against serde_json directly.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub use strict_json::{parse_object, JsonError};

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 /// Why strict parsing failed.
 #[derive(Debug)]
-pub(crate) enum JsonError {
+pub enum JsonError {
     /// Not JSON, not UTF-8, a duplicate member, or nested too deeply.
     Malformed,
     /// Valid JSON, but not an object.
@@ -20,7 +20,7 @@ pub(crate) enum JsonError {
 }
 
 /// Parses `bytes` as a JSON object with no duplicate member names at any depth.
-pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, JsonError> {
+pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, JsonError> {
     match serde_json::from_slice::<StrictValue>(bytes) {
         Ok(StrictValue(Value::Object(map))) => Ok(map),
         Ok(_) => Err(JsonError::NotAnObject),
