@@ -287,6 +287,9 @@ export interface LoginResult<Claims = JWTClaims> {
   claims?: Claims;
 }
 
+/** How a one-time code is delivered. */
+export type Channel = 'sms' | 'email';
+
 export type AuthEvent = 'SIGNED_IN' | 'TOKEN_REFRESHED' | 'SIGNED_OUT' | 'BIND_REQUIRED' | 'REFRESH_FAILED' | 'USER_UPDATED';
 
 /** The signed-in user's profile, as GET /v1/userinfo answers it. */
@@ -363,9 +366,9 @@ export class AuthClient<Claims = JWTClaims> {
   /** Binds the pending WeChat identity with a getPhoneNumber code. */
   bindWithWechatPhone(options: { code: string }): Promise<LoginResult<Claims>>;
   /** Sends a one-time code, for the pending bind if there is one. */
-  sendVerifyCode(options: { channel: 'sms' | 'email'; to: string }): Promise<VerifyCodeSent>;
+  sendVerifyCode(options: { channel: Channel; to: string }): Promise<VerifyCodeSent>;
   /** Binds the pending WeChat identity with a one-time code. */
-  bindWithVerifyCode(options: { channel: 'sms' | 'email'; to: string; code: string }): Promise<LoginResult<Claims>>;
+  bindWithVerifyCode(options: { channel: Channel; to: string; code: string }): Promise<LoginResult<Claims>>;
   /** Binds the pending WeChat identity to an existing user (SOCIAL_BIND). */
   bindWithPassword(options: { username: string; password: string }): Promise<LoginResult<Claims>>;
   /** Registers a new user for the pending WeChat identity (USER_REGISTER). */

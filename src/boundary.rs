@@ -27,22 +27,29 @@ pub type Thrown = String;
 
 /// The JSON text of `error`, as the bindings throw it.
 pub fn thrown(error: Error) -> Thrown {
-    #[derive(Serialize)]
-    struct Fields<'a> {
-        code: &'static str,
-        message: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        claim: Option<&'a str>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        reason: Option<&'static str>,
+    serde_json::to_string(&ErrorFields::of(&error)).unwrap_or_default()
+}
+
+/// An error as it crosses: `{"code","message","claim"?,"reason"?}`.
+#[derive(Serialize)]
+struct ErrorFields<'a> {
+    code: &'static str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    claim: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
+}
+
+impl<'a> ErrorFields<'a> {
+    fn of(error: &'a Error) -> Self {
+        Self {
+            code: error.code().as_str(),
+            message: error.message(),
+            claim: error.claim_name(),
+            reason: error.claim_reason().map(|r| r.as_str()),
+        }
     }
-    let fields = Fields {
-        code: error.code().as_str(),
-        message: error.message(),
-        claim: error.claim_name(),
-        reason: error.claim_reason().map(|r| r.as_str()),
-    };
-    serde_json::to_string(&fields).unwrap_or_default()
 }
 
 fn utf8(bytes: Vec<u8>) -> String {
@@ -313,19 +320,34 @@ impl SessionCore {
         actions_json(&self.session.refresh_now())
     }
 
-    /// The refresh answered 200 with `body`.
+    /// The refresh answered 200 with `body`. This and the two below answer
+    /// `{"refreshed", "error"?, "actions"}` ([`session::RefreshEnd`]).
     pub fn refresh_answer(&mut self, body: &str, now: f64, jitter: f64) -> String {
-        actions_json(&self.session.on_refresh(RefreshOutcome::Answer(body), now as i64, jitter))
+        self.refresh_ended(RefreshOutcome::Answer(body), now, jitter)
     }
 
     /// The refresh answered an error status, with the body's `error`.
     pub fn refresh_refused(&mut self, status: u16, error: Option<&str>, now: f64, jitter: f64) -> String {
-        actions_json(&self.session.on_refresh(RefreshOutcome::Refused { status, error }, now as i64, jitter))
+        self.refresh_ended(RefreshOutcome::Refused { status, error }, now, jitter)
     }
 
     /// The refresh got no answer.
     pub fn refresh_failed(&mut self, now: f64, jitter: f64) -> String {
-        actions_json(&self.session.on_refresh(RefreshOutcome::NetworkError, now as i64, jitter))
+        self.refresh_ended(RefreshOutcome::NetworkError, now, jitter)
+    }
+
+    fn refresh_ended(&mut self, outcome: RefreshOutcome<'_>, now: f64, jitter: f64) -> String {
+        #[derive(Serialize)]
+        struct Ended<'a> {
+            refreshed: bool,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            error: Option<ErrorFields<'a>>,
+            actions: &'a [Action],
+        }
+        let end = self.session.on_refresh(outcome, now as i64, jitter);
+        let ended =
+            Ended { refreshed: end.refreshed, error: end.error.as_ref().map(ErrorFields::of), actions: &end.actions };
+        serde_json::to_string(&ended).unwrap_or_default()
     }
 
     /// Signs out.

@@ -133,6 +133,30 @@ pub enum RefreshOutcome<'a> {
     NetworkError,
 }
 
+/// How a refresh ended, for whoever asked for it, and what to do next.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RefreshEnd {
+    /// Whether the session now holds the new tokens.
+    pub refreshed: bool,
+    /// Why not, where the core knows better than the platform (which has its
+    /// own error for a refusal or a network failure): an unusable 200 answer
+    /// (`ERR_SERVER`), or a sign-out while the request was in flight
+    /// (`ERR_SIGNED_OUT`).
+    pub error: Option<Error>,
+    /// What the platform layer must do.
+    pub actions: Vec<Action>,
+}
+
+impl RefreshEnd {
+    fn refreshed(actions: Vec<Action>) -> Self {
+        Self { refreshed: true, error: None, actions }
+    }
+
+    fn failed(error: Option<Error>, actions: Vec<Action>) -> Self {
+        Self { refreshed: false, error, actions }
+    }
+}
+
 /// What a login or bind answer meant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoginOutcome {
@@ -314,43 +338,46 @@ impl Session {
 
     /// Reports how the refresh ended. `jitter` is a random number in [0, 1)
     /// from the platform, used to spread retries.
-    pub fn on_refresh(&mut self, outcome: RefreshOutcome<'_>, now: i64, jitter: f64) -> Vec<Action> {
+    pub fn on_refresh(&mut self, outcome: RefreshOutcome<'_>, now: i64, jitter: f64) -> RefreshEnd {
         let State::SignedIn { refreshing, profile, .. } = &mut self.state else {
             // Signed out while the refresh was in flight: nothing to update.
-            return Vec::new();
+            let why = Error::new(ErrorCode::SignedOut, "signed out while the refresh was in flight");
+            return RefreshEnd::failed(Some(why), Vec::new());
         };
         *refreshing = false;
         let profile = *profile;
         match outcome {
             RefreshOutcome::Answer(body) => {
                 // A 200 that is not tokens (a captive portal, a proxy's page)
-                // fails like a 5xx, below.
-                if let Ok(tokens) = RawAnswer::parse(body).and_then(RawAnswer::tokens) {
-                    let mut actions = self.store_tokens(tokens, now);
-                    actions.push(Action::Emit { event: Event::TokenRefreshed });
-                    match profile {
-                        ProfileSync::Current => {}
-                        ProfileSync::Changed { covered: true } => {
-                            actions.push(Action::Emit { event: Event::UserUpdated })
-                        }
-                        ProfileSync::Changed { covered: false } => {
-                            // Asked for before the change: ask again at once.
-                            self.set_profile(ProfileSync::Changed { covered: false });
-                            actions.extend(self.refresh_now());
-                            return actions;
-                        }
+                // fails like a 5xx.
+                let tokens = match RawAnswer::parse(body).and_then(RawAnswer::tokens) {
+                    Ok(tokens) => tokens,
+                    Err(why) => return RefreshEnd::failed(Some(why), self.retry_later(now, jitter)),
+                };
+                let mut actions = self.store_tokens(tokens, now);
+                actions.push(Action::Emit { event: Event::TokenRefreshed });
+                match profile {
+                    ProfileSync::Current => actions.extend(self.schedule(now)),
+                    ProfileSync::Changed { covered: true } => {
+                        actions.push(Action::Emit { event: Event::UserUpdated });
+                        actions.extend(self.schedule(now));
                     }
-                    actions.extend(self.schedule(now));
-                    return actions;
+                    ProfileSync::Changed { covered: false } => {
+                        // Asked for before the change: ask again at once.
+                        self.set_profile(ProfileSync::Changed { covered: false });
+                        actions.extend(self.refresh_now());
+                    }
                 }
+                RefreshEnd::refreshed(actions)
             }
             RefreshOutcome::Refused { status, error } if session_is_gone(status, error) => {
                 self.state = State::SignedOut;
-                return alloc::vec![Action::ClearStorage, Action::Emit { event: Event::SignedOut }];
+                RefreshEnd::failed(None, alloc::vec![Action::ClearStorage, Action::Emit { event: Event::SignedOut }])
             }
-            RefreshOutcome::Refused { .. } | RefreshOutcome::NetworkError => {}
+            RefreshOutcome::Refused { .. } | RefreshOutcome::NetworkError => {
+                RefreshEnd::failed(None, self.retry_later(now, jitter))
+            }
         }
-        self.retry_later(now, jitter)
     }
 
     /// The user's profile changed on the server: refresh so that the id_token

@@ -15,8 +15,6 @@ import { fetchTransport, requestTransport } from './transports.js';
 /** setTimeout's longest delay; a longer one would fire at once. */
 const MAX_TIMER_DELAY = 0x7fffffff;
 
-const EVENTS = ['SIGNED_IN', 'TOKEN_REFRESHED', 'SIGNED_OUT', 'BIND_REQUIRED', 'REFRESH_FAILED', 'USER_UPDATED'];
-
 /**
  * The AuthClient class for one runtime.
  *
@@ -103,6 +101,7 @@ export function createAuthClientClass(platform) {
       // The core names the record's key; a `clientId` keeps clients of
       // several apps apart in one storage.
       const key = bindings.storage_key();
+      this._channels = JSON.parse(bindings.contract()).channels;
       this._key = this._clientId === undefined ? key : `${key}:${this._clientId}`;
       let stored;
       try {
@@ -156,7 +155,8 @@ export function createAuthClientClass(platform) {
      * @param {{ channel?: string, to?: string, code?: string }} [options]
      */
     async bindWithVerifyCode({ channel, to, code } = {}) {
-      requireChannel(channel);
+      await this.ready;
+      requireChannel(channel, this._channels);
       requireString(to, 'to');
       requireString(code, 'code');
       return this._login('/v1/bind/verify-code', { state_token: await this._stateToken(), channel, to, code });
@@ -189,9 +189,9 @@ export function createAuthClientClass(platform) {
      * @param {{ channel?: string, to?: string }} [options]
      */
     async sendVerifyCode({ channel, to } = {}) {
-      requireChannel(channel);
-      requireString(to, 'to');
       await this.ready;
+      requireChannel(channel, this._channels);
+      requireString(to, 'to');
       const body = { channel, to };
       const stateToken = this._core.state_token();
       if (stateToken !== undefined) body.state_token = stateToken;
@@ -492,25 +492,25 @@ export function createAuthClientClass(platform) {
     /** One refresh request; resolves (never rejects) to `{ refreshed, error }`. */
     async _refreshOnce(sessionToken) {
       const core = this._core;
-      let actions;
+      let ended;
       let error = null;
       try {
         const { status, text } = await this._request('/v1/session/refresh', { session_token: sessionToken });
         if (status === 200) {
-          actions = core.refresh_answer(text, this._now(), jitter());
+          ended = core.refresh_answer(text, this._now(), jitter());
         } else {
           error = serverError(status, text);
-          actions = core.refresh_refused(status, error.error, this._now(), jitter());
+          ended = core.refresh_refused(status, error.error, this._now(), jitter());
         }
       } catch (cause) {
         error = cause instanceof MiniAuthError ? cause : new MiniAuthError('ERR_NETWORK', 'the refresh request failed', { cause });
-        actions = core.refresh_failed(this._now(), jitter());
+        ended = core.refresh_failed(this._now(), jitter());
       }
-      const list = JSON.parse(actions);
-      const refreshed = list.some((action) => action.type === 'emit' && action.event === 'TOKEN_REFRESHED');
-      if (!refreshed && error === null) error = new MiniAuthError('ERR_SERVER', 'the refresh answer could not be used');
+      // The core says whether it refreshed, and why not when only it knows.
+      const { refreshed, error: coreError, actions } = JSON.parse(ended);
+      if (coreError) error = new MiniAuthError(coreError.code, coreError.message);
       this._lastRefreshError = refreshed ? null : error;
-      await this._run(list);
+      await this._run(actions);
       return { refreshed, error: refreshed ? null : error };
     }
 
@@ -533,7 +533,6 @@ export function createAuthClientClass(platform) {
     }
 
     _emit(event) {
-      if (!EVENTS.includes(event)) return;
       const details = {};
       if (event !== 'SIGNED_OUT' && event !== 'BIND_REQUIRED') {
         const claims = this._claims();
@@ -565,9 +564,11 @@ function requireString(value, name, message) {
   }
 }
 
-function requireChannel(channel) {
-  if (channel !== 'sms' && channel !== 'email') {
-    throw new MiniAuthError('ERR_INVALID_ARGUMENT', '"channel" must be "sms" or "email"');
+/** `channel` must be one the core names (boundary::contract). */
+function requireChannel(channel, channels) {
+  if (!channels.includes(channel)) {
+    const names = channels.map((name) => `"${name}"`).join(' or ');
+    throw new MiniAuthError('ERR_INVALID_ARGUMENT', `"channel" must be ${names}`);
   }
 }
 

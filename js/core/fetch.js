@@ -2,8 +2,17 @@
 
 import { MiniAuthError } from './errors.js';
 
-/** The most bytes read from a response; key sets are far smaller. */
+/**
+ * The most bytes read from a response; key sets are far smaller. The core's
+ * `maxResponseBytes` (boundary::contract), which tests/js/contract.test.mjs
+ * checks this against: it is needed before the module has loaded.
+ */
 export const MAX_RESPONSE_BYTES = 256 * 1024;
+
+/** The error for an answer from `url` longer than MAX_RESPONSE_BYTES. */
+export function responseTooLarge(url) {
+  return new MiniAuthError('ERR_NETWORK', `response from ${url} exceeds ${MAX_RESPONSE_BYTES} bytes`);
+}
 
 /**
  * GETs `url` and resolves to `{ status, text }`. Rejects with a
@@ -32,10 +41,9 @@ export async function fetchText(url, { timeout, headers }) {
  * shape, whose body is no stream, is read whole and then checked.
  */
 export async function readLimited(response, url) {
-  const tooLarge = () => new MiniAuthError('ERR_NETWORK', `response from ${url} exceeds ${MAX_RESPONSE_BYTES} bytes`);
   if (!response.body || typeof response.body.getReader !== 'function') {
     const text = await response.text();
-    if (text.length > MAX_RESPONSE_BYTES) throw tooLarge();
+    if (text.length > MAX_RESPONSE_BYTES) throw responseTooLarge(url);
     return text;
   }
   const reader = response.body.getReader();
@@ -47,7 +55,7 @@ export async function readLimited(response, url) {
     size += value.length;
     if (size > MAX_RESPONSE_BYTES) {
       await reader.cancel();
-      throw tooLarge();
+      throw responseTooLarge(url);
     }
     chunks.push(value);
   }

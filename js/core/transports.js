@@ -4,7 +4,7 @@
 // for the core to parse) or rejecting with MiniAuthError ERR_NETWORK.
 
 import { MiniAuthError } from './errors.js';
-import { readLimited } from './fetch.js';
+import { MAX_RESPONSE_BYTES, readLimited, responseTooLarge } from './fetch.js';
 
 const DEFAULT_TIMEOUT = 10_000;
 
@@ -62,7 +62,13 @@ export function requestTransport(requestFn, timeout = DEFAULT_TIMEOUT) {
         responseType: 'text',
         success: (res) => {
           const data = res.data;
-          resolve({ status: res.statusCode, text: typeof data === 'string' ? data : data == null ? '' : JSON.stringify(data) });
+          const text = typeof data === 'string' ? data : data == null ? '' : JSON.stringify(data);
+          // wx.request has read the body already; the cap still keeps it from the core.
+          if (text.length > MAX_RESPONSE_BYTES) {
+            reject(responseTooLarge(url));
+          } else {
+            resolve({ status: res.statusCode, text });
+          }
         },
         fail: (res) => {
           const errMsg = (res && res.errMsg) || 'request failed';

@@ -8,7 +8,7 @@ import * as glue from 'miniauth-wasm-glue';
 import { createMiniAuth } from '../core/api.js';
 import { createAuthClientClass } from '../core/auth-client.js';
 import { MiniAuthError } from '../core/errors.js';
-import { MAX_RESPONSE_BYTES } from '../core/fetch.js';
+import { MAX_RESPONSE_BYTES, responseTooLarge } from '../core/fetch.js';
 import { memoryStorage } from '../core/storage.js';
 import { TextDecoder } from '../core/utf8.js';
 
@@ -34,7 +34,7 @@ function fetchText(url, { timeout, headers }) {
       success: (res) => {
         const body = new Uint8Array(res.data);
         if (body.length > MAX_RESPONSE_BYTES) {
-          reject(new MiniAuthError('ERR_NETWORK', `response from ${url} exceeds ${MAX_RESPONSE_BYTES} bytes`));
+          reject(responseTooLarge(url));
           return;
         }
         resolve({ status: res.statusCode, text: new TextDecoder().decode(body) });

@@ -12,4 +12,5 @@ declare module 'miniauth-wasm-glue' {
   export function decode_jwt(token: string): string;
   export function decode_protected_header(token: string): string;
   export function storage_key(): string;
+  export function contract(): string;
 }

@@ -105,12 +105,40 @@ fn a_refresh_answer_rotates_the_tokens() {
     let mut session = signed_in(0);
     let due = 810_000;
     session.wake(due);
-    let actions = session.on_refresh(RefreshOutcome::Answer(&refresh_json("id2", "s2", 900)), due + 50, 0.5);
+    let actions = session.on_refresh(RefreshOutcome::Answer(&refresh_json("id2", "s2", 900)), due + 50, 0.5).actions;
     let record = stored_record(&actions);
     assert_eq!((record.id_token.as_str(), record.session_token.as_str()), ("id2", "s2"));
     assert!(actions.contains(&Action::Emit { event: Event::TokenRefreshed }));
     assert!(actions.contains(&Action::WakeAt { at: due + 50 + 810_000 }));
     assert_eq!(session.fresh_id_token(due + 100), Some("id2"));
+}
+
+#[test]
+fn a_refresh_says_whether_it_refreshed_and_why_not_when_only_the_core_knows() {
+    let end = |outcome: RefreshOutcome<'_>| {
+        let mut session = signed_in(0);
+        session.wake(810_000);
+        session.on_refresh(outcome, 810_050, 0.5)
+    };
+    let good = refresh_json("id2", "s2", 900);
+    let ok = end(RefreshOutcome::Answer(&good));
+    assert!(ok.refreshed && ok.error.is_none());
+    let portal = end(RefreshOutcome::Answer("<html>sign in to the Wi-Fi</html>"));
+    assert!(!portal.refreshed);
+    assert_eq!(portal.error.map(|e| e.code()), Some(ErrorCode::Server), "an unusable 200");
+    for outcome in [RefreshOutcome::NetworkError, RefreshOutcome::Refused { status: 503, error: None }] {
+        let failed = end(outcome);
+        assert!(!failed.refreshed && failed.error.is_none(), "the platform has its own error");
+    }
+    let gone = end(RefreshOutcome::Refused { status: 401, error: Some("invalid_session") });
+    assert!(!gone.refreshed && gone.actions.contains(&Action::Emit { event: Event::SignedOut }));
+
+    let mut session = signed_in(0);
+    session.wake(810_000);
+    session.sign_out();
+    let late = session.on_refresh(RefreshOutcome::Answer(&good), 810_050, 0.5);
+    assert!(!late.refreshed && late.actions.is_empty());
+    assert_eq!(late.error.map(|e| e.code()), Some(ErrorCode::SignedOut), "signed out while in flight");
 }
 
 /// Fails twelve refreshes in a row with `outcome` and returns the delays
@@ -122,7 +150,7 @@ fn backoff_delays(outcome: RefreshOutcome<'_>) -> Vec<i64> {
     session.wake(now);
     let mut delays = Vec::new();
     for _ in 0..12 {
-        let actions = session.on_refresh(outcome.clone(), now, 1.0);
+        let actions = session.on_refresh(outcome.clone(), now, 1.0).actions;
         assert!(actions.contains(&Action::Emit { event: Event::RefreshFailed }));
         let Some(Action::WakeAt { at }) = actions.iter().find(|a| matches!(a, Action::WakeAt { .. })).cloned() else {
             panic!()
@@ -137,7 +165,7 @@ fn backoff_delays(outcome: RefreshOutcome<'_>) -> Vec<i64> {
     }
     assert!(session.is_signed_in());
     // Then the server answers again.
-    let actions = session.on_refresh(RefreshOutcome::Answer(&refresh_json("id2", "s2", 900)), now, 0.0);
+    let actions = session.on_refresh(RefreshOutcome::Answer(&refresh_json("id2", "s2", 900)), now, 0.0).actions;
     assert!(actions.contains(&Action::Emit { event: Event::TokenRefreshed }));
     delays
 }
@@ -167,9 +195,9 @@ fn jitter_spreads_retries_between_half_and_all_of_the_delay() {
     let at = |actions: Vec<Action>| {
         actions.into_iter().find_map(|a| if let Action::WakeAt { at } = a { Some(at) } else { None }).unwrap()
     };
-    assert_eq!(at(low.on_refresh(RefreshOutcome::NetworkError, 0, 0.0)), 100);
+    assert_eq!(at(low.on_refresh(RefreshOutcome::NetworkError, 0, 0.0).actions), 100);
     assert_eq!(
-        at(high.on_refresh(RefreshOutcome::Refused { status: 503, error: Some("wechat_busy") }, 0, 0.999_999)),
+        at(high.on_refresh(RefreshOutcome::Refused { status: 503, error: Some("wechat_busy") }, 0, 0.999_999).actions),
         199
     );
 }
@@ -178,13 +206,14 @@ fn jitter_spreads_retries_between_half_and_all_of_the_delay() {
 fn server_errors_retry_but_a_dead_session_signs_out() {
     let mut session = signed_in(0);
     session.wake(810_000);
-    let actions = session.on_refresh(RefreshOutcome::Refused { status: 500, error: None }, 810_000, 0.0);
+    let actions = session.on_refresh(RefreshOutcome::Refused { status: 500, error: None }, 810_000, 0.0).actions;
     assert!(actions.contains(&Action::Emit { event: Event::RefreshFailed }));
     assert!(session.is_signed_in());
 
     session.wake(900_000);
-    let actions =
-        session.on_refresh(RefreshOutcome::Refused { status: 401, error: Some("invalid_session") }, 900_000, 0.0);
+    let actions = session
+        .on_refresh(RefreshOutcome::Refused { status: 401, error: Some("invalid_session") }, 900_000, 0.0)
+        .actions;
     assert_eq!(actions, vec![Action::ClearStorage, Action::Emit { event: Event::SignedOut }]);
     assert!(!session.is_signed_in());
     assert!(session.wake(1_000_000_000).is_empty());
@@ -203,7 +232,10 @@ fn sign_out_revokes_and_clears_and_late_answers_change_nothing() {
             Action::Emit { event: Event::SignedOut }
         ]
     );
-    assert!(session.on_refresh(RefreshOutcome::Answer(&refresh_json("id2", "s2", 900)), 810_010, 0.0).is_empty());
+    assert!(session
+        .on_refresh(RefreshOutcome::Answer(&refresh_json("id2", "s2", 900)), 810_010, 0.0)
+        .actions
+        .is_empty());
     assert_eq!(session.id_token(), None);
 }
 
@@ -272,15 +304,15 @@ fn a_profile_update_refreshes_and_announces_once_the_token_carries_it() {
     let actions = session.on_profile_updated();
     assert_eq!(actions, vec![Action::Refresh { session_token: "s1".into() }]);
     // The first try fails: no USER_UPDATED yet, and the retry still counts.
-    session.on_refresh(RefreshOutcome::NetworkError, 1_000, 0.0);
+    session.on_refresh(RefreshOutcome::NetworkError, 1_000, 0.0).actions;
     assert_eq!(session.wake(2_000), vec![Action::Refresh { session_token: "s1".into() }]);
-    let actions = session.on_refresh(RefreshOutcome::Answer(&refresh_json("id2", "s2", 900)), 2_000, 0.0);
+    let actions = session.on_refresh(RefreshOutcome::Answer(&refresh_json("id2", "s2", 900)), 2_000, 0.0).actions;
     let events: Vec<Event> =
         actions.iter().filter_map(|a| if let Action::Emit { event } = a { Some(*event) } else { None }).collect();
     assert_eq!(events, vec![Event::TokenRefreshed, Event::UserUpdated]);
     // Announced once.
     session.refresh_now();
-    let actions = session.on_refresh(RefreshOutcome::Answer(&refresh_json("id3", "s3", 900)), 3_000, 0.0);
+    let actions = session.on_refresh(RefreshOutcome::Answer(&refresh_json("id3", "s3", 900)), 3_000, 0.0).actions;
     assert!(!actions.contains(&Action::Emit { event: Event::UserUpdated }));
 }
 
@@ -289,9 +321,9 @@ fn a_refresh_asked_for_before_the_profile_changed_is_followed_by_another() {
     let mut session = signed_in(0);
     assert_eq!(session.refresh_now(), vec![Action::Refresh { session_token: "s1".into() }]);
     assert!(session.on_profile_updated().is_empty(), "one refresh at a time");
-    let actions = session.on_refresh(RefreshOutcome::Answer(&refresh_json("id2", "s2", 900)), 1_000, 0.0);
+    let actions = session.on_refresh(RefreshOutcome::Answer(&refresh_json("id2", "s2", 900)), 1_000, 0.0).actions;
     assert!(!actions.contains(&Action::Emit { event: Event::UserUpdated }), "that answer may hold the old profile");
     assert!(actions.contains(&Action::Refresh { session_token: "s2".into() }), "so another refresh starts at once");
-    let actions = session.on_refresh(RefreshOutcome::Answer(&refresh_json("id3", "s3", 900)), 1_100, 0.0);
+    let actions = session.on_refresh(RefreshOutcome::Answer(&refresh_json("id3", "s3", 900)), 1_100, 0.0).actions;
     assert!(actions.contains(&Action::Emit { event: Event::UserUpdated }));
 }
