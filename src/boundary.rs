@@ -255,7 +255,7 @@ impl SessionCore {
         let invalid = |message| thrown(Error::new(ErrorCode::InvalidArgument, message));
         let options = crate::strict_json::parse_object(options_json.as_bytes())
             .map_err(|_| invalid("the client options must be a JSON object"))?;
-        let mut policy = session::Policy::default();
+        let mut policy = session::RefreshPolicy::default();
         let mut token_origins = TokenOrigins::default();
         for (name, value) in &options {
             match (name.as_str(), value) {

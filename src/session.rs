@@ -34,7 +34,7 @@ pub const MAX_RECORD_LEN: usize = 64 * 1024;
 
 /// When to refresh and how to retry.
 #[derive(Clone, Copy, Debug)]
-pub struct Policy {
+pub struct RefreshPolicy {
     /// Refresh at least this long before the id_token expires (ms).
     pub min_margin_ms: i64,
     /// ... or this fraction of its lifetime, whichever is longer.
@@ -45,7 +45,7 @@ pub struct Policy {
     pub max_retry_ms: i64,
 }
 
-impl Default for Policy {
+impl Default for RefreshPolicy {
     fn default() -> Self {
         Self { min_margin_ms: 60_000, margin_fraction: 0.1, first_retry_ms: 200, max_retry_ms: 60_000 }
     }
@@ -227,13 +227,13 @@ enum ProfileSync {
 /// One client's session.
 #[derive(Debug)]
 pub struct Session {
-    policy: Policy,
+    policy: RefreshPolicy,
     state: State,
 }
 
 impl Session {
     /// A signed-out session.
-    pub fn new(policy: Policy) -> Self {
+    pub fn new(policy: RefreshPolicy) -> Self {
         Self { policy, state: State::SignedOut }
     }
 

@@ -6,10 +6,10 @@ use super::clock::{Clock, Millis};
 use super::codes::{Outbox, Sender};
 use super::db::Db;
 use super::error::AppError;
-use super::handlers::{bind, discovery, login, session, simulator};
+use super::handlers::{bind, discovery, login, outbox, signed_in};
 use super::keys::KeyRing;
 use super::ratelimit::RateLimiter;
-use super::sessions::Sessions;
+use super::session_tokens::Sessions;
 use super::wechat::{Simulator, WechatClient};
 use crate::protocol::{self, ApiErrorCode};
 use crate::verifier::Validation;
@@ -93,16 +93,19 @@ pub fn router(app: AppState, cors: CorsLayer) -> Router {
         .route("/v1/bind/verify-code", post(bind::verify_code))
         .route("/v1/bind/password", post(bind::password))
         .route("/v1/register", post(bind::register))
-        .route("/v1/session/refresh", post(session::refresh))
-        .route("/v1/logout", post(session::logout))
-        .route("/v1/userinfo", get(session::userinfo).patch(session::update_userinfo).post(session::update_userinfo))
+        .route("/v1/session/refresh", post(signed_in::refresh))
+        .route("/v1/logout", post(signed_in::logout))
+        .route(
+            "/v1/userinfo",
+            get(signed_in::userinfo).patch(signed_in::update_userinfo).post(signed_in::update_userinfo),
+        )
         .route("/.well-known/jwks.json", get(discovery::jwks))
         .route("/.well-known/openid-configuration", get(discovery::openid_configuration))
         .route("/openapi.json", get(discovery::openapi));
     let mut router = api;
     if let Some(simulator) = &app.simulator {
         router = router
-            .route("/sim/outbox", get(simulator::outbox))
+            .route("/sim/outbox", get(outbox::outbox))
             .merge(simulator.control_router())
             .nest(SIMULATED_WECHAT_PATH, simulator.wechat_router());
     }
@@ -128,7 +131,7 @@ pub const SIMULATED_WECHAT_PATH: &str = "/sim/wechat";
     paths(
         login::wechat, login::wechat_phone,
         bind::send_code, bind::wechat_phone, bind::verify_code, bind::password, bind::register,
-        session::refresh, session::logout, session::userinfo, session::update_userinfo,
+        signed_in::refresh, signed_in::logout, signed_in::userinfo, signed_in::update_userinfo,
         discovery::jwks, discovery::openid_configuration,
     ),
     components(schemas(

@@ -22,7 +22,7 @@ pub mod profile;
 pub mod ratelimit;
 pub mod ring_provider;
 pub mod secrets;
-pub mod sessions;
+pub mod session_tokens;
 pub mod users;
 pub mod wechat;
 
@@ -32,7 +32,7 @@ use clock::Clock;
 use codes::{NoSender, Outbox, OutboxSender, Sender, WebhookSender};
 use config::Config;
 use ratelimit::{Limits, RateLimiter};
-use sessions::{Sessions, Settings};
+use session_tokens::{Sessions, Settings};
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;

@@ -18,7 +18,7 @@ fn refresh_json(id_token: &str, session_token: &str, expires_in: u64) -> String 
 }
 
 fn signed_in(now: i64) -> Session {
-    let mut session = Session::new(Policy::default());
+    let mut session = Session::new(RefreshPolicy::default());
     session.on_login_answer(&tokens_json("id1", "s1", 900), now).unwrap();
     session
 }
@@ -33,7 +33,7 @@ fn stored_record(actions: &[Action]) -> Record {
 
 #[test]
 fn success_signs_in_stores_and_schedules_the_refresh() {
-    let mut session = Session::new(Policy::default());
+    let mut session = Session::new(RefreshPolicy::default());
     let (outcome, actions) = session.on_login_answer(&tokens_json("id1", "s1", 900), 1_000).unwrap();
     assert_eq!(outcome, LoginOutcome::Success);
     let record = stored_record(&actions);
@@ -46,14 +46,14 @@ fn success_signs_in_stores_and_schedules_the_refresh() {
 
 #[test]
 fn short_lived_tokens_refresh_a_minute_before_expiry() {
-    let mut session = Session::new(Policy::default());
+    let mut session = Session::new(RefreshPolicy::default());
     let (_, actions) = session.on_login_answer(&tokens_json("id1", "s1", 300), 0).unwrap();
     assert!(actions.contains(&Action::WakeAt { at: 300_000 - MINUTE }));
 }
 
 #[test]
 fn a_margin_longer_than_the_lifetime_still_waits_half_of_it() {
-    let mut session = Session::new(Policy { min_margin_ms: 1_000_000_000, ..Policy::default() });
+    let mut session = Session::new(RefreshPolicy { min_margin_ms: 1_000_000_000, ..RefreshPolicy::default() });
     let (_, actions) = session.on_login_answer(&tokens_json("id1", "s1", 60), 0).unwrap();
     assert!(actions.contains(&Action::WakeAt { at: 30_000 }), "{actions:?}");
     assert!(!actions.iter().any(|a| matches!(a, Action::Refresh { .. })));
@@ -63,7 +63,7 @@ fn a_margin_longer_than_the_lifetime_still_waits_half_of_it() {
 #[test]
 fn bind_answers_are_read_leniently_and_keep_the_state_token() {
     for status in ["SOCIAL_BIND", " social_bind ", "Social-Bind"] {
-        let mut session = Session::new(Policy::default());
+        let mut session = Session::new(RefreshPolicy::default());
         let body =
             format!(r#"{{"status":"{status}","state_token":"st","expires_in":600,"flows":["password","sms_code"]}}"#);
         let (outcome, actions) = session.on_login_answer(&body, 0).unwrap();
@@ -75,7 +75,7 @@ fn bind_answers_are_read_leniently_and_keep_the_state_token() {
         assert_eq!(session.state_token(), Some("st"));
         assert!(!session.is_signed_in());
     }
-    let mut session = Session::new(Policy::default());
+    let mut session = Session::new(RefreshPolicy::default());
     let body = r#"{"status":"user register","state_token":"st","expires_in":600,"flows":["register"]}"#;
     assert!(matches!(session.on_login_answer(body, 0).unwrap().0, LoginOutcome::UserRegister(_)));
 }
@@ -241,18 +241,18 @@ fn sign_out_revokes_and_clears_and_late_answers_change_nothing() {
 
 #[test]
 fn a_stored_record_restores_the_session_after_a_restart() {
-    let mut first = Session::new(Policy::default());
+    let mut first = Session::new(RefreshPolicy::default());
     let (_, actions) = first.on_login_answer(&tokens_json("id1", "s1", 900), 0).unwrap();
     let Action::Store { record: text } = &actions[0] else { panic!("{actions:?}") };
 
-    let mut second = Session::new(Policy::default());
+    let mut second = Session::new(RefreshPolicy::default());
     let restored = second.restore(Some(text), 60_000);
     assert!(restored.contains(&Action::Emit { event: Event::SignedIn }));
     assert!(restored.contains(&Action::WakeAt { at: 810_000 }));
     assert_eq!(second.fresh_id_token(60_000), Some("id1"));
 
     // Restored after the refresh time: refreshes at once.
-    let mut late = Session::new(Policy::default());
+    let mut late = Session::new(RefreshPolicy::default());
     assert!(late.restore(Some(text), 850_000).contains(&Action::Refresh { session_token: "s1".into() }));
 }
 
@@ -262,11 +262,11 @@ fn corrupt_old_or_expired_records_mean_signed_out() {
     let old = r#"{"v":0,"id_token":"i","session_token":"s","expires_at":1,"lifetime_ms":1,"session_expires_at":9000000000000000}"#;
     let huge = "x".repeat(MAX_RECORD_LEN + 1);
     for stored in ["", "{", "null", "[]", r#"{"v":1}"#, old, expired, huge.as_str()] {
-        let mut session = Session::new(Policy::default());
+        let mut session = Session::new(RefreshPolicy::default());
         assert_eq!(session.restore(Some(stored), 10), vec![Action::ClearStorage], "{stored:.40}");
         assert!(!session.is_signed_in());
     }
-    assert!(Session::new(Policy::default()).restore(None, 0).is_empty());
+    assert!(Session::new(RefreshPolicy::default()).restore(None, 0).is_empty());
 }
 
 #[test]
@@ -278,7 +278,7 @@ fn records_with_extreme_times_restore_without_overflow() {
             r#"{{"v":1,"id_token":"i","session_token":"s","expires_at":{expires_at},"lifetime_ms":{lifetime_ms},"session_expires_at":{}}}"#,
             i64::MAX
         );
-        let mut session = Session::new(Policy::default());
+        let mut session = Session::new(RefreshPolicy::default());
         assert!(session.restore(Some(&stored), 10).contains(&Action::Emit { event: Event::SignedIn }), "{stored}");
         session.wake(20);
         let fresh = session.fresh_id_token(30);
@@ -292,7 +292,7 @@ fn a_device_clock_hours_off_changes_nothing() {
     // the refresh the same time after arrival.
     let skew = 2 * 3_600_000;
     for arrival in [1_800_000_000_000, 1_800_000_000_000 + skew, 1_800_000_000_000 - skew] {
-        let mut session = Session::new(Policy::default());
+        let mut session = Session::new(RefreshPolicy::default());
         let (_, actions) = session.on_login_answer(&tokens_json("id1", "s1", 900), arrival).unwrap();
         assert!(actions.contains(&Action::WakeAt { at: arrival + 810_000 }));
     }
@@ -304,7 +304,7 @@ fn a_profile_update_refreshes_and_announces_once_the_token_carries_it() {
     let actions = session.on_profile_updated();
     assert_eq!(actions, vec![Action::Refresh { session_token: "s1".into() }]);
     // The first try fails: no USER_UPDATED yet, and the retry still counts.
-    session.on_refresh(RefreshOutcome::NetworkError, 1_000, 0.0).actions;
+    session.on_refresh(RefreshOutcome::NetworkError, 1_000, 0.0);
     assert_eq!(session.wake(2_000), vec![Action::Refresh { session_token: "s1".into() }]);
     let actions = session.on_refresh(RefreshOutcome::Answer(&refresh_json("id2", "s2", 900)), 2_000, 0.0).actions;
     let events: Vec<Event> =

@@ -13,7 +13,7 @@ use crate::server::codes;
 use crate::server::error::{AppError, AppResult};
 use crate::server::extract::{ApiJson, ClientIp};
 use crate::server::ratelimit::Scope;
-use crate::server::sessions::Method;
+use crate::server::session_tokens::Method;
 use crate::server::users::{self, NewUser};
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -6,7 +6,7 @@ use crate::server::binding::{self, Mode};
 use crate::server::error::{AppError, AppResult};
 use crate::server::extract::{ApiJson, ClientIp};
 use crate::server::ratelimit::Scope;
-use crate::server::sessions::Method;
+use crate::server::session_tokens::Method;
 use crate::server::users::{self, NewUser, WechatIdentity};
 use axum::extract::State;
 use axum::Json;

@@ -4,5 +4,5 @@
 pub mod bind;
 pub mod discovery;
 pub mod login;
-pub mod session;
-pub mod simulator;
+pub mod outbox;
+pub mod signed_in;

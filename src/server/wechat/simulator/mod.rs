@@ -1,0 +1,307 @@
+//! A stand-in for WeChat that speaks the same HTTP API, for local use and
+//! tests: [`Simulator::wechat_router`] serves the three WeChat paths (what
+//! [`WechatClient`](super::WechatClient) calls), and
+//! [`Simulator::control_router`] serves `/sim/wx/*`, which plays the Mini
+//! Program's side (`wx.login`, `getPhoneNumber`) and injects faults.
+//!
+//! It fails the way WeChat does, always as HTTP 200 with `{"errcode",
+//! "errmsg"}`:
+//!
+//! | errcode | when |
+//! |---|---|
+//! | -1 | [`Simulator::set_busy`] asked for it (system busy) |
+//! | 40013 | wrong AppID |
+//! | 40125 | wrong AppSecret |
+//! | 40002 | `grant_type` is not the one the call takes |
+//! | 41001, 41002, 41004, 41008 | `access_token`, `appid`, `secret` or the code is missing |
+//! | 40001 | unknown, revoked or expired access token |
+//! | 40029 | unknown or expired (5 minutes) code; a reused phone code |
+//! | 40163 | a reused login code ("code been used") |
+//! | 45011 | one openid exchanged more than [`RATE_LIMIT_PER_MINUTE`] codes in 60 s |
+//! | 47001 | the phone call's body is not JSON |
+//!
+//! Codes are single use and live 5 minutes; a refused call (busy, bad
+//! credentials, rate limit) does not spend its code. An access token lives
+//! 7200 s, and, as on WeChat, issuing a new one cuts the older ones' life to
+//! five more minutes. All times come from the injected [`Clock`].
+//!
+//! A mainland number is answered the way WeChat does: `phoneNumber` without
+//! the country code (`13800138000`), `countryCode` `"86"`; other numbers carry
+//! `+` and their country code in `phoneNumber`.
+//!
+//! Memory is bounded: spent and expired codes are purged as calls come in, and
+//! at most [`MAX_LIVE_CODES`] codes live at once (the control endpoints answer
+//! 429 past that).
+
+use crate::protocol::ApiErrorCode;
+use crate::server::clock::{Clock, Millis};
+use crate::server::error::AppError;
+use crate::server::phone::PhoneNumber;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use ring::rand::{SecureRandom, SystemRandom};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+mod control;
+#[cfg(test)]
+mod tests;
+mod wechat_api;
+
+/// Codes one openid may exchange within 60 s before `45011` (WeChat's own
+/// limit is 100).
+pub const RATE_LIMIT_PER_MINUTE: u32 = 10;
+/// How many codes (login and phone, spent or not, until they expire) may
+/// live at once.
+pub const MAX_LIVE_CODES: usize = 100_000;
+/// How long a code lives (ms).
+pub const CODE_LIFETIME_MS: Millis = 5 * 60 * 1000;
+/// How long an access token lives (s).
+pub const ACCESS_TOKEN_LIFETIME_SECS: i64 = 7200;
+
+/// How long an old access token keeps working once a new one is issued (ms).
+const TOKEN_OVERLAP_MS: Millis = 5 * 60 * 1000;
+/// At most this many access tokens are remembered (the oldest go first).
+const MAX_ACCESS_TOKENS: usize = 1024;
+/// The window over which [`RATE_LIMIT_PER_MINUTE`] is counted (ms).
+pub const RATE_WINDOW_MS: Millis = 60 * 1000;
+
+/// Why a code could not be minted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SimError {
+    /// The openid, unionid or phone number is not valid.
+    InvalidRequest(String),
+    /// [`MAX_LIVE_CODES`] codes are live; one expires within this many seconds.
+    Full {
+        /// Seconds until a code expires and makes room.
+        retry_after_secs: u64,
+    },
+}
+
+impl fmt::Display for SimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidRequest(why) => f.write_str(why),
+            Self::Full { retry_after_secs } => {
+                write!(f, "the simulator holds {MAX_LIVE_CODES} live codes; retry in {retry_after_secs} s")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SimError {}
+
+impl From<SimError> for AppError {
+    fn from(error: SimError) -> Self {
+        match error {
+            SimError::InvalidRequest(why) => AppError::invalid_request(why),
+            SimError::Full { retry_after_secs } => {
+                AppError::too_many(ApiErrorCode::RateLimited, error.to_string(), retry_after_secs)
+            }
+        }
+    }
+}
+
+/// Counters, for tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SimStats {
+    /// Calls to `GET /cgi-bin/token`, whatever they answered.
+    pub token_requests: u64,
+    /// Calls to `GET /sns/jscode2session`, whatever they answered.
+    pub session_requests: u64,
+    /// Calls to `POST /wxa/business/getuserphonenumber`, whatever they answered.
+    pub phone_requests: u64,
+    /// Codes held now (not yet expired, spent or not).
+    pub live_codes: usize,
+    /// Access tokens that work now.
+    pub live_access_tokens: usize,
+}
+
+/// The WeChat simulator. Clones share one state.
+#[derive(Clone)]
+pub struct Simulator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    appid: String,
+    secret: String,
+    clock: Arc<dyn Clock>,
+    rng: SystemRandom,
+    state: Mutex<SimState>,
+}
+
+#[derive(Default)]
+struct SimState {
+    codes: HashMap<String, CodeEntry>,
+    /// Codes in the order they were issued, to purge the expired ones.
+    issued: VecDeque<(Millis, String)>,
+    /// Access token → expiry (ms).
+    tokens: HashMap<String, Millis>,
+    /// openid → when it exchanged codes, within the last minute.
+    exchanges: HashMap<String, VecDeque<Millis>>,
+    last_exchange_sweep: Millis,
+    busy_calls: u32,
+    stats: SimStats,
+}
+
+struct CodeEntry {
+    issued_at: Millis,
+    spent: bool,
+    grant: Grant,
+}
+
+enum Grant {
+    Login { openid: String, unionid: Option<String> },
+    Phone(PhoneNumber),
+}
+
+impl fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Simulator")
+            .field("appid", &self.inner.appid)
+            .field("secret", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+impl Simulator {
+    /// A simulated WeChat for the Mini Program `appid` with `secret`, timing
+    /// everything by `clock`.
+    pub fn new(appid: impl Into<String>, secret: impl Into<String>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                appid: appid.into(),
+                secret: secret.into(),
+                clock,
+                rng: SystemRandom::new(),
+                state: Mutex::new(SimState::default()),
+            }),
+        }
+    }
+
+    /// Makes the next `next_calls` WeChat API calls answer `-1` (system busy).
+    pub fn set_busy(&self, next_calls: u32) {
+        self.state().busy_calls = next_calls;
+    }
+
+    /// Forgets every access token, as if WeChat had revoked them: the next
+    /// call with one answers 40001.
+    pub fn revoke_access_tokens(&self) {
+        self.state().tokens.clear();
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> SimStats {
+        let now = self.now();
+        let mut state = self.state();
+        state.purge(now);
+        let mut stats = state.stats;
+        stats.live_codes = state.codes.len();
+        stats.live_access_tokens = state.tokens.len();
+        stats
+    }
+
+    /// The code `wx.login()` would give the user `openid` (1–64 characters of
+    /// `[A-Za-z0-9_-]`, and so `unionid`).
+    pub fn try_mint_login_code(&self, openid: &str, unionid: Option<&str>) -> Result<String, SimError> {
+        check_id("openid", openid)?;
+        if let Some(unionid) = unionid {
+            check_id("unionid", unionid)?;
+        }
+        self.mint(Grant::Login { openid: openid.to_owned(), unionid: unionid.map(ToOwned::to_owned) })
+    }
+
+    /// [`try_mint_login_code`](Self::try_mint_login_code), for tests.
+    ///
+    /// # Panics
+    ///
+    /// If the openid or unionid is not valid, or the simulator is full.
+    pub fn mint_login_code(&self, openid: &str, unionid: Option<&str>) -> String {
+        match self.try_mint_login_code(openid, unionid) {
+            Ok(code) => code,
+            Err(error) => panic!("cannot mint a login code: {error}"),
+        }
+    }
+
+    /// The code `getPhoneNumber` would give for `phone`: E.164
+    /// (`+8613800138000`) or a mainland mobile number (`13800138000`).
+    pub fn mint_phone_code(&self, phone: &str) -> Result<String, SimError> {
+        let number = PhoneNumber::parse(phone).ok_or_else(|| {
+            SimError::InvalidRequest(
+                "phone must be E.164 (+8613800138000) or a mainland mobile number (13800138000)".to_owned(),
+            )
+        })?;
+        self.mint(Grant::Phone(number))
+    }
+
+    fn mint(&self, grant: Grant) -> Result<String, SimError> {
+        let now = self.now();
+        let code = self.random(24, URL_SAFE_NO_PAD);
+        let mut state = self.state();
+        state.purge(now);
+        if state.codes.len() >= MAX_LIVE_CODES {
+            let oldest = state.issued.front().map_or(now, |(issued_at, _)| *issued_at);
+            let wait_ms = (oldest + CODE_LIFETIME_MS - now).max(0);
+            return Err(SimError::Full { retry_after_secs: (wait_ms as u64).div_ceil(1000).max(1) });
+        }
+        state.issued.push_back((now, code.clone()));
+        state.codes.insert(code.clone(), CodeEntry { issued_at: now, spent: false, grant });
+        Ok(code)
+    }
+
+    fn now(&self) -> Millis {
+        self.inner.clock.now()
+    }
+
+    fn state(&self) -> MutexGuard<'_, SimState> {
+        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn random(&self, bytes: usize, engine: impl base64::Engine) -> String {
+        let mut buffer = [0u8; 64];
+        let buffer = &mut buffer[..bytes];
+        self.inner.rng.fill(buffer).expect("the system's random number generator failed");
+        engine.encode(buffer)
+    }
+}
+
+impl SimState {
+    /// Drops expired codes, expired tokens, and (once a minute) idle rate
+    /// windows.
+    fn purge(&mut self, now: Millis) {
+        while let Some((issued_at, code)) = self.issued.front() {
+            if *issued_at + CODE_LIFETIME_MS > now {
+                break;
+            }
+            self.codes.remove(code.as_str());
+            self.issued.pop_front();
+        }
+        self.tokens.retain(|_, expires_at| now < *expires_at);
+        if now - self.last_exchange_sweep >= RATE_WINDOW_MS || now < self.last_exchange_sweep {
+            self.exchanges.retain(|_, times| times.back().is_some_and(|at| *at + RATE_WINDOW_MS > now));
+            self.last_exchange_sweep = now;
+        }
+    }
+
+    /// The code if it exists and has not expired (spent or not).
+    fn live_code(&self, code: &str, now: Millis) -> Option<&CodeEntry> {
+        self.codes.get(code).filter(|entry| entry.issued_at + CODE_LIFETIME_MS > now)
+    }
+}
+
+fn check_id(what: &str, id: &str) -> Result<(), SimError> {
+    let valid = (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if valid {
+        Ok(())
+    } else {
+        Err(SimError::InvalidRequest(format!("{what} must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -")))
+    }
+}

@@ -1,0 +1,274 @@
+use super::*;
+use crate::protocol::ErrorBody;
+use crate::server::clock::ManualClock;
+use base64::Engine as _;
+use std::time::Duration;
+use std::vec::Vec;
+use tokio::net::TcpListener;
+
+const APPID: &str = "wx_sim_app";
+const SECRET: &str = "sim-secret";
+
+struct Setup {
+    sim: Simulator,
+    clock: Arc<ManualClock>,
+    base: String,
+    http: reqwest::Client,
+}
+
+async fn setup() -> Setup {
+    let clock = Arc::new(ManualClock::new(1_700_000_000_000));
+    let sim = Simulator::new(APPID, SECRET, clock.clone());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let router: Router = sim.wechat_router().merge(sim.control_router());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    // Plain HTTP only: no system CA roots needed.
+    let http = reqwest::Client::builder().tls_certs_only(std::iter::empty()).build().unwrap();
+    Setup { sim, clock, base: format!("http://{address}"), http }
+}
+
+impl Setup {
+    async fn get(&self, path_and_query: &str) -> Value {
+        let response = self.http.get(format!("{}{path_and_query}", self.base)).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Option<Value>) {
+        let response = self.http.post(format!("{}{path}", self.base)).json(&body).send().await.unwrap();
+        let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
+        let bytes = response.bytes().await.unwrap();
+        (status, serde_json::from_slice(&bytes).ok())
+    }
+
+    async fn session(&self, code: &str) -> Value {
+        self.get(&format!(
+            "/sns/jscode2session?appid={APPID}&secret={SECRET}&js_code={code}&grant_type=authorization_code"
+        ))
+        .await
+    }
+
+    async fn token(&self) -> String {
+        let answer =
+            self.get(&format!("/cgi-bin/token?grant_type=client_credential&appid={APPID}&secret={SECRET}")).await;
+        assert_eq!(answer["expires_in"], 7200);
+        answer["access_token"].as_str().unwrap().to_owned()
+    }
+
+    async fn phone(&self, token: &str, body: &str) -> Value {
+        let response = self
+            .http
+            .post(format!("{}/wxa/business/getuserphonenumber?access_token={token}", self.base))
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+}
+
+fn errcode(answer: &Value) -> i64 {
+    answer["errcode"].as_i64().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn jscode2session_speaks_wechat() {
+    let s = setup().await;
+    let code = s.sim.mint_login_code("o_1", Some("u_1"));
+    assert_eq!(code.len(), 32);
+    assert!(code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    let answer = s.session(&code).await;
+    assert_eq!(answer["openid"], "o_1");
+    assert_eq!(answer["unionid"], "u_1");
+    assert!(answer.get("errcode").is_none(), "success has no errcode: {answer}");
+    let key = STANDARD.decode(answer["session_key"].as_str().unwrap()).unwrap();
+    assert_eq!(key.len(), 16);
+
+    let reused = s.session(&code).await;
+    assert_eq!(errcode(&reused), 40163);
+    assert!(reused["errmsg"].as_str().unwrap().starts_with("code been used, rid: "));
+    assert_eq!(errcode(&s.session("unknown").await), 40029);
+
+    let code = s.sim.mint_login_code("o_1", None);
+    let base = format!("js_code={code}&grant_type=authorization_code");
+    let wrong = [
+        (format!("/sns/jscode2session?appid=wx_other&secret={SECRET}&{base}"), 40013),
+        (format!("/sns/jscode2session?appid={APPID}&secret=nope&{base}"), 40125),
+        (format!("/sns/jscode2session?secret={SECRET}&{base}"), 41002),
+        (format!("/sns/jscode2session?appid={APPID}&{base}"), 41004),
+        (format!("/sns/jscode2session?appid={APPID}&secret={SECRET}&grant_type=authorization_code"), 41008),
+        (format!("/sns/jscode2session?appid={APPID}&secret={SECRET}&js_code={code}&grant_type=x"), 40002),
+    ];
+    for (path, expected) in wrong {
+        assert_eq!(errcode(&s.get(&path).await), expected, "{path}");
+    }
+    assert!(s.session(&code).await.get("session_key").is_some(), "refused calls do not spend the code");
+    assert!(answer.get("unionid").is_some());
+    assert!(s.session(&s.sim.mint_login_code("o_2", None)).await.get("unionid").is_none());
+    assert_eq!(s.sim.stats().session_requests, 11);
+}
+
+#[tokio::test]
+async fn codes_expire_after_five_minutes_and_are_purged() {
+    let s = setup().await;
+    let code = s.sim.mint_login_code("o_1", None);
+    s.sim.mint_phone_code("13800138000").unwrap();
+    assert_eq!(s.sim.stats().live_codes, 2);
+    s.clock.advance(Duration::from_millis(CODE_LIFETIME_MS as u64));
+    assert_eq!(errcode(&s.session(&code).await), 40029);
+    assert_eq!(s.sim.stats().live_codes, 0);
+}
+
+#[tokio::test]
+async fn rate_limit_per_openid() {
+    let s = setup().await;
+    for _ in 0..RATE_LIMIT_PER_MINUTE {
+        assert!(s.session(&s.sim.mint_login_code("o_1", None)).await.get("openid").is_some());
+    }
+    let code = s.sim.mint_login_code("o_1", None);
+    let answer = s.session(&code).await;
+    assert_eq!(errcode(&answer), 45011);
+    s.clock.advance(Duration::from_secs(59));
+    assert_eq!(errcode(&s.session(&code).await), 45011);
+    s.clock.advance(Duration::from_secs(1));
+    assert_eq!(s.session(&code).await["openid"], "o_1");
+}
+
+#[tokio::test]
+async fn access_tokens_and_phone_numbers() {
+    let s = setup().await;
+    let first = s.token().await;
+    let code = s.sim.mint_phone_code("+8613800138000").unwrap();
+    let body = format!(r#"{{"code":"{code}"}}"#);
+    let answer = s.phone(&first, &body).await;
+    assert_eq!(errcode(&answer), 0);
+    assert_eq!(answer["errmsg"], "ok");
+    let info = &answer["phone_info"];
+    assert_eq!(info["phoneNumber"], "13800138000");
+    assert_eq!(info["purePhoneNumber"], "13800138000");
+    assert_eq!(info["countryCode"], "86");
+    assert_eq!(info["watermark"]["appid"], APPID);
+    assert_eq!(info["watermark"]["timestamp"], 1_700_000_000);
+    assert_eq!(errcode(&s.phone(&first, &body).await), 40029, "single use");
+
+    let foreign = s.sim.mint_phone_code("+447911123456").unwrap();
+    let answer = s.phone(&first, &format!(r#"{{"code":"{foreign}"}}"#)).await;
+    assert_eq!(answer["phone_info"]["phoneNumber"], "+447911123456");
+    assert_eq!(answer["phone_info"]["countryCode"], "44");
+    assert_eq!(answer["phone_info"]["purePhoneNumber"], "7911123456");
+
+    assert_eq!(errcode(&s.phone(&first, "not json").await), 47001);
+    assert_eq!(errcode(&s.phone(&first, "{}").await), 41008);
+    assert_eq!(errcode(&s.phone("", &body).await), 41001);
+    assert_eq!(errcode(&s.phone("forged", &body).await), 40001);
+    let login = s.sim.mint_login_code("o_1", None);
+    assert_eq!(errcode(&s.phone(&first, &format!(r#"{{"code":"{login}"}}"#)).await), 40029);
+
+    // A new token leaves the old one five more minutes.
+    let second = s.token().await;
+    assert_ne!(first, second);
+    let fresh = |s: &Setup| s.sim.mint_phone_code("13800138000").unwrap();
+    let code = fresh(&s);
+    assert_eq!(errcode(&s.phone(&first, &format!(r#"{{"code":"{code}"}}"#)).await), 0);
+    s.clock.advance(Duration::from_secs(300));
+    let code = fresh(&s);
+    assert_eq!(errcode(&s.phone(&first, &format!(r#"{{"code":"{code}"}}"#)).await), 40001);
+    assert_eq!(errcode(&s.phone(&second, &format!(r#"{{"code":"{code}"}}"#)).await), 0);
+    // ... and a token lives 7200 s.
+    s.clock.advance(Duration::from_secs(7200 - 300));
+    let code = fresh(&s);
+    assert_eq!(errcode(&s.phone(&second, &format!(r#"{{"code":"{code}"}}"#)).await), 40001);
+    assert_eq!(s.sim.stats().live_access_tokens, 0);
+
+    let wrong = s.get(&format!("/cgi-bin/token?grant_type=client_credential&appid={APPID}&secret=x")).await;
+    assert_eq!(errcode(&wrong), 40125);
+    let wrong = s.get(&format!("/cgi-bin/token?grant_type=client_credential&appid=wx9&secret={SECRET}")).await;
+    assert_eq!(errcode(&wrong), 40013);
+    let wrong = s.get(&format!("/cgi-bin/token?appid={APPID}&secret={SECRET}")).await;
+    assert_eq!(errcode(&wrong), 40002);
+
+    let third = s.token().await;
+    s.sim.revoke_access_tokens();
+    let code = fresh(&s);
+    assert_eq!(errcode(&s.phone(&third, &format!(r#"{{"code":"{code}"}}"#)).await), 40001);
+}
+
+#[tokio::test]
+async fn busy_answers_minus_one_for_the_next_calls() {
+    let s = setup().await;
+    let code = s.sim.mint_login_code("o_1", None);
+    let (status, answer) = s.post("/sim/wx/busy", json!({"calls": 2})).await;
+    assert_eq!((status, answer), (StatusCode::NO_CONTENT, None));
+    let busy = s.session(&code).await;
+    assert_eq!(errcode(&busy), -1);
+    assert!(busy["errmsg"].as_str().unwrap().starts_with("system error"));
+    let busy = s.get(&format!("/cgi-bin/token?grant_type=client_credential&appid={APPID}&secret={SECRET}")).await;
+    assert_eq!(errcode(&busy), -1);
+    assert_eq!(s.session(&code).await["openid"], "o_1");
+}
+
+#[tokio::test]
+async fn control_endpoints() {
+    let s = setup().await;
+    let (status, answer) = s.post("/sim/wx/login", json!({"openid": "o-1_A", "unionid": "u1"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let code = answer.unwrap()["code"].as_str().unwrap().to_owned();
+    assert_eq!(s.session(&code).await["unionid"], "u1");
+
+    let long = "o".repeat(65);
+    for body in [
+        json!({"openid": ""}),
+        json!({"openid": long}),
+        json!({"openid": "has space"}),
+        json!({"openid": "o1", "unionid": "bad/union"}),
+        json!({"openid": "o1", "extra": 1}),
+        json!({}),
+    ] {
+        let (status, answer) = s.post("/sim/wx/login", body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        let error: ErrorBody = serde_json::from_value(answer.unwrap()).unwrap();
+        assert_eq!(error.error, ApiErrorCode::InvalidRequest.as_str());
+    }
+
+    let (status, answer) = s.post("/sim/wx/phone", json!({"phone": "13800138000"})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer.unwrap()["code"].as_str().unwrap().len(), 32);
+    for phone in ["", "+", "1380013800", "23800138000", "+86138001380001", "+0123456", "+8612800138000", "+1234", "abc"]
+    {
+        let (status, answer) = s.post("/sim/wx/phone", json!({ "phone": phone })).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{phone}");
+        assert_eq!(answer.unwrap()["error"], ApiErrorCode::InvalidRequest.as_str());
+    }
+    let (status, _) = s.post("/sim/wx/busy", json!({"calls": -1})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn at_most_max_live_codes() {
+    let s = setup().await;
+    let clock = s.clock.clone();
+    let codes: Vec<String> = (0..MAX_LIVE_CODES).map(|_| s.sim.mint_login_code("o_1", None)).collect();
+    assert_eq!(codes.len(), MAX_LIVE_CODES);
+    assert!(matches!(s.sim.mint_phone_code("13800138000"), Err(SimError::Full { retry_after_secs: 300 })));
+    let response =
+        s.http.post(format!("{}/sim/wx/login", s.base)).json(&json!({"openid": "o_2"})).send().await.unwrap();
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["retry-after"], "300");
+    let error: ErrorBody = response.json().await.unwrap();
+    assert_eq!(error.error, ApiErrorCode::RateLimited.as_str());
+    // Spent codes still count until they expire; expired ones make room.
+    clock.advance(Duration::from_millis(CODE_LIFETIME_MS as u64));
+    assert_eq!(s.sim.stats().live_codes, 0);
+    s.sim.mint_login_code("o_2", None);
+}
+
+#[test]
+fn debug_hides_the_secret() {
+    let sim = Simulator::new(APPID, SECRET, Arc::new(ManualClock::new(0)));
+    let debug = format!("{sim:?}");
+    assert!(debug.contains(APPID) && !debug.contains(SECRET), "{debug}");
+}

@@ -1,0 +1,188 @@
+//! The simulator's WeChat side: the three paths of WeChat's API that
+//! [`WechatClient`](crate::server::wechat::WechatClient) calls, answered as
+//! WeChat answers them (always HTTP 200, `{"errcode", "errmsg"}` on failure).
+
+use super::*;
+use axum::extract::Query;
+
+impl Simulator {
+    /// WeChat's API: `GET /sns/jscode2session`, `GET /cgi-bin/token`,
+    /// `POST /wxa/business/getuserphonenumber`.
+    ///
+    /// The router carries its own state, so it fits into a router of any
+    /// state type `S` (`Router<()>` to serve it alone).
+    pub fn wechat_router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        Router::new()
+            .route("/sns/jscode2session", get(jscode2session))
+            .route("/cgi-bin/token", get(access_token))
+            .route("/wxa/business/getuserphonenumber", post(phone_number))
+            .with_state(self.clone())
+    }
+
+    /// Counts the call and, if the simulator was told to be busy, spends one
+    /// busy call.
+    fn begin(&self, state: &mut SimState, count: fn(&mut SimStats) -> &mut u64) -> Result<(), WxError> {
+        *count(&mut state.stats) += 1;
+        if state.busy_calls > 0 {
+            state.busy_calls -= 1;
+            return Err(WxError(-1, "system error"));
+        }
+        Ok(())
+    }
+
+    fn check_app(&self, params: &HashMap<String, String>) -> Result<(), WxError> {
+        let appid = params.get("appid").filter(|v| !v.is_empty()).ok_or(WxError(41002, "appid missing"))?;
+        let secret = params.get("secret").filter(|v| !v.is_empty()).ok_or(WxError(41004, "appsecret missing"))?;
+        if *appid != self.inner.appid {
+            return Err(WxError(40013, "invalid appid"));
+        }
+        if *secret != self.inner.secret {
+            return Err(WxError(40125, "invalid appsecret"));
+        }
+        Ok(())
+    }
+
+    fn session(&self, params: &HashMap<String, String>) -> Result<Value, WxError> {
+        let now = self.now();
+        let mut state = self.state();
+        state.purge(now);
+        self.begin(&mut state, |stats| &mut stats.session_requests)?;
+        self.check_app(params)?;
+        if params.get("grant_type").map(String::as_str) != Some("authorization_code") {
+            return Err(WxError(40002, "invalid grant_type"));
+        }
+        let code = params.get("js_code").filter(|v| !v.is_empty()).ok_or(WxError(41008, "missing code"))?;
+        let entry = state.live_code(code, now).ok_or(WxError(40029, "invalid code"))?;
+        if entry.spent {
+            return Err(WxError(40163, "code been used"));
+        }
+        let Grant::Login { openid, unionid } = &entry.grant else {
+            return Err(WxError(40029, "invalid code"));
+        };
+        let (openid, unionid) = (openid.clone(), unionid.clone());
+        // The rate limit counts exchanges that went through.
+        let recent = state.exchanges.entry(openid.clone()).or_default();
+        while recent.front().is_some_and(|at| *at + RATE_WINDOW_MS <= now) {
+            recent.pop_front();
+        }
+        if recent.len() >= RATE_LIMIT_PER_MINUTE as usize {
+            return Err(WxError(45011, "api minute-quota reach limit, must slower, retry next minute"));
+        }
+        recent.push_back(now);
+        if let Some(entry) = state.codes.get_mut(code.as_str()) {
+            entry.spent = true;
+        }
+        let mut answer = json!({ "openid": openid, "session_key": self.random(16, STANDARD) });
+        if let Some(unionid) = unionid {
+            answer["unionid"] = Value::String(unionid);
+        }
+        Ok(answer)
+    }
+
+    fn access_token(&self, params: &HashMap<String, String>) -> Result<Value, WxError> {
+        let now = self.now();
+        let mut state = self.state();
+        state.purge(now);
+        self.begin(&mut state, |stats| &mut stats.token_requests)?;
+        if params.get("grant_type").map(String::as_str) != Some("client_credential") {
+            return Err(WxError(40002, "invalid grant_type"));
+        }
+        self.check_app(params)?;
+        // As on WeChat, a new token leaves the older ones five more minutes.
+        for expires_at in state.tokens.values_mut() {
+            *expires_at = (*expires_at).min(now + TOKEN_OVERLAP_MS);
+        }
+        if state.tokens.len() >= MAX_ACCESS_TOKENS {
+            if let Some(oldest) = state.tokens.iter().min_by_key(|(_, at)| **at).map(|(token, _)| token.clone()) {
+                state.tokens.remove(&oldest);
+            }
+        }
+        let token = self.random(48, URL_SAFE_NO_PAD);
+        state.tokens.insert(token.clone(), now + ACCESS_TOKEN_LIFETIME_SECS * 1000);
+        Ok(json!({ "access_token": token, "expires_in": ACCESS_TOKEN_LIFETIME_SECS }))
+    }
+
+    fn phone(&self, params: &HashMap<String, String>, body: &[u8]) -> Result<Value, WxError> {
+        let now = self.now();
+        let mut state = self.state();
+        state.purge(now);
+        self.begin(&mut state, |stats| &mut stats.phone_requests)?;
+        let token =
+            params.get("access_token").filter(|v| !v.is_empty()).ok_or(WxError(41001, "access_token missing"))?;
+        if state.tokens.get(token.as_str()).is_none_or(|expires_at| now >= *expires_at) {
+            return Err(WxError(40001, "invalid credential, access_token is invalid or not latest"));
+        }
+        let body: Value = serde_json::from_slice(body).map_err(|_| WxError(47001, "data format error"))?;
+        let code = body.get("code").and_then(Value::as_str).filter(|v| !v.is_empty());
+        let code = code.ok_or(WxError(41008, "missing code"))?;
+        let entry = state.live_code(code, now).ok_or(WxError(40029, "invalid code"))?;
+        // A reused phone code is "invalid code" too.
+        let Grant::Phone(number) = &entry.grant else {
+            return Err(WxError(40029, "invalid code"));
+        };
+        if entry.spent {
+            return Err(WxError(40029, "invalid code"));
+        }
+        // WeChat leaves +86 off mainland numbers.
+        let (country_code, pure) = (number.country_code(), number.national());
+        let phone_number = if country_code == "86" { pure.to_owned() } else { number.e164() };
+        let answer = json!({
+            "errcode": 0,
+            "errmsg": "ok",
+            "phone_info": {
+                "phoneNumber": phone_number,
+                "purePhoneNumber": pure,
+                "countryCode": country_code,
+                "watermark": { "timestamp": entry.issued_at.div_euclid(1000), "appid": self.inner.appid },
+            },
+        });
+        if let Some(entry) = state.codes.get_mut(code) {
+            entry.spent = true;
+        }
+        Ok(answer)
+    }
+
+    /// WeChat's answer: the JSON as is, or `{"errcode", "errmsg"}`; always 200.
+    fn answer(&self, path: &'static str, result: Result<Value, WxError>) -> Response {
+        let body = match result {
+            Ok(body) => {
+                tracing::debug!(path, errcode = 0, "simulated WeChat answered");
+                body
+            }
+            Err(WxError(errcode, errmsg)) => {
+                tracing::debug!(path, errcode, "simulated WeChat answered");
+                let rid = self.random(6, URL_SAFE_NO_PAD);
+                json!({ "errcode": errcode, "errmsg": format!("{errmsg}, rid: {rid}") })
+            }
+        };
+        (StatusCode::OK, Json(body)).into_response()
+    }
+}
+
+/// A WeChat API error: errcode and errmsg.
+struct WxError(i64, &'static str);
+
+async fn jscode2session(
+    State(sim): State<Simulator>,
+    params: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let params = params.map(|Query(params)| params).unwrap_or_default();
+    sim.answer("/sns/jscode2session", sim.session(&params))
+}
+
+async fn access_token(
+    State(sim): State<Simulator>,
+    params: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let params = params.map(|Query(params)| params).unwrap_or_default();
+    sim.answer("/cgi-bin/token", sim.access_token(&params))
+}
+
+async fn phone_number(
+    State(sim): State<Simulator>,
+    params: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
+    body: axum::body::Bytes,
+) -> Response {
+    let params = params.map(|Query(params)| params).unwrap_or_default();
+    sim.answer("/wxa/business/getuserphonenumber", sim.phone(&params, &body))
+}
