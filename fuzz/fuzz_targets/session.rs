@@ -8,7 +8,8 @@
 //! signout                     bearer <url>
 //! ```
 //!
-//! After every call: the actions are a JSON array of known actions; a
+//! After every call: the answers are JSON (a refresh's end says whether it
+//! refreshed, and with which error if not); the actions are known ones; a
 //! record the core asks to store restores, in a new core, to the same
 //! id_token (unless its session has expired); the token getters agree with
 //! one another.
@@ -42,21 +43,28 @@ fuzz_target!(|data: &[u8]| {
                     continue;
                 }
             },
-            "refresh" => core.refresh_answer(rest, now, 0.5),
+            "refresh" => {
+                let ended = core.refresh_answer(rest, now, 0.5);
+                check_refresh(&core, &ended)
+            }
             "refused" => {
                 let (status, error) = rest.split_once(' ').map_or((rest, None), |(s, e)| (s, Some(e)));
                 let Ok(status) = status.parse() else { continue };
-                core.refresh_refused(status, error, now, 0.5)
+                let ended = core.refresh_refused(status, error, now, 0.5);
+                check_refresh(&core, &ended)
             }
-            "failed" => core.refresh_failed(now, 0.5),
+            "failed" => {
+                let ended = core.refresh_failed(now, 0.5);
+                check_refresh(&core, &ended)
+            }
             "wake" => {
                 now += rest.parse::<u32>().map_or(0.0, f64::from);
-                core.wake(now)
+                json(&core.wake(now))
             }
-            "restore" => core.restore(Some(rest).filter(|r| !r.is_empty()), now),
-            "now" => core.refresh_now(),
-            "profile" => core.profile_updated(),
-            "signout" => core.sign_out(),
+            "restore" => json(&core.restore(Some(rest).filter(|r| !r.is_empty()), now)),
+            "now" => json(&core.refresh_now()),
+            "profile" => json(&core.profile_updated()),
+            "signout" => json(&core.sign_out()),
             "bearer" => {
                 core.bearer_allowed(rest);
                 continue;
@@ -68,15 +76,18 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).expect("the core answers JSON")
+}
+
 fn check_thrown(thrown: &Thrown, code: &str) {
-    let error: Value = serde_json::from_str(thrown).expect("a thrown error is JSON");
-    assert_eq!(error["code"], code);
+    assert_eq!(json(thrown)["code"], code);
 }
 
 /// A login answer taken: signed in with tokens, or waiting for a bind with a
 /// state token. Returns the actions it carried, as the other calls do.
-fn check_login(core: &SessionCore, result: &str) -> String {
-    let result: Value = serde_json::from_str(result).expect("a login result is JSON");
+fn check_login(core: &SessionCore, result: &str) -> Value {
+    let mut result = json(result);
     match result["status"].as_str() {
         Some("SUCCESS") => assert!(core.id_token().is_some() && core.state_token().is_none()),
         Some("SOCIAL_BIND" | "USER_REGISTER") => {
@@ -85,19 +96,34 @@ fn check_login(core: &SessionCore, result: &str) -> String {
         }
         other => panic!("login status {other:?}"),
     }
-    result["actions"].to_string()
+    result["actions"].take()
 }
 
-fn check_actions(core: &SessionCore, actions: &str, now: f64) {
-    let actions: Vec<Value> = serde_json::from_str(actions).expect("actions are a JSON array");
-    for action in &actions {
+/// How a refresh ended: refreshed, with no error and a token held, or not,
+/// with at most an error the core knows of (an unusable answer, a sign-out
+/// while it was in flight). Returns the actions it carried.
+fn check_refresh(core: &SessionCore, ended: &str) -> Value {
+    let mut ended = json(ended);
+    match (&ended["refreshed"], ended.get("error")) {
+        (Value::Bool(true), None) => assert!(core.id_token().is_some(), "refreshed without a token"),
+        (Value::Bool(false), None) => {}
+        (Value::Bool(false), Some(error)) => {
+            assert!(matches!(error["code"].as_str(), Some("ERR_SERVER" | "ERR_SIGNED_OUT")), "{error}")
+        }
+        other => panic!("a refresh ended with {other:?}"),
+    }
+    ended["actions"].take()
+}
+
+fn check_actions(core: &SessionCore, actions: &Value, now: f64) {
+    let actions = actions.as_array().expect("actions are a JSON array");
+    for action in actions {
         let kind = action["type"].as_str().expect("an action has a type");
         assert!(ACTIONS.contains(&kind), "unknown action {kind}");
         if kind == "store" {
             let record = action["record"].as_str().expect("a store action has a record");
-            let fields: Value = serde_json::from_str(record).expect("a record is JSON");
             // Restored unless the session expires the moment it is stored.
-            let alive = fields["session_expires_at"].as_i64().is_some_and(|at| (now as i64) < at);
+            let alive = json(record)["session_expires_at"].as_i64().is_some_and(|at| (now as i64) < at);
             let mut restored = SessionCore::create("{}").expect("no options are fine");
             restored.restore(Some(record), now);
             let expected = if alive { core.id_token() } else { None };
