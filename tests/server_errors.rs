@@ -43,6 +43,13 @@ async fn malformed_requests_are_invalid_request() {
         let cases: Vec<(&str, Option<&str>, Vec<u8>)> = vec![
             ("malformed JSON", json, b"{\"code\":".to_vec()),
             ("not an object", json, b"[1, 2]".to_vec()),
+            // serde reads a struct from an array of its fields in order.
+            (
+                "the fields as an array",
+                json,
+                Value::Array(valid.as_object().unwrap().values().cloned().collect()).to_string().into_bytes(),
+            ),
+            ("a string", json, b"\"x\"".to_vec()),
             ("empty body", json, Vec::new()),
             ("missing fields", json, b"{}".to_vec()),
             ("wrong type", json, wrong_type.to_string().into_bytes()),
@@ -63,6 +70,11 @@ async fn malformed_requests_are_invalid_request() {
                 answer.body
             );
             answer.expect_error(400, Code::InvalidRequest);
+            let message = answer.json["message"].as_str().unwrap();
+            assert!(
+                !message.contains("struct") && !message.contains("Request"),
+                "{path}, {what}: names a Rust type: {message}"
+            );
         }
         // A JSON content type with parameters is still JSON.
         let answer = s.http.post_raw(path, Some("application/json; charset=utf-8"), valid.to_string()).await;

@@ -577,3 +577,11 @@ async fn browsers_from_listed_origins_may_call_the_api_and_others_may_not() {
         .unwrap();
     assert!(answer.headers().get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_issuer_given_with_a_trailing_slash_is_used_without_it() {
+    let s = TestServer::start_with(|c| c.issuer = Some("https://id.example.com/".into())).await;
+    let doc = s.http.get("/.well-known/openid-configuration").await.json;
+    assert_eq!(doc["issuer"], "https://id.example.com");
+    assert_eq!(doc["jwks_uri"], "https://id.example.com/.well-known/jwks.json");
+}

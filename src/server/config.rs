@@ -17,8 +17,8 @@ pub struct Config {
     #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db")]
     pub database: PathBuf,
 
-    /// `iss` of id_tokens and base of the discovery URLs. Default:
-    /// `http://<listen address>`.
+    /// `iss` of id_tokens and base of the discovery URLs, without a trailing
+    /// `/` (one is dropped). Default: `http://<listen address>`.
     #[arg(long, env = "MINIAUTH_ISSUER")]
     pub issuer: Option<String>,
 

@@ -3,15 +3,16 @@
 
 use super::error::AppError;
 use crate::protocol::ApiErrorCode;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
 use std::net::{IpAddr, SocketAddr};
 
-/// A JSON body; malformed input is `400 invalid_request`, an oversized one
-/// `413 payload_too_large`.
+/// A JSON object body; anything else is `400 invalid_request` (a JSON
+/// array in place of the object too, which serde would read field by field),
+/// an oversized one `413 payload_too_large`. Messages name the fields, never
+/// the Rust types behind them.
 pub struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
@@ -22,17 +23,30 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(JsonRejection::BytesRejection(rejection)) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(AppError::new(ApiErrorCode::PayloadTooLarge, "the body is too large"))
-            }
-            Err(JsonRejection::MissingJsonContentType(_)) => {
-                Err(AppError::invalid_request("the body must be JSON (Content-Type: application/json)"))
-            }
-            Err(rejection) => Err(AppError::invalid_request(format!("invalid JSON body: {}", rejection.body_text()))),
+        if !is_json(req.headers()) {
+            return Err(AppError::invalid_request("the body must be JSON (Content-Type: application/json)"));
         }
+        let bytes = match axum::body::Bytes::from_request(req, state).await {
+            Ok(bytes) => bytes,
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(AppError::new(ApiErrorCode::PayloadTooLarge, "the body is too large"))
+            }
+            Err(_) => return Err(AppError::invalid_request("the body could not be read")),
+        };
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(AppError::invalid_request("the body must be a JSON object"));
+        }
+        serde_json::from_slice(&bytes)
+            .map(Self)
+            .map_err(|error| AppError::invalid_request(format!("invalid JSON body: {error}")))
     }
+}
+
+/// `Content-Type: application/json`, with parameters or as `…+json`.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// A query string; a malformed or incomplete one is `400 invalid_request`.

@@ -145,7 +145,9 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
             },
         ),
     };
-    let issuer = config.issuer.clone().unwrap_or_else(|| format!("http://{addr}"));
+    // One form of the issuer: discovery URLs are built by appending paths.
+    let issuer =
+        config.issuer.as_deref().map_or_else(|| format!("http://{addr}"), |i| i.trim_end_matches('/').to_owned());
     let settings = Settings {
         issuer,
         audience: config.audience.clone().unwrap_or_else(|| appid.clone()),
