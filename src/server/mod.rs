@@ -128,6 +128,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
     let addr = listener.local_addr().map_err(|e| fail("listen", &e))?;
 
     let simulated = config.wechat_appid.is_none();
+    users::prepare_dummy_hash();
     if config.playground.is_some() && !simulated {
         return Err(StartError("--playground is for simulator mode only (no WeChat AppID)".into()));
     }

@@ -18,19 +18,28 @@ pub fn check(update: &mut ProfileUpdate) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Trims text fields; the type has checked their length before trimming.
 fn text<const MIN: usize, const MAX: usize>(
     value: &mut Option<Option<Text<MIN, MAX>>>,
     name: &str,
 ) -> Result<(), AppError> {
-    let Some(Some(text)) = value else { return Ok(()) };
-    let trimmed = Text::new(text.trim()).filter(|trimmed| !trimmed.chars().any(is_forbidden));
-    *text = trimmed.ok_or_else(|| {
-        AppError::invalid_request(format!(
-            "\"{name}\" must be {MIN} to {MAX} characters, with no control or bidirectional-override characters (null clears it)"
-        ))
-    })?;
+    if let Some(Some(text)) = value {
+        *text = display_text(text, name)?;
+    }
     Ok(())
+}
+
+/// A name shown to people (a profile's text fields, the name given at
+/// registration): trimmed, still within its type's length (checked before
+/// trimming), and free of control and bidirectional-override characters.
+pub fn display_text<const MIN: usize, const MAX: usize>(
+    text: &Text<MIN, MAX>,
+    name: &str,
+) -> Result<Text<MIN, MAX>, AppError> {
+    Text::new(text.trim()).filter(|trimmed| !trimmed.chars().any(is_forbidden)).ok_or_else(|| {
+        AppError::invalid_request(format!(
+            "\"{name}\" must be {MIN} to {MAX} characters, with no control or bidirectional-override characters"
+        ))
+    })
 }
 
 fn is_forbidden(c: char) -> bool {

@@ -74,9 +74,9 @@ impl User {
 /// A WeChat identity as WeChat names it.
 #[derive(Clone, Debug)]
 pub struct WechatIdentity {
-    /// The Mini Program.
+    /// The AppID of the Mini Program the user logged in through.
     pub appid: String,
-    /// The user within it.
+    /// WeChat's id for the user within that Mini Program only.
     pub openid: String,
     /// The user across the developer's apps, when known.
     pub unionid: Option<String>,
@@ -277,6 +277,12 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
 /// an unknown username takes as long as a wrong password.
 static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| hash_password("miniauth-timing-equaliser").unwrap_or_default());
+
+/// Builds the dummy hash now, at start-up, so that the first unknown
+/// username does not cost an extra hash (a timing signal).
+pub fn prepare_dummy_hash() {
+    std::sync::LazyLock::force(&DUMMY_HASH);
+}
 
 /// Checks `password` against `hash` (or against a dummy, when there is no
 /// hash, to take the same time).

@@ -5,13 +5,14 @@
 use super::login::check_code;
 use crate::protocol::{
     ApiErrorCode, BindFlow, BindPasswordRequest, BindVerifyCodeRequest, BindWechatPhoneRequest, Channel, ErrorBody,
-    LoginResponse, RegisterRequest, VerifyCodeRequest, VerifyCodeSent,
+    LoginResponse, RegisterRequest, Text, VerifyCodeRequest, VerifyCodeSent,
 };
 use crate::server::app::AppState;
 use crate::server::binding::{self, Mode, Pending, Target};
 use crate::server::codes;
 use crate::server::error::{AppError, AppResult};
 use crate::server::extract::{ApiJson, ClientIp};
+use crate::server::profile;
 use crate::server::ratelimit::Scope;
 use crate::server::session_tokens::Method;
 use crate::server::users::{self, NewUser};
@@ -173,11 +174,9 @@ pub async fn register(
     ApiJson(request): ApiJson<RegisterRequest>,
 ) -> AppResult<Json<LoginResponse>> {
     app.limits.check_ip(Scope::Bind, &ip.to_string())?;
-    if request.name.as_ref().is_some_and(|n| n.trim().is_empty()) {
-        return Err(AppError::invalid_request("\"name\" must not be blank"));
-    }
+    let name = request.name.map(|name| profile::display_text(&name, "name")).transpose()?;
     let pending = binding::pending(&app.db.read, &request.state_token, BindFlow::Register, app.clock.now()).await?;
-    let new = NewUser { name: request.name.map(|n| n.trim().to_string()), ..NewUser::default() };
+    let new = NewUser { name: name.map(Text::into_string), ..NewUser::default() };
     finish(&app, &pending, Target::New(new), Method::Wechat).await
 }
 
