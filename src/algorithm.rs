@@ -45,7 +45,8 @@ pub enum KeyFamily {
     Hmac,
 }
 
-/// The elliptic curves for ECDSA.
+/// The elliptic curves of the ECDSA algorithms: P-256 for ES256, P-384 for
+/// ES384.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Curve {
     /// NIST P-256 (secp256r1).
@@ -192,7 +193,7 @@ impl AlgorithmSet {
         Self(self.0 & other.0)
     }
 
-    /// The algorithms in the set.
+    /// The algorithms in the set, in the order of [`Algorithm::ALL`].
     pub fn iter(self) -> impl Iterator<Item = Algorithm> {
         Algorithm::ALL.into_iter().filter(move |a| self.contains(*a))
     }

@@ -89,7 +89,8 @@ enum Source {
 }
 
 impl KeyStore {
-    /// A JWK Set document.
+    /// Fixed keys from a JWK Set's JSON text; each token's key is chosen by
+    /// `kid` and `alg` ([`KeySet::select`]).
     pub fn from_jwks(json: &str) -> Result<Self, Thrown> {
         let set = KeySet::from_jwks_json(json.as_bytes()).map_err(thrown)?;
         Ok(Self(Source::Fixed(Keys::Set(set))))
@@ -107,7 +108,8 @@ impl KeyStore {
         Ok(Self(Source::Fixed(Keys::Single(key))))
     }
 
-    /// An HMAC secret.
+    /// A fixed HMAC key from the secret's raw bytes; it verifies only the HS
+    /// algorithms whose hash is no longer than the secret.
     pub fn from_secret(secret: &[u8]) -> Result<Self, Thrown> {
         let key = VerifyingKey::from_hmac_secret(secret).map_err(thrown)?;
         Ok(Self(Source::Fixed(Keys::Single(key))))
@@ -331,7 +333,8 @@ impl SessionCore {
         self.refresh_ended(RefreshOutcome::Refused { status, error }, now, jitter)
     }
 
-    /// The refresh got no answer.
+    /// The refresh got no answer (network error or timeout): the session is
+    /// kept and the refresh retried later.
     pub fn refresh_failed(&mut self, now: f64, jitter: f64) -> String {
         self.refresh_ended(RefreshOutcome::NetworkError, now, jitter)
     }
@@ -350,7 +353,8 @@ impl SessionCore {
         serde_json::to_string(&ended).unwrap_or_default()
     }
 
-    /// Signs out.
+    /// Signs out: the actions (`logout` when signed in, `clear_storage`,
+    /// `emit` `SIGNED_OUT`) as JSON text.
     pub fn sign_out(&mut self) -> String {
         actions_json(&self.session.sign_out())
     }

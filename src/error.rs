@@ -170,7 +170,8 @@ impl Error {
         Self { code, message: message.into(), claim: Some((claim.into(), reason)) }
     }
 
-    /// The stable code.
+    /// The code to match on; the message may change between versions, the
+    /// code does not.
     pub fn code(&self) -> ErrorCode {
         self.code
     }

@@ -44,18 +44,21 @@ pub struct Header {
     /// `false` when the header says the payload is not base64url-encoded
     /// (RFC 7797), which this library never verifies.
     pub b64: bool,
-    /// The whole header as parsed.
+    /// Every member of the header, unknown ones included; beyond `alg`,
+    /// `kid`, `typ`, `b64` and `crit` nothing in it was checked or acted on.
     pub members: Map<String, Value>,
 }
 
 /// A compact JWS split and decoded, not yet verified.
 #[derive(Debug)]
 pub struct CompactJws<'a> {
-    /// The parsed protected header.
+    /// The protected header, checked (`alg` supported and not `none`,
+    /// `crit` understood); the signature is not.
     pub header: Header,
-    /// The header's JSON text as decoded.
+    /// The header's JSON text, exactly as decoded from the token.
     pub header_json: Vec<u8>,
-    /// The decoded payload.
+    /// The payload, base64url-decoded and not parsed: unauthenticated until
+    /// [`CompactJws::verify`] succeeds.
     pub payload: Vec<u8>,
     signing_input: &'a [u8],
     signature: Vec<u8>,

@@ -17,7 +17,7 @@ pub struct ClaimRules {
     pub issuer: Option<Vec<String>>,
     /// Accepted audiences; the token's `aud` must name at least one.
     pub audience: Option<Vec<String>>,
-    /// The required `sub`.
+    /// The exact `sub` required; `sub` must be present when set.
     pub subject: Option<String>,
     /// The required `typ` header, compared as media types (case-insensitive,
     /// `application/` optional).

@@ -30,7 +30,7 @@ impl<const MIN: usize, const MAX: usize> Text<MIN, MAX> {
         (MIN..=MAX).contains(&length).then_some(Self(text))
     }
 
-    /// The string.
+    /// The text as given, untrimmed; `MIN..=MAX` characters long.
     pub fn into_string(self) -> String {
         self.0
     }
@@ -153,7 +153,7 @@ impl BindFlow {
 pub enum Channel {
     /// A text message to a phone number.
     Sms,
-    /// An email.
+    /// A message to an email address.
     Email,
 }
 
@@ -167,7 +167,7 @@ impl Channel {
 #[cfg_attr(feature = "server", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VerifyCodeRequest {
-    /// The delivery channel.
+    /// `sms` for a phone number, `email` for an email address.
     pub channel: Channel,
     /// A phone number (`+8613800138000` or `13800138000`) or an email address.
     #[cfg_attr(feature = "server", schema(inline))]
@@ -194,7 +194,8 @@ pub struct VerifyCodeSent {
 pub struct BindWechatPhoneRequest {
     /// From the SOCIAL_BIND or USER_REGISTER answer.
     pub state_token: String,
-    /// The `getPhoneNumber` code.
+    /// The code of the Mini Program's `getPhoneNumber` event, spent on
+    /// WeChat's `getuserphonenumber`.
     #[cfg_attr(feature = "server", schema(inline))]
     pub code: Text<1, 256>,
 }
@@ -211,7 +212,7 @@ pub struct BindVerifyCodeRequest {
     /// The phone number or email address it was sent to.
     #[cfg_attr(feature = "server", schema(inline))]
     pub to: Text<1, 254>,
-    /// The six digits received.
+    /// The six digits received. A wrong code uses up one of five tries.
     #[cfg_attr(feature = "server", schema(inline))]
     pub code: Text<1, 16>,
 }
@@ -249,7 +250,8 @@ pub struct RegisterRequest {
 #[cfg_attr(feature = "server", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SessionRequest {
-    /// The current session token.
+    /// The session_token of the last login, bind or refresh: a refresh spends
+    /// and rotates it, a logout revokes its whole family.
     #[cfg_attr(feature = "server", schema(inline))]
     pub session_token: Text<1, 128>,
 }
@@ -335,7 +337,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> R
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// Every error answer.
+/// The body of every error answer, whatever the status.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]
 pub struct ErrorBody {

@@ -82,7 +82,7 @@ pub enum Action {
     },
     /// Tell `onAuthStateChange` listeners.
     Emit {
-        /// The event.
+        /// The event to pass to every listener.
         event: Event,
     },
 }
@@ -93,7 +93,7 @@ pub enum Action {
 pub enum Event {
     /// A login or bind succeeded.
     SignedIn,
-    /// The id_token was refreshed.
+    /// A refresh stored a new id_token (and a rotated session_token).
     TokenRefreshed,
     /// The session ended (logout, or the server refused it).
     SignedOut,
@@ -124,9 +124,10 @@ pub enum RefreshOutcome<'a> {
     Answer(&'a str),
     /// An HTTP error status with the server's `error` code, if it sent one.
     Refused {
-        /// The HTTP status.
+        /// The HTTP status: 401, or 400/403 with `invalid_session`, ends the
+        /// session; any other is retried.
         status: u16,
-        /// The `error` of the body.
+        /// The body's `error` member, if the body had one.
         error: Option<&'a str>,
     },
     /// No answer: the network failed or timed out.

@@ -56,7 +56,7 @@ pub enum Lookup {
     /// The token was verified now and its result stored in this slot (which
     /// held some other token's result before, if any).
     Stored {
-        /// The slot.
+        /// Where the result now lives; below `max_entries`.
         slot: u32,
         /// `{"header":…,"claims":…}`, as [`crate::Verified::to_json`].
         verified_json: String,
@@ -89,12 +89,14 @@ pub struct TokenCache {
 }
 
 impl TokenCache {
-    /// An empty cache.
+    /// An empty cache bounded by `settings`; it allocates nothing until the
+    /// first token is stored.
     pub fn new(settings: CacheSettings) -> Self {
         Self { settings, slots: Vec::new(), vacant: Vec::new(), index: Vec::new(), newest: NONE, oldest: NONE }
     }
 
-    /// The number of entries held.
+    /// Entries held, at most `max_entries`; expired ones count until a
+    /// lookup of their token or an eviction removes them.
     pub fn len(&self) -> usize {
         self.slots.len() - self.vacant.len()
     }

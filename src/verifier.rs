@@ -43,16 +43,19 @@ pub struct VerifyOptions {
     pub cache: Option<CacheOption>,
 }
 
-/// The `cache` option as given.
+/// The `cache` option as read, before [`Validation::from_options`] checks
+/// its limits.
 #[derive(Debug)]
 pub enum CacheOption {
     /// `true` or `false`.
     Enabled(bool),
     /// `{ "max"?, "ttl"? }`: the defaults for what is left out.
     Settings {
-        /// The most entries kept.
+        /// `max`: the most entries kept, a whole number from 1 to
+        /// [`MAX_CACHE_ENTRIES`]; default 1000.
         max: Option<f64>,
-        /// The longest an entry is used.
+        /// `ttl`: the longest an entry is used after it was stored, more than
+        /// 0 seconds; default 10 minutes.
         ttl: Option<Duration>,
     },
 }
@@ -339,9 +342,11 @@ fn libm_floor(x: f64) -> f64 {
 /// A token whose signature and claims have been verified.
 #[derive(Debug)]
 pub struct Verified {
-    /// The protected header.
+    /// The protected header; its `alg` is the one the signature was checked
+    /// with.
     pub header: Header,
-    /// The claims.
+    /// Every claim of the payload: those the [`Validation`] checked, and the
+    /// rest as the token carries them, unchecked.
     pub claims: Map<String, Value>,
     header_json: Vec<u8>,
     claims_json: Vec<u8>,

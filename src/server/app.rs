@@ -26,15 +26,17 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// Everything handlers share.
 pub struct App {
-    /// The database.
+    /// The write pool and the read pool over the one SQLite file; see [`Db`]
+    /// for which to use.
     pub db: Db,
-    /// Now.
+    /// Where every time rule reads now: the system clock when served, a
+    /// [`super::clock::ManualClock`] in tests.
     pub clock: Arc<dyn Clock>,
     /// The Mini Program this server serves.
     pub appid: String,
     /// Whether unbound identities may register.
     pub registration: Mode,
-    /// State token lifetime.
+    /// How long a state token lets a bind complete, in milliseconds.
     pub state_token_ttl_ms: Millis,
     /// Token issuing and refresh.
     pub sessions: Sessions,
@@ -48,17 +50,19 @@ pub struct App {
     pub outbox: Option<Arc<Outbox>>,
     /// The WeChat simulator, in simulator mode.
     pub simulator: Option<Simulator>,
-    /// Rate limits.
+    /// Per-address and per-account request counts, checked by each handler.
     pub limits: RateLimiter,
     /// The signing keys and the published key set; see [`App::keys`].
     pub(super) keys: RwLock<Arc<KeyRing>>,
 }
 
-/// The state handlers receive.
+/// The axum state of every handler: the one [`App`] that [`super::start`]
+/// builds, shared.
 pub type AppState = Arc<App>;
 
 impl App {
-    /// The current keys.
+    /// The keys as of now. Hold the snapshot for one request: a reload or
+    /// rotation after the call replaces it, and does not change it.
     pub fn keys(&self) -> Arc<KeyRing> {
         self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
     }

@@ -42,9 +42,10 @@ impl Mode {
 pub struct Pending {
     /// The stored hash, to spend it.
     pub token_hash: Vec<u8>,
-    /// The identity to bind.
+    /// The WeChat identity the token was issued to, which the bind attaches.
     pub identity: WechatIdentity,
-    /// The mode it was issued in.
+    /// The registration mode when the token was issued; it, not the current
+    /// setting, decides the flows this bind may use.
     pub mode: Mode,
 }
 

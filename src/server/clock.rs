@@ -19,7 +19,8 @@ pub trait Clock: Send + Sync + 'static {
     }
 }
 
-/// The system clock.
+/// The operating system's wall clock; it may step back or forward when the
+/// system time is set.
 #[derive(Debug, Default)]
 pub struct SystemClock;
 
@@ -35,7 +36,8 @@ impl Clock for SystemClock {
 pub struct ManualClock(AtomicI64);
 
 impl ManualClock {
-    /// A clock stopped at `start`.
+    /// A clock stopped at `start` (milliseconds since the epoch) until
+    /// [`ManualClock::advance`] moves it.
     pub fn new(start: Millis) -> Self {
         Self(AtomicI64::new(start))
     }

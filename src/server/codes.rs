@@ -22,14 +22,16 @@ pub const RESEND_AFTER_MS: Millis = 60_000;
 /// Wrong tries after which a code is dead.
 pub const MAX_ATTEMPTS: i64 = 5;
 
-/// A code to deliver.
+/// A code to deliver, handed to the [`Sender`]; its `Debug` leaves the
+/// code out.
 #[derive(Clone)]
 pub struct Message {
     /// How to deliver it.
     pub channel: Channel,
     /// The normalised phone number or email address.
     pub to: String,
-    /// The code itself.
+    /// The six digits in plain text (the database keeps only a salted
+    /// hash).
     pub code: String,
 }
 
@@ -58,7 +60,8 @@ const OUTBOX_PER_RECIPIENT: usize = 10;
 const OUTBOX_RECIPIENTS: usize = 10_000;
 
 impl Outbox {
-    /// An empty outbox.
+    /// An empty outbox. It keeps the last 10 messages per recipient, and
+    /// forgets everyone when a 10,001st recipient arrives.
     pub fn new() -> Self {
         Self::default()
     }

@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::borrow::Cow;
 
-/// A failed request.
+/// Why a request failed: an [`ApiErrorCode`], which alone decides the
+/// status, a message for the client, and `Retry-After` for 429s.
 #[derive(Debug)]
 pub struct AppError {
     code: ApiErrorCode,
@@ -44,12 +45,12 @@ impl AppError {
         Self::new(ApiErrorCode::Internal, "internal error")
     }
 
-    /// The stable code.
+    /// The code the body's `error` carries.
     pub fn code(&self) -> ApiErrorCode {
         self.code
     }
 
-    /// The HTTP status.
+    /// The status the answer will have, as [`status_of`] maps the code.
     pub fn status(&self) -> StatusCode {
         status_of(self.code)
     }

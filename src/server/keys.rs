@@ -53,7 +53,8 @@ impl SigningAlgorithm {
     }
 }
 
-/// The key that signs now.
+/// The newest unretired key, which signs every id_token until the next
+/// rotation.
 pub struct ActiveKey {
     /// Its `kid` (the RFC 7638 thumbprint).
     pub kid: String,
@@ -233,13 +234,14 @@ impl rsa::rand_core::CryptoRng for OsRandom {}
 /// Why keys could not be loaded or made.
 #[derive(Debug)]
 pub enum KeyError {
-    /// The database failed.
+    /// A query on `signing_keys` failed.
     Database(sqlx::Error),
     /// Key generation failed.
     Generate,
     /// No unretired key exists.
     NoActiveKey,
-    /// A stored key is unreadable.
+    /// A stored key's algorithm or public JWK cannot be read back; the text
+    /// says which.
     Corrupt(&'static str),
 }
 

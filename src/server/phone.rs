@@ -9,7 +9,8 @@
 
 use super::wechat::PhoneInfo;
 
-/// A valid phone number.
+/// A phone number that passed the rules above; made only by
+/// [`PhoneNumber::parse`] and [`PhoneNumber::from_parts`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PhoneNumber {
     country_code: String,

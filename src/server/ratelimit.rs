@@ -38,7 +38,8 @@ pub struct Limits {
     pub per_account: u32,
 }
 
-/// The counters.
+/// One-minute windows of request counts by scope and key, in memory (a
+/// restart resets them); stale windows are swept past 100,000 keys.
 pub struct RateLimiter {
     limits: Limits,
     clock: Arc<dyn Clock>,

@@ -51,7 +51,7 @@ pub enum Method {
     Sms,
     /// A one-time code by email.
     Email,
-    /// A password.
+    /// A username and password (`amr` `pwd`).
     Password,
 }
 
@@ -115,7 +115,8 @@ impl Sessions {
         }
     }
 
-    /// The settings.
+    /// The issuer, audience and lifetimes given to [`Sessions::new`]; fixed
+    /// for the server's life.
     pub fn settings(&self) -> &Settings {
         &self.settings
     }

@@ -13,7 +13,8 @@ use utoipa::OpenApi;
 /// published for longer than this.
 const JWKS_MAX_AGE: &str = "public, max-age=300";
 
-/// The public signing keys.
+/// The JWK Set of the signing keys: the active one and retired ones whose
+/// id_tokens may still be unexpired. Cacheable for five minutes.
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "discovery",
     responses((status = 200, description = "JWK Set of the active and recently retired signing keys", content_type = "application/json")))]
 pub async fn jwks(State(app): State<AppState>) -> Response {

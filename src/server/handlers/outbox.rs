@@ -10,15 +10,17 @@ use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-/// The query.
+/// `?to=`: a phone number or email address, in any form
+/// [`normalize_recipient`] accepts.
 #[derive(Deserialize)]
-pub struct OutboxQuery {
+pub(crate) struct OutboxQuery {
     to: String,
 }
 
-/// One delivered message.
+/// One delivered message: the code, the text a user would read, and when
+/// it was sent (seconds since the epoch).
 #[derive(Serialize)]
-pub struct OutboxMessage {
+pub(crate) struct OutboxMessage {
     channel: Channel,
     to: String,
     code: String,
@@ -27,7 +29,7 @@ pub struct OutboxMessage {
 }
 
 /// The messages for one recipient, newest first.
-pub async fn outbox(
+pub(crate) async fn outbox(
     State(app): State<AppState>,
     ApiQuery(query): ApiQuery<OutboxQuery>,
 ) -> AppResult<Json<Vec<OutboxMessage>>> {

@@ -109,7 +109,7 @@ impl From<SimError> for AppError {
     }
 }
 
-/// Counters, for tests.
+/// What the simulator has served and holds, for tests to assert on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SimStats {
     /// Calls to `GET /cgi-bin/token`, whatever they answered.
@@ -198,7 +198,8 @@ impl Simulator {
         self.state().tokens.clear();
     }
 
-    /// The counters.
+    /// The calls served since the simulator was made (never reset), and the
+    /// codes and access tokens live now.
     pub fn stats(&self) -> SimStats {
         let now = self.now();
         let mut state = self.state();
