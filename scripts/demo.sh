@@ -5,7 +5,8 @@
 # first and then runs this; Ctrl-C stops it.
 #
 # Settings (environment):
-#   DEMO_PORT          port on 127.0.0.1 (default 8787; a free one if taken)
+#   DEMO_PORT          port on 127.0.0.1 (default 8787; a free one if taken
+#                      or 0)
 #   DEMO_DIR           where the database goes (default target/demo; emptied on start)
 #   DEMO_REGISTRATION  open (new WeChat users get USER_REGISTER, the default)
 #                      or closed (SOCIAL_BIND: bind to an existing user)
@@ -28,12 +29,11 @@ fi
 log "building the server"
 cargo build --quiet --features server --bin miniauth
 
-# The port, or a free one when it is taken.
+# The port, or any free one (port 0: the server picks) when it is taken.
 port_is_free() { node -e "const s=require('net').createServer();s.once('error',()=>process.exit(1));s.listen($1,'127.0.0.1',()=>s.close())"; }
 if ! port_is_free "$port"; then
-  taken=$port
-  port=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
-  log "port $taken is taken: using $port"
+  log "port $port is taken: using a free one"
+  port=0
 fi
 
 # Settings from the environment would take the server out of simulator mode
@@ -49,8 +49,13 @@ rm -f "$database" "$database-wal" "$database-shm"
 printf 'demo-password\n' | "$server" users add --database "$database" --username demo --password-stdin \
   --name "Demo User" --phone 13800000000 --email demo@example.com --wechat-openid o_alice >/dev/null
 
+# The server's stdout goes to the terminal and to a file (there before the
+# server starts), where await_server reads the address it listens on. tee
+# ignores Ctrl-C and ends when the server does, after its last line.
+. scripts/lib/start-server.sh
+: >"$dir/server.out"
 "$server" serve --listen "127.0.0.1:$port" --database "$database" --registration "$registration" \
-  --id-token-ttl 120 --playground playground --playground-pkg pkg &
+  --id-token-ttl 120 --playground playground --playground-pkg pkg > >(trap '' INT TERM; exec tee "$dir/server.out") &
 pid=$!
 
 stop() {
@@ -64,13 +69,8 @@ stop() {
 trap 'stop; exit 0' INT TERM
 trap stop EXIT
 
-url="http://127.0.0.1:$port"
-for _ in $(seq 150); do
-  curl -fsS -o /dev/null "$url/playground/" 2>/dev/null && break
-  kill -0 "$pid" 2>/dev/null || { log "the server exited at start"; exit 1; }
-  sleep 0.1
-done
-curl -fsS -o /dev/null "$url/playground/" || { log "the server did not answer within 15 s"; exit 1; }
+await_server "$pid" "$dir/server.out" || exit 1
+url=$SERVER_URL
 
 cat <<TEXT
 

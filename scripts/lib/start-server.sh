@@ -1,5 +1,5 @@
 # Sourced by the scripts that need a running server (scripts/schemathesis.sh,
-# bench/server/run.sh): one way to start one.
+# bench/server/run.sh, scripts/demo.sh): one way to start one.
 #
 #   start_server BINARY OUT ERR serve --database DB [more flags...]
 #
@@ -20,19 +20,24 @@ start_server() {
   done
   env "${clean_env[@]}" "$binary" "$@" --listen 127.0.0.1:0 >"$out" 2>"$err" &
   SERVER_PID=$!
+  await_server "$SERVER_PID" "$out" || { cat "$err" >&2; return 1; }
+}
+
+# await_server PID OUT: returns once the server PID has written the address
+# it listens on into OUT, its stdout, and sets SERVER_URL; fails if the
+# server exits first or prints no address within 30 s.
+await_server() {
+  local pid=$1 out=$2 _
   SERVER_URL=
-  local _
   for _ in $(seq 1 300); do
     SERVER_URL=$(sed -n 's/^miniauth listening on \(http:\/\/127\.0\.0\.1:[0-9]*\).*/\1/p' "$out")
     [ -n "$SERVER_URL" ] && return 0
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      printf 'the server exited before listening:\n' >&2
-      cat "$err" >&2
+    if ! kill -0 "$pid" 2>/dev/null; then
+      printf 'the server exited before listening\n' >&2
       return 1
     fi
     sleep 0.1
   done
-  printf 'the server printed no address within 30 s:\n' >&2
-  cat "$err" >&2
+  printf 'the server printed no address within 30 s\n' >&2
   return 1
 }

@@ -26,7 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startAppApi } from './support/app-api.mjs';
 import { assertBackoffGrows } from './support/backoff.mjs';
 import { GRACE_S, newPhone, unique } from './support/client-runtime.mjs';
-import { SIMULATOR_AUDIENCE, freePort } from './support/miniauth-server.mjs';
+import { SIMULATOR_AUDIENCE, unusedPort } from './support/miniauth-server.mjs';
 
 const STORAGE_KEY = 'miniauth.session';
 const REFRESH_PATH = '/v1/session/refresh';
@@ -372,7 +372,7 @@ export const CLIENT_CASES = {
 
   async 'an unreachable server is ERR_NETWORK'({ newDevice }) {
     const device = await newDevice();
-    const client = await device.launch({ server: { url: `http://127.0.0.1:${await freePort()}` } });
+    const client = await device.launch({ server: { url: `http://127.0.0.1:${await unusedPort()}` } });
     await rejectsWith(client.loginWithWechat({ code: 'abc' }), 'ERR_NETWORK');
   },
 

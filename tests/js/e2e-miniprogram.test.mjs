@@ -13,7 +13,6 @@
 // example called from the sandbox.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -25,6 +24,7 @@ import { startAppApi } from './support/app-api.mjs';
 import { clientHandle, deviceTraffic, movableClock, startClientServers, unique } from './support/client-runtime.mjs';
 import { MiniProgramSim, buildCodePackage } from './support/miniprogram.mjs';
 import { SIMULATOR_AUDIENCE } from './support/miniauth-server.mjs';
+import { spawnReady } from './support/spawn-ready.mjs';
 import { PKG_DIR, ROOT } from './support/paths.mjs';
 
 const require = createRequire(import.meta.url);
@@ -225,14 +225,13 @@ describe('what only Mini Programs have', { timeout: 60_000 }, () => {
 });
 
 describe('examples/node-backend/server.js', { timeout: 30_000 }, () => {
-  let child;
+  let backend;
   let nodePath;
 
   after(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+    if (backend) {
+      backend.child.kill('SIGTERM');
+      await backend.exited;
     }
     if (nodePath) rmSync(nodePath, { recursive: true, force: true });
   });
@@ -242,31 +241,13 @@ describe('examples/node-backend/server.js', { timeout: 30_000 }, () => {
     nodePath = mkdtempSync(join(tmpdir(), 'miniauth-e2e-node-path-'));
     mkdirSync(join(nodePath, 'node_modules'));
     symlinkSync(PKG_DIR, join(nodePath, 'node_modules', 'miniauth'), 'dir');
-    child = spawn(process.execPath, [join(BACKEND_DIR, 'server.js')], {
+    backend = await spawnReady(process.execPath, [join(BACKEND_DIR, 'server.js')], {
       cwd: BACKEND_DIR,
       env: { PATH: process.env.PATH, NODE_PATH: join(nodePath, 'node_modules'), MINIAUTH_ISSUER: open.url, MINIAUTH_AUDIENCE: SIMULATOR_AUDIENCE, PORT: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      ready: /listening on (http:\/\/\S+)/,
+      timeoutMs: 10_000,
     });
-    let output = '';
-    const url = await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server.js did not start within 10 s:\n${output}`)), 10_000);
-      const onData = (chunk) => {
-        output += chunk;
-        const match = /listening on (http:\/\/\S+)/.exec(output);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', (chunk) => {
-        output += chunk;
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`server.js exited with ${code}:\n${output}`));
-      });
-    });
+    const url = backend.match[1];
 
     const state = await open.post('/v1/login/wechat', { code: await open.wxLoginCode(`cli-${unique()}`) });
     assert.equal(state.body.status, 'USER_REGISTER');

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MiniProgramSim } from './support/miniprogram.mjs';
-import { SIMULATOR_AUDIENCE, buildServer, freePort, miniauthServer } from './support/miniauth-server.mjs';
+import { SIMULATOR_AUDIENCE, buildServer, miniauthServer } from './support/miniauth-server.mjs';
 import { PKG_DIR, ROOT } from './support/paths.mjs';
 
 const require = createRequire(import.meta.url);
@@ -40,7 +40,7 @@ const sims = [];
 before(async () => {
   await buildServer();
   workDir = mkdtempSync(join(tmpdir(), 'miniauth-example-'));
-  server = miniauthServer({ port: await freePort(), database: join(workDir, 'server.db') });
+  server = miniauthServer({ database: join(workDir, 'server.db') });
   await server.start();
 });
 

@@ -1,30 +1,28 @@
 // The playground (`make demo`): scripts/demo.sh is started as make demo
-// starts it (its own port and database directory), and the page it serves
-// at /playground/ is driven in headless Chromium as a person would: a new
-// WeChat user registers by SMS code read from the outbox panel, logs out and
-// logs in again as a returning user, makes the next refresh fail and watches
-// the client retry, and pastes a tampered token into the verify box. Then a
-// screenshot is taken (into docs/playground.png with UPDATE_SCREENSHOT=1,
-// else into a temporary directory), and demo.sh is stopped with SIGINT as
-// Ctrl-C would, which must stop the server and exit 0.
+// starts it (on a port the server picks, with its own database directory),
+// and the page it serves at /playground/ is driven in headless Chromium as a
+// person would: a new WeChat user registers by SMS code read from the outbox
+// panel, logs out and logs in again as a returning user, makes the next
+// refresh fail and watches the client retry, and pastes a tampered token
+// into the verify box. Then a screenshot is taken (into docs/playground.png
+// with UPDATE_SCREENSHOT=1, else into a temporary directory), and demo.sh is
+// stopped with SIGINT as Ctrl-C would, which must stop the server and exit 0.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { launchChromium } from './support/chromium.mjs';
-import { freePort } from './support/miniauth-server.mjs';
+import { SERVER_ENV } from './support/miniauth-server.mjs';
 import { ROOT } from './support/paths.mjs';
+import { spawnReady } from './support/spawn-ready.mjs';
 
 const UI_TIMEOUT = 10_000;
 const SCREENSHOT = join(ROOT, 'docs', 'playground.png');
 
 let workDir;
 let demo;
-let output = '';
-let exited;
 let url;
 let browser;
 let page;
@@ -32,25 +30,16 @@ const pageErrors = [];
 
 before(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'miniauth-playground-'));
-  const port = await freePort();
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(MINIAUTH_|WECHAT_|DEMO_)/.test(name)));
-  demo = spawn(join(ROOT, 'scripts', 'demo.sh'), [], {
+  demo = await spawnReady(join(ROOT, 'scripts', 'demo.sh'), [], {
     cwd: ROOT,
-    env: { ...env, DEMO_PORT: String(port), DEMO_DIR: join(workDir, 'demo') },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // Port 0: the server picks a free one, and demo.sh prints the address.
+    env: { ...SERVER_ENV, DEMO_PORT: '0', DEMO_DIR: join(workDir, 'demo'), DEMO_REGISTRATION: 'open' },
+    ready: /miniauth playground: (http:\/\/\S+)[\s\S]*Ctrl-C to stop/,
+    // demo.sh builds the server first when its sources changed.
+    timeoutMs: 600_000,
   });
-  exited = new Promise((resolve) => demo.once('exit', (code, signal) => resolve({ code, signal })));
-  url = await new Promise((resolve, reject) => {
-    const collect = (chunk) => {
-      output += chunk;
-      const printed = /miniauth playground: (http:\/\/\S+)/.exec(output);
-      if (printed && output.includes('Ctrl-C to stop')) resolve(printed[1]);
-    };
-    demo.stdout.on('data', collect);
-    demo.stderr.on('data', collect);
-    exited.then(({ code, signal }) => reject(new Error(`demo.sh exited (${code ?? signal}) before it was ready:\n${output}`)));
-  });
-  assert.equal(url, `http://127.0.0.1:${port}/playground/`);
+  url = demo.match[1];
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/playground\/$/);
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
   page = await context.newPage();
@@ -59,9 +48,9 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (demo && demo.exitCode === null && demo.signalCode === null) {
-    demo.kill('SIGTERM');
-    await exited;
+  if (demo) {
+    demo.child.kill('SIGTERM');
+    await demo.exited;
   }
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
@@ -239,10 +228,10 @@ test('a screenshot of the page', async () => {
 });
 
 test('Ctrl-C stops demo.sh and the server cleanly', async () => {
-  demo.kill('SIGINT');
-  const { code, signal } = await exited;
-  assert.deepEqual({ code, signal }, { code: 0, signal: null }, output);
-  assert.match(output, /miniauth stopped/);
-  assert.match(output, /demo: stopped/);
+  demo.child.kill('SIGINT');
+  const { code, signal } = await demo.exited;
+  assert.deepEqual({ code, signal }, { code: 0, signal: null }, demo.output);
+  assert.match(demo.output, /miniauth stopped/);
+  assert.match(demo.output, /demo: stopped/);
   await assert.rejects(fetch(url), 'nothing listens any more');
 });

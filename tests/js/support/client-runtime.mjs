@@ -5,7 +5,7 @@
 // back into promises of plain values.
 
 import { join } from 'node:path';
-import { addPasswordUser, buildServer, freePort, miniauthServer } from './miniauth-server.mjs';
+import { addPasswordUser, buildServer, miniauthServer } from './miniauth-server.mjs';
 
 /** The server's refresh grace window in these tests, in seconds: replay after it takes a short wait. */
 export const GRACE_S = 1;
@@ -27,8 +27,8 @@ export async function startClientServers(workDir, args = []) {
   const closedDb = join(workDir, 'closed.db');
   const account = { username: `u${unique()}`, password: `pw-${unique()} with spaces`, phone: newPhone() };
   account.userId = await addPasswordUser(closedDb, account);
-  const open = miniauthServer({ port: await freePort(), database: join(workDir, 'open.db'), args: ['--refresh-grace', String(GRACE_S), ...args] });
-  const closed = Object.assign(miniauthServer({ port: await freePort(), database: closedDb, args: ['--registration', 'closed', ...args] }), { account });
+  const open = miniauthServer({ database: join(workDir, 'open.db'), args: ['--refresh-grace', String(GRACE_S), ...args] });
+  const closed = Object.assign(miniauthServer({ database: closedDb, args: ['--registration', 'closed', ...args] }), { account });
   await Promise.all([open.start(), closed.start()]);
   return { open, closed, stop: () => Promise.all([open.kill(), closed.kill()]) };
 }

@@ -1,17 +1,19 @@
 // The reference identity server (`target/debug/miniauth serve`) as a child
 // process for the AuthClient tests: built first when its sources are newer
-// than the binary, started in WeChat-simulator mode on a fixed loopback port
+// than the binary, started in WeChat-simulator mode on a loopback port of its
+// own choosing (`--listen 127.0.0.1:0`, ready once it prints the address)
 // with a temporary database, and stoppable and restartable on the same port
 // and database. Extra `serve` flags (e.g. `--cors-origins`) may be passed in
 // `args`.
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PKG_DIR, ROOT } from './paths.mjs';
+import { spawnReady } from './spawn-ready.mjs';
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
@@ -19,6 +21,11 @@ const require = createRequire(import.meta.url);
 export const SERVER_BINARY = join(ROOT, 'target', 'debug', 'miniauth');
 /** The audience of id_tokens in simulator mode (the simulated Mini Program's AppID). */
 export const SIMULATOR_AUDIENCE = 'wx_simulator_appid';
+/**
+ * The caller's environment without the settings (MINIAUTH_*, WECHAT_*) that
+ * would take the server out of simulator mode or off its defaults.
+ */
+export const SERVER_ENV = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(MINIAUTH_|WECHAT_)/.test(name)));
 
 function newestMtime(path) {
   const stat = statSync(path);
@@ -54,8 +61,11 @@ export function addPasswordUser(database, { username, password, phone }) {
   });
 }
 
-/** A loopback port that was free a moment ago. */
-export async function freePort() {
+/**
+ * A loopback port nobody listened on a moment ago, for a test that needs a
+ * connection to be refused. Servers choose their own port (`127.0.0.1:0`).
+ */
+export async function unusedPort() {
   const server = createServer();
   await new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -67,61 +77,47 @@ export async function freePort() {
 }
 
 /**
- * A server on `port` over `database`, with `args` appended to the `serve`
- * flags (e.g. `['--cors-origins', 'http://127.0.0.1:8080']`). `start()`
- * resolves once it answers; `kill()` ends it at once (SIGKILL: the database
- * is crash-safe, and the test wants it gone mid-session); `start()` again
- * brings it back.
+ * A server over `database`, with `args` appended to the `serve` flags (e.g.
+ * `['--cors-origins', 'http://127.0.0.1:8080']`). `start()` resolves once it
+ * listens; `url` is known from then on. `kill()` ends it at once (SIGKILL:
+ * the database is crash-safe, and the test wants it gone mid-session);
+ * `start()` again brings it back on the same port, so that clients keep
+ * `url`.
  */
-export function miniauthServer({ port, database, args = [] }) {
+export function miniauthServer({ database, args = [] }) {
   if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string')) {
     throw new TypeError('miniauthServer: "args" must be an array of strings');
   }
-  const url = `http://127.0.0.1:${port}`;
-  let child = null;
-  let exited = null;
-  let output = '';
-
-  // Settings from the environment would override the simulator defaults.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(MINIAUTH_|WECHAT_)/.test(name)));
+  let url = null;
+  let running = null;
 
   async function start() {
-    if (child) throw new Error('the server is already running');
-    output = '';
-    child = spawn(
-      SERVER_BINARY,
-      // Every request of the tests comes from 127.0.0.1: lift the per-address limit.
-      ['serve', '--listen', `127.0.0.1:${port}`, '--database', database, '--rate-limit-ip', '100000', ...args],
-      { env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const collect = (chunk) => {
-      output = (output + chunk).slice(-8192);
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    const current = child;
-    exited = new Promise((resolve) => current.once('exit', resolve));
-    exited.then(() => {
-      if (child === current) child = null;
-    });
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      if (child !== current) throw new Error(`the server exited at start:\n${output}`);
-      try {
-        const response = await fetch(`${url}/.well-known/jwks.json`);
-        if (response.status === 200) return;
-      } catch {
-        // Not listening yet.
-      }
-      if (Date.now() > deadline) throw new Error(`the server did not answer within 15 s:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    if (running) throw new Error('the server is already running');
+    // The first start takes any free port; a restart needs the one clients know.
+    const listen = url ? new URL(url).host : '127.0.0.1:0';
+    let started;
+    try {
+      started = await spawnReady(
+        SERVER_BINARY,
+        // Every request of the tests comes from 127.0.0.1: lift the per-address limit.
+        ['serve', '--listen', listen, '--database', database, '--rate-limit-ip', '100000', ...args],
+        { env: SERVER_ENV, ready: /^miniauth listening on (http:\/\/\S+)$/m },
+      );
+    } catch (error) {
+      if (url) error.message = `restarting on ${listen} (taken by another process meanwhile?): ${error.message}`;
+      throw error;
     }
+    url ??= started.match[1];
+    running = started;
+    started.exited.then(() => {
+      if (running === started) running = null;
+    });
   }
 
   async function kill() {
-    if (!child) return;
-    child.kill('SIGKILL');
-    await exited;
+    if (!running) return;
+    running.child.kill('SIGKILL');
+    await running.exited;
   }
 
   async function post(path, body) {
@@ -141,15 +137,15 @@ export function miniauthServer({ port, database, args = [] }) {
   }
 
   return {
-    url,
+    get url() {
+      if (!url) throw new Error('the server has not been started');
+      return url;
+    },
     start,
     kill,
     post,
-    get output() {
-      return output;
-    },
     get running() {
-      return child !== null;
+      return running !== null;
     },
     /** What wx.login() would give the WeChat user `openid`. */
     wxLoginCode: (openid) => simCode('/sim/wx/login', { openid }),
