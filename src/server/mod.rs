@@ -49,7 +49,8 @@ const SIMULATOR_SECRET: &str = "simulator-secret";
 /// retired keys whose tokens have all expired).
 const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(60);
 
-/// A running server.
+/// A server [`start`] has started. Dropping it begins a graceful shutdown
+/// without waiting for it to end; [`Running::shutdown`] waits.
 pub struct Running {
     /// Where it listens.
     pub addr: SocketAddr,
@@ -123,14 +124,35 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
     let fail = |what: &str, e: &dyn std::fmt::Display| StartError(format!("{what}: {e}"));
     ring_provider::install();
 
+    let simulated = config.simulator;
+    match (simulated, config.wechat_appid.is_some()) {
+        (false, false) => {
+            return Err(StartError(
+                "no WeChat credentials: set WECHAT_APPID and WECHAT_SECRET, or pass --simulator for local use".into(),
+            ))
+        }
+        (true, true) => return Err(StartError("--simulator runs without WeChat credentials; unset them".into())),
+        (true, false) if !config.listen.ip().is_loopback() && !config.simulator_public => {
+            return Err(StartError(format!(
+                "--simulator lets anyone sign in as any user: it listens on loopback only, not {} \
+                 (add --simulator-public to override)",
+                config.listen
+            )))
+        }
+        (true, false) => tracing::warn!(
+            listen = %config.listen,
+            "SIMULATOR MODE: WeChat is simulated; anyone who can reach this server can sign in as any user \
+             and read every one-time code. Never use it in production."
+        ),
+        (false, true) => {}
+    }
     let db = db::open(&config.database).await.map_err(|e| fail("database", &e))?;
     let listener = TcpListener::bind(config.listen).await.map_err(|e| fail("listen", &e))?;
     let addr = listener.local_addr().map_err(|e| fail("listen", &e))?;
 
-    let simulated = config.wechat_appid.is_none();
     users::prepare_dummy_hash();
     if config.playground.is_some() && !simulated {
-        return Err(StartError("--playground is for simulator mode only (no WeChat AppID)".into()));
+        return Err(StartError("--playground is for simulator mode only (--simulator)".into()));
     }
     let (appid, wechat_config) = match (&config.wechat_appid, &config.wechat_secret) {
         (Some(appid), Some(secret)) => (
