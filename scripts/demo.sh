@@ -54,7 +54,7 @@ printf 'demo-password\n' | "$server" users add --database "$database" --username
 # ignores Ctrl-C and ends when the server does, after its last line.
 . scripts/lib/start-server.sh
 : >"$dir/server.out"
-"$server" serve --listen "127.0.0.1:$port" --database "$database" --registration "$registration" \
+"$server" serve --simulator --listen "127.0.0.1:$port" --database "$database" --registration "$registration" \
   --id-token-ttl 120 --playground playground --playground-pkg pkg > >(trap '' INT TERM; exec tee "$dir/server.out") &
 pid=$!
 

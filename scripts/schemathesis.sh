@@ -47,7 +47,7 @@ trap cleanup EXIT INT TERM
 . scripts/lib/start-server.sh
 export MINIAUTH_LOG="${MINIAUTH_LOG:-warn}"
 start_server "$binary" "$work/server.out" "$work/server.log" \
-  serve --database "$work/miniauth.db" --rate-limit-ip 1000000 --rate-limit-account 1000000
+  serve --simulator --database "$work/miniauth.db" --rate-limit-ip 1000000 --rate-limit-account 1000000
 base=$SERVER_URL
 
 # A signed-in user, so that GET /v1/userinfo is tested past its 401 (the

@@ -197,6 +197,7 @@ async fn wechat_refusals() {
 async fn wechat_unreachable_or_refusing_our_credentials_is_wechat_unavailable() {
     // Nothing listens on WeChat's address.
     let s = TestServer::start_with(|c| {
+        c.simulator = false;
         c.wechat_appid = Some("wx_nowhere".into());
         c.wechat_secret = Some("secret".into());
         c.wechat_api = format!("http://127.0.0.1:{}", server::free_port());

@@ -101,6 +101,7 @@ async fn without_the_flag_there_is_no_playground() {
 async fn outside_simulator_mode_the_flag_is_refused() {
     let dir = files();
     let mut config = Config::for_tests(dir.path().join("miniauth.db"));
+    config.simulator = false;
     config.wechat_appid = Some("wx_real_appid".into());
     config.wechat_secret = Some("real-secret".into());
     config.playground = Some(dir.path().join("page"));

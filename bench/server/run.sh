@@ -98,7 +98,7 @@ trap 'exit 143' TERM
 # Simulator mode (no WeChat AppID); start_server keeps the caller's
 # environment from changing the server's settings.
 . scripts/lib/start-server.sh
-SERVER_ARGS=(serve --database "$WORK/bench.db" --signing-alg "$SIGNING_ALG"
+SERVER_ARGS=(serve --simulator --database "$WORK/bench.db" --signing-alg "$SIGNING_ALG"
     --rate-limit-ip "$BIG_LIMIT" --rate-limit-account "$BIG_LIMIT")
 say "starting: miniauth ${SERVER_ARGS[*]} --listen 127.0.0.1:0"
 MINIAUTH_LOG=warn start_server "$SERVER" "$WORK/server.out" "$WORK/server.err" "${SERVER_ARGS[@]}" || exit 1

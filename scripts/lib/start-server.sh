@@ -1,7 +1,7 @@
 # Sourced by the scripts that need a running server (scripts/schemathesis.sh,
 # bench/server/run.sh, scripts/demo.sh): one way to start one.
 #
-#   start_server BINARY OUT ERR serve --database DB [more flags...]
+#   start_server BINARY OUT ERR serve --simulator --database DB [more flags...]
 #
 # Starts BINARY with the given arguments plus `--listen 127.0.0.1:0` in the
 # background, with no WECHAT_* or MINIAUTH_* variable from the caller's

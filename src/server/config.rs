@@ -26,8 +26,18 @@ pub struct Config {
     #[arg(long, env = "MINIAUTH_AUDIENCE")]
     pub audience: Option<String>,
 
-    /// The Mini Program's AppID. Without AppID and AppSecret the server runs
-    /// the built-in WeChat simulator.
+    /// Run the built-in WeChat simulator instead of WeChat, for local use and
+    /// tests: anyone can then mint a login or phone code for any user, and
+    /// read every one-time code at /sim/outbox. Without it the server needs
+    /// WECHAT_APPID and WECHAT_SECRET.
+    #[arg(long, env = "MINIAUTH_SIMULATOR", conflicts_with_all = ["wechat_appid", "wechat_secret"])]
+    pub simulator: bool,
+
+    /// Let the simulator listen on an address other than loopback.
+    #[arg(long, env = "MINIAUTH_SIMULATOR_PUBLIC", requires = "simulator")]
+    pub simulator_public: bool,
+
+    /// The Mini Program's AppID.
     #[arg(long, env = "WECHAT_APPID", requires = "wechat_secret")]
     pub wechat_appid: Option<String>,
 
@@ -133,6 +143,7 @@ impl Config {
             .expect("the defaults are a valid configuration");
         config.database = database;
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.simulator = true;
         config
     }
 }

@@ -493,6 +493,7 @@ impl TestServer {
         config.rate_limit_account = GENEROUS_LIMIT;
         let wechat = if external { Some(ExternalWechat::start(clock.clone()).await) } else { None };
         if let Some(wechat) = &wechat {
+            config.simulator = false;
             config.wechat_appid = Some(wechat.appid.clone());
             config.wechat_secret = Some(wechat.secret.clone());
             config.wechat_api = wechat.base.clone();
@@ -889,7 +890,7 @@ impl BinaryServer {
         let log_file = std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_miniauth"));
         command
-            .arg("serve")
+            .args(["serve", "--simulator"])
             .arg("--database")
             .arg(database)
             .args(["--listen", "127.0.0.1:0"])

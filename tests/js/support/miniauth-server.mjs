@@ -100,7 +100,7 @@ export function miniauthServer({ database, args = [] }) {
       started = await spawnReady(
         SERVER_BINARY,
         // Every request of the tests comes from 127.0.0.1: lift the per-address limit.
-        ['serve', '--listen', listen, '--database', database, '--rate-limit-ip', '100000', ...args],
+        ['serve', '--simulator', '--listen', listen, '--database', database, '--rate-limit-ip', '100000', ...args],
         { env: SERVER_ENV, ready: /^miniauth listening on (http:\/\/\S+)$/m },
       );
     } catch (error) {
