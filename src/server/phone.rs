@@ -26,10 +26,12 @@ impl PhoneNumber {
         }
         let compact: String = input.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
         match compact.strip_prefix('+') {
-            Some(digits) => {
+            // Digits only before slicing: a multi-byte character must not be cut.
+            Some(digits) if digits.bytes().all(|b| b.is_ascii_digit()) => {
                 let length = country_code_length(digits)?;
                 Self::from_parts(&digits[..length], &digits[length..])
             }
+            Some(_) => None,
             None => Self::from_parts("86", &compact),
         }
     }
@@ -133,6 +135,10 @@ mod tests {
             assert_eq!(parts(bad), None, "{bad}");
         }
         assert_eq!(PhoneNumber::parse(&"1".repeat(33)), None, "longer than any number");
+        // Found by schemathesis: a multi-byte character where the country code ends.
+        for bad in ["+21\u{80}", "+2\u{80}1", "+86\u{4e2d}13800138000", "+\u{80}"] {
+            assert_eq!(parts(bad), None, "{bad:?}");
+        }
     }
 
     #[test]
