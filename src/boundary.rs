@@ -66,14 +66,14 @@ pub fn contract() -> String {
     #[serde(rename_all = "camelCase")]
     struct Contract {
         error_codes: Vec<&'static str>,
-        events: [session::Event; 6],
-        channels: [crate::protocol::Channel; 2],
+        events: &'static [session::Event],
+        channels: &'static [crate::protocol::Channel],
         max_response_bytes: usize,
     }
     let contract = Contract {
         error_codes: ErrorCode::ALL.iter().map(|code| code.as_str()).collect(),
-        events: session::Event::ALL,
-        channels: crate::protocol::Channel::ALL,
+        events: &session::Event::ALL,
+        channels: &crate::protocol::Channel::ALL,
         max_response_bytes: crate::jwk::MAX_KEY_DOCUMENT_LEN,
     };
     serde_json::to_string(&contract).unwrap_or_default()

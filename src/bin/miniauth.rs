@@ -1,10 +1,10 @@
 //! `miniauth`: the reference identity server and its admin commands.
 
 use clap::{Parser, Subcommand};
+use miniauth::protocol::Channel;
 use miniauth::server::clock::{Clock, SystemClock};
 use miniauth::server::config::Config;
 use miniauth::server::keys::{self, SigningAlgorithm};
-use miniauth::server::phone::PhoneNumber;
 use miniauth::server::users::{self, NewUser};
 use miniauth::server::{codes, db, start};
 use std::io::BufRead;
@@ -142,15 +142,10 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             } else {
                 None
             };
-            let phone = phone
-                .map(|p| PhoneNumber::parse(&p).map(|n| n.e164()).ok_or("not a valid phone number"))
-                .transpose()?;
-            let email = email
-                .map(|e| {
-                    codes::normalize_recipient(miniauth::protocol::Channel::Email, &e)
-                        .map_err(|_| "not a valid email address")
-                })
-                .transpose()?;
+            // The rules of the one-time codes, so that codes reach these users.
+            let recipient = |channel, to: String, what| codes::normalize_recipient(channel, &to).map_err(|_| what);
+            let phone = phone.map(|p| recipient(Channel::Sms, p, "not a valid phone number")).transpose()?;
+            let email = email.map(|e| recipient(Channel::Email, e, "not a valid email address")).transpose()?;
             let new = NewUser { username, password_hash, name, phone, email };
             let id = users::create(&pool, new, clock.now()).await.map_err(|e| e.code().to_string())?;
             if let Some(openid) = wechat_openid {

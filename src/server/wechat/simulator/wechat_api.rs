@@ -162,27 +162,25 @@ impl Simulator {
 /// A WeChat API error: errcode and errmsg.
 struct WxError(i64, &'static str);
 
-async fn jscode2session(
-    State(sim): State<Simulator>,
-    params: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let params = params.map(|Query(params)| params).unwrap_or_default();
+/// The query string; a malformed one reads as empty, so the call fails with
+/// the errcode of a missing parameter.
+type Params = Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>;
+
+fn query(params: Params) -> HashMap<String, String> {
+    params.map(|Query(params)| params).unwrap_or_default()
+}
+
+async fn jscode2session(State(sim): State<Simulator>, params: Params) -> Response {
+    let params = query(params);
     sim.answer("/sns/jscode2session", sim.session(&params))
 }
 
-async fn access_token(
-    State(sim): State<Simulator>,
-    params: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let params = params.map(|Query(params)| params).unwrap_or_default();
+async fn access_token(State(sim): State<Simulator>, params: Params) -> Response {
+    let params = query(params);
     sim.answer("/cgi-bin/token", sim.access_token(&params))
 }
 
-async fn phone_number(
-    State(sim): State<Simulator>,
-    params: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
-    body: axum::body::Bytes,
-) -> Response {
-    let params = params.map(|Query(params)| params).unwrap_or_default();
+async fn phone_number(State(sim): State<Simulator>, params: Params, body: axum::body::Bytes) -> Response {
+    let params = query(params);
     sim.answer("/wxa/business/getuserphonenumber", sim.phone(&params, &body))
 }
