@@ -346,7 +346,7 @@ export interface AuthEventDetails<Claims = JWTClaims> {
 export interface VerifyCodeSent {
   /** Seconds the code stays valid. */
   expires_in: number;
-  /** Seconds before another code may be sent to this recipient. */
+  /** Seconds before this bind may ask for another code. */
   resend_after: number;
 }
 
@@ -365,7 +365,7 @@ export class AuthClient<Claims = JWTClaims> {
   loginWithWechatPhone(options: { code: string }): Promise<LoginResult<Claims>>;
   /** Binds the pending WeChat identity with a getPhoneNumber code. */
   bindWithWechatPhone(options: { code: string }): Promise<LoginResult<Claims>>;
-  /** Sends a one-time code, for the pending bind if there is one. */
+  /** Sends a one-time code for the pending bind (ERR_SIGNED_OUT when none is pending). */
   sendVerifyCode(options: { channel: Channel; to: string }): Promise<VerifyCodeSent>;
   /** Binds the pending WeChat identity with a one-time code. */
   bindWithVerifyCode(options: { channel: Channel; to: string; code: string }): Promise<LoginResult<Claims>>;

@@ -172,9 +172,9 @@ pub struct VerifyCodeRequest {
     /// A phone number (`+8613800138000` or `13800138000`) or an email address.
     #[cfg_attr(feature = "server", schema(inline))]
     pub to: Text<1, 254>,
-    /// The state token of the bind this code is for, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state_token: Option<String>,
+    /// The state token of the bind this code is for: codes are sent only
+    /// for a bind in progress, and only that bind can spend them.
+    pub state_token: String,
 }
 
 /// The answer to `POST /v1/verify-codes` (202 Accepted).
@@ -356,6 +356,8 @@ pub enum ApiErrorCode {
     InvalidRequest,
     /// The body is larger than the server accepts.
     PayloadTooLarge,
+    /// The body is not sent as `Content-Type: application/json`.
+    UnsupportedMediaType,
     /// Too many requests; wait `Retry-After` seconds.
     RateLimited,
     /// No such endpoint.
@@ -388,8 +390,17 @@ pub enum ApiErrorCode {
     VerifyCodeExpired,
     /// Five wrong tries: the code is dead; ask for a new one.
     VerifyCodeExhausted,
-    /// A code was sent to this recipient less than a minute ago.
+    /// This bind asked for a code less than a minute ago.
     VerifyCodeTooFrequent,
+    /// A sending budget is spent (this bind's, this WeChat user's, this
+    /// recipient's, or the server's); `Retry-After` says when one frees up.
+    VerifyCodeLimitReached,
+    /// Codes are not sent to this recipient (a country calling code outside
+    /// the server's allow-list).
+    RecipientNotAllowed,
+    /// Too many wrong codes or passwords from this WeChat user or address,
+    /// or at this recipient or username; `Retry-After` says when to try again.
+    TooManyFailures,
     /// The one-time code could not be delivered (no sender, or it failed).
     CodeDeliveryFailed,
     /// The WeChat identity or the user is already bound elsewhere.
@@ -404,9 +415,10 @@ pub enum ApiErrorCode {
 
 impl ApiErrorCode {
     /// Every code, for documentation and for tests that compare lists.
-    pub const ALL: [Self; 24] = [
+    pub const ALL: [Self; 28] = [
         Self::InvalidRequest,
         Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
         Self::RateLimited,
         Self::NotFound,
         Self::MethodNotAllowed,
@@ -424,6 +436,9 @@ impl ApiErrorCode {
         Self::VerifyCodeExpired,
         Self::VerifyCodeExhausted,
         Self::VerifyCodeTooFrequent,
+        Self::VerifyCodeLimitReached,
+        Self::RecipientNotAllowed,
+        Self::TooManyFailures,
         Self::CodeDeliveryFailed,
         Self::AlreadyBound,
         Self::InvalidSession,
@@ -436,6 +451,7 @@ impl ApiErrorCode {
         match self {
             Self::InvalidRequest => "invalid_request",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
             Self::RateLimited => "rate_limited",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -453,6 +469,9 @@ impl ApiErrorCode {
             Self::VerifyCodeExpired => "verify_code_expired",
             Self::VerifyCodeExhausted => "verify_code_exhausted",
             Self::VerifyCodeTooFrequent => "verify_code_too_frequent",
+            Self::VerifyCodeLimitReached => "verify_code_limit_reached",
+            Self::RecipientNotAllowed => "recipient_not_allowed",
+            Self::TooManyFailures => "too_many_failures",
             Self::CodeDeliveryFailed => "code_delivery_failed",
             Self::AlreadyBound => "already_bound",
             Self::InvalidSession => "invalid_session",

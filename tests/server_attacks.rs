@@ -245,9 +245,11 @@ async fn forged_id_tokens_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_code_requests_send_one_code() {
     let s = TestServer::start().await;
+    let state_token = s.challenge("racer").await.state_token;
     let answers = concurrently(10, || {
-        let http = s.http.clone();
-        async move { http.post("/v1/verify-codes", json!({ "channel": "sms", "to": "13800138000" })).await }
+        let (http, state_token) = (s.http.clone(), state_token.clone());
+        let body = json!({ "channel": "sms", "to": "13800138000", "state_token": state_token });
+        async move { http.post("/v1/verify-codes", body).await }
     })
     .await;
     let sent = answers.iter().filter(|a| a.status == 202).count();

@@ -17,7 +17,7 @@ fn post_endpoints() -> Vec<(&'static str, Value)> {
     vec![
         ("/v1/login/wechat", json!({ "code": "c" })),
         ("/v1/login/wechat-phone", json!({ "code": "c" })),
-        ("/v1/verify-codes", json!({ "channel": "sms", "to": "13800138000" })),
+        ("/v1/verify-codes", json!({ "channel": "sms", "to": "13800138000", "state_token": "s" })),
         ("/v1/bind/wechat-phone", json!({ "state_token": "s", "code": "c" })),
         (
             "/v1/bind/verify-code",
@@ -56,9 +56,6 @@ async fn malformed_requests_are_invalid_request() {
             ("unknown field", json, unknown_field.to_string().into_bytes()),
             ("null", json, b"null".to_vec()),
             ("trailing garbage", json, format!("{valid} x").into_bytes()),
-            ("no content type", None, valid.to_string().into_bytes()),
-            ("text/plain", Some("text/plain"), valid.to_string().into_bytes()),
-            ("form", Some("application/x-www-form-urlencoded"), b"code=c".to_vec()),
             ("not UTF-8", json, b"{\"code\":\"\xff\xfe\"}".to_vec()),
         ];
         for (what, content_type, body) in cases {
@@ -75,6 +72,16 @@ async fn malformed_requests_are_invalid_request() {
                 !message.contains("struct") && !message.contains("Request"),
                 "{path}, {what}: names a Rust type: {message}"
             );
+        }
+        // A body that is not sent as JSON is 415, whatever it holds.
+        for (what, content_type, body) in [
+            ("no content type", None, valid.to_string().into_bytes()),
+            ("text/plain", Some("text/plain"), valid.to_string().into_bytes()),
+            ("form", Some("application/x-www-form-urlencoded"), b"code=c".to_vec()),
+        ] {
+            let answer = s.http.post_raw(path, content_type, body).await;
+            assert_eq!(answer.error(), Code::UnsupportedMediaType.as_str(), "{path}, {what}: {}", answer.body);
+            answer.expect_error(415, Code::UnsupportedMediaType);
         }
         // A JSON content type with parameters is still JSON.
         let answer = s.http.post_raw(path, Some("application/json; charset=utf-8"), valid.to_string()).await;
@@ -224,16 +231,16 @@ async fn code_delivery_failures() {
     // Outside simulator mode without --code-webhook nothing can deliver.
     let s = TestServer::start_external(|c| c.code_webhook = None).await;
     let challenge = s.challenge("o_nowebhook").await;
-    let answer = s.send_code(Channel::Sms, "13800138000", Some(&challenge.state_token)).await;
+    let answer = s.send_code(Channel::Sms, "13800138000", &challenge.state_token).await;
     answer.expect_error(502, Code::CodeDeliveryFailed);
     // Nothing went out, so a retry is not "too frequent" (and fails the same way).
-    let retry = s.send_code(Channel::Sms, "13800138000", Some(&challenge.state_token)).await;
+    let retry = s.send_code(Channel::Sms, "13800138000", &challenge.state_token).await;
     retry.expect_error(502, Code::CodeDeliveryFailed);
     // A webhook that is down.
     let s = TestServer::start_external(|c| c.code_webhook = Some(format!("http://127.0.0.1:{}/", server::free_port())))
         .await;
     let challenge = s.challenge("o_down").await;
-    s.send_code(Channel::Email, "a@example.com", Some(&challenge.state_token))
+    s.send_code(Channel::Email, "a@example.com", &challenge.state_token)
         .await
         .expect_error(502, Code::CodeDeliveryFailed);
     // The webhook works.
@@ -253,7 +260,7 @@ async fn state_token_errors() {
     s.bind_verify_code(unknown, Channel::Sms, "13800138000", "123456").await.expect_error(400, Code::InvalidStateToken);
     s.bind_password(unknown, "u", "p").await.expect_error(400, Code::InvalidStateToken);
     s.register_with(unknown, None).await.expect_error(400, Code::InvalidStateToken);
-    s.send_code(Channel::Sms, "13800138000", Some(unknown)).await.expect_error(400, Code::InvalidStateToken);
+    s.send_code(Channel::Sms, "13800138000", unknown).await.expect_error(400, Code::InvalidStateToken);
 
     // Expired: the state token lives 600 s.
     let challenge = s.challenge("o_slow").await;
@@ -264,7 +271,7 @@ async fn state_token_errors() {
     s.register_with(state, None).await.expect_error(400, Code::StateTokenExpired);
     s.bind_wechat_phone(state, "13800138000").await.expect_error(400, Code::StateTokenExpired);
     s.bind_verify_code(state, Channel::Sms, "13800138000", "123456").await.expect_error(400, Code::StateTokenExpired);
-    s.send_code(Channel::Email, "a@example.com", Some(state)).await.expect_error(400, Code::StateTokenExpired);
+    s.send_code(Channel::Email, "a@example.com", state).await.expect_error(400, Code::StateTokenExpired);
     s.register_with(&alive.state_token, None).await.success();
 
     // Spent by a successful bind.
@@ -290,6 +297,7 @@ async fn user_not_found_and_invalid_credentials() {
     let code = s.fetch_code(Channel::Sms, "13700137000", &challenge.state_token).await;
     let answer = s.bind_verify_code(&challenge.state_token, Channel::Sms, "13700137000", &code).await;
     answer.expect_error(404, Code::UserNotFound);
+    s.advance(60); // one code a minute per bind
     let code = s.fetch_code(Channel::Email, "nobody@example.com", &challenge.state_token).await;
     let answer = s.bind_verify_code(&challenge.state_token, Channel::Email, "nobody@example.com", &code).await;
     answer.expect_error(404, Code::UserNotFound);
@@ -312,7 +320,7 @@ async fn user_not_found_and_invalid_credentials() {
 async fn invalid_recipients() {
     let s = TestServer::start().await;
     let challenge = s.challenge("o_recipient").await;
-    let state = Some(challenge.state_token.as_str());
+    let state = challenge.state_token.as_str();
     for (channel, to) in [
         (Channel::Sms, "12345"),
         (Channel::Sms, "12800138000"),
@@ -324,7 +332,6 @@ async fn invalid_recipients() {
         (Channel::Email, "13800138000"),
     ] {
         s.send_code(channel, to, state).await.expect_error(400, Code::InvalidRecipient);
-        s.send_code(channel, to, None).await.expect_error(400, Code::InvalidRecipient);
         let answer = s.bind_verify_code(&challenge.state_token, channel, to, "123456").await;
         answer.expect_error(400, Code::InvalidRecipient);
     }
@@ -347,13 +354,13 @@ async fn one_time_code_errors() {
     // No code was ever sent.
     s.bind_verify_code(state, Channel::Sms, to, "123456").await.expect_error(400, Code::InvalidVerifyCode);
 
-    // One code a minute per recipient, however it is spelt.
+    // One code a minute per bind, to whatever recipient, however spelt.
     let code = s.fetch_code(Channel::Sms, to, state).await;
-    let again = s.send_code(Channel::Sms, "+86 138 0013 8000", Some(state)).await;
+    let again = s.send_code(Channel::Sms, "+86 138 0013 8000", state).await;
     again.expect_error(429, Code::VerifyCodeTooFrequent);
     assert_eq!(again.retry_after(), Some(60));
     s.advance(45);
-    assert_eq!(s.send_code(Channel::Sms, to, None).await.retry_after(), Some(15));
+    assert_eq!(s.send_code(Channel::Email, "a@example.com", state).await.retry_after(), Some(15));
 
     // A wrong code, then the code expires after 5 minutes.
     let wrong = if code == "000000" { "111111" } else { "000000" };
@@ -368,10 +375,15 @@ async fn one_time_code_errors() {
     if old != new {
         s.bind_verify_code(state, Channel::Sms, to, &old).await.expect_error(400, Code::InvalidVerifyCode);
     }
+    // That was this bind's third code, its last.
+    s.advance(60);
+    let answer = s.send_code(Channel::Sms, to, state).await;
+    answer.expect_error(429, Code::VerifyCodeLimitReached);
 
     // Five wrong tries kill the code: the fifth answers exhausted, and so
     // does the sixth, even with the right code.
-    s.advance(60);
+    let challenge = s.challenge("o_codes_2").await;
+    let state = challenge.state_token.as_str();
     let code = s.fetch_code(Channel::Email, "codes@example.com", state).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for attempt in 1..=4 {
@@ -381,6 +393,8 @@ async fn one_time_code_errors() {
     s.bind_verify_code(state, Channel::Email, "codes@example.com", wrong)
         .await
         .expect_error(400, Code::VerifyCodeExhausted);
+    // (five failures make this WeChat user wait 2 s before the next try)
+    s.advance(2);
     s.bind_verify_code(state, Channel::Email, "codes@example.com", &code)
         .await
         .expect_error(400, Code::VerifyCodeExhausted);
@@ -389,11 +403,12 @@ async fn one_time_code_errors() {
     let code = s.fetch_code(Channel::Email, "codes@example.com", state).await;
     s.bind_verify_code(state, Channel::Email, "codes@example.com", &code).await.success();
 
-    // A used code is spent: another bind with it is refused.
-    let other = s.challenge("o_codes_2").await;
+    // A code belongs to the bind that asked for it: another bind cannot
+    // spend it, used or not.
+    let other = s.challenge("o_codes_3").await;
     s.bind_verify_code(&other.state_token, Channel::Email, "codes@example.com", &code)
         .await
-        .expect_error(400, Code::VerifyCodeExpired);
+        .expect_error(400, Code::InvalidVerifyCode);
     s.http.check_answers().await;
 }
 
@@ -414,6 +429,7 @@ async fn already_bound() {
     let code = s.fetch_code(Channel::Sms, "13800138000", &challenge.state_token).await;
     let answer = s.bind_verify_code(&challenge.state_token, Channel::Sms, "13800138000", &code).await;
     answer.expect_error(409, Code::AlreadyBound);
+    s.advance(60); // one code a minute per bind
     let code = s.fetch_code(Channel::Email, "b@example.com", &challenge.state_token).await;
     let answer = s.bind_verify_code(&challenge.state_token, Channel::Email, "b@example.com", &code).await;
     answer.expect_error(409, Code::AlreadyBound);
@@ -588,12 +604,14 @@ async fn rate_limits_answer_429_with_retry_after() {
     let answer = s.refresh(&tokens.session_token).await;
     answer.expect_error(429, Code::RateLimited);
     assert!(answer.retry_after().is_some_and(|r| (1..=60).contains(&r)));
+    // A WeChat user asking for codes: counted per minute whatever the
+    // answer (here the second is also too soon for the bind).
     let challenge = s.challenge("o_account_2").await;
-    s.send_code(Channel::Sms, "13800138000", Some(&challenge.state_token)).await.expect(202);
-    s.advance(60);
-    s.send_code(Channel::Sms, "13800138000", None).await.expect(202);
-    s.advance(60);
-    s.send_code(Channel::Sms, "13800138000", None).await.expect(202);
+    s.send_code(Channel::Sms, "13800138000", &challenge.state_token).await.expect(202);
+    let answer = s.send_code(Channel::Sms, "13800138000", &challenge.state_token).await;
+    answer.expect_error(429, Code::VerifyCodeTooFrequent);
+    let answer = s.send_code(Channel::Sms, "13800138000", &challenge.state_token).await;
+    answer.expect_error(429, Code::RateLimited);
     // (each account's window started when it was first counted)
     s.http.check_answers().await;
 }

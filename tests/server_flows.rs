@@ -118,7 +118,7 @@ async fn user_register_then_bind_by_sms_code() {
 
     // The code is sent (202) and shows up in the outbox; a mainland number
     // without +86 is the same recipient.
-    let sent = s.send_code(Channel::Sms, "138 0013 9000", Some(&challenge.state_token)).await;
+    let sent = s.send_code(Channel::Sms, "138 0013 9000", &challenge.state_token).await;
     sent.expect(202);
     assert_eq!(sent.json, json!({ "expires_in": 300, "resend_after": 60 }));
     let code = s.outbox_code("+8613800139000").await;

@@ -184,17 +184,16 @@ export function createAuthClientClass(platform) {
     }
 
     /**
-     * Sends a one-time code by SMS or email, for the pending bind if there is
-     * one. Resolves to the server's answer, `{ expires_in, resend_after }`.
+     * Sends a one-time code by SMS or email for the pending bind (codes are
+     * sent only for a bind in progress, and only it can spend them).
+     * Resolves to the server's answer, `{ expires_in, resend_after }`.
      * @param {{ channel?: string, to?: string }} [options]
      */
     async sendVerifyCode({ channel, to } = {}) {
       await this.ready;
       requireChannel(channel, this._channels);
       requireString(to, 'to');
-      const body = { channel, to };
-      const stateToken = this._core.state_token();
-      if (stateToken !== undefined) body.state_token = stateToken;
+      const body = { channel, to, state_token: await this._stateToken() };
       const { status, text } = await this._request('/v1/verify-codes', body);
       if (status < 200 || status > 299) throw serverError(status, text);
       return parseObject(text);

@@ -3,9 +3,9 @@
 
 use super::binding::Mode;
 use super::clock::{Clock, Millis};
-use super::codes::{Outbox, Sender};
+use super::codes::{Budgets, Outbox, Sender, SmsCountries};
 use super::db::Db;
-use super::error::AppError;
+use super::error::{status_of, AppError};
 use super::handlers::{bind, discovery, login, outbox, signed_in};
 use super::keys::KeyRing;
 use super::ratelimit::RateLimiter;
@@ -46,6 +46,10 @@ pub struct App {
     pub wechat: WechatClient,
     /// Delivers one-time codes.
     pub sender: Arc<dyn Sender>,
+    /// How many codes may go out.
+    pub code_budgets: Budgets,
+    /// Where SMS codes may go.
+    pub sms_countries: SmsCountries,
     /// The simulator's outbox, in simulator mode.
     pub outbox: Option<Arc<Outbox>>,
     /// The WeChat simulator, in simulator mode.
@@ -144,7 +148,7 @@ pub const SIMULATED_WECHAT_PATH: &str = "/sim/wechat";
         protocol::BindVerifyCodeRequest, protocol::BindPasswordRequest, protocol::RegisterRequest,
         protocol::SessionRequest, protocol::UserInfo, protocol::ProfileUpdate, protocol::ErrorBody,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &BodyRefusals),
 )]
 pub struct ApiDoc;
 
@@ -156,5 +160,32 @@ impl utoipa::Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         let scheme = Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build();
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The answers every endpoint with a body may give before its handler
+/// runs ([`super::extract::ApiJson`]), added here once instead of on each.
+struct BodyRefusals;
+
+impl utoipa::Modify for BodyRefusals {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Content, Ref, ResponseBuilder};
+        let refusal = |code: ApiErrorCode| {
+            let body = Content::new(Some(Ref::from_schema_name("ErrorBody")));
+            (
+                status_of(code).as_u16().to_string(),
+                ResponseBuilder::new().description(code.as_str()).content("application/json", body).build(),
+            )
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [&mut item.post, &mut item.patch, &mut item.put].into_iter().flatten() {
+                if operation.request_body.is_some() {
+                    for code in [ApiErrorCode::PayloadTooLarge, ApiErrorCode::UnsupportedMediaType] {
+                        let (status, response) = refusal(code);
+                        operation.responses.responses.insert(status, response.into());
+                    }
+                }
+            }
+        }
     }
 }

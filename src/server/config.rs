@@ -56,6 +56,33 @@ pub struct Config {
     #[arg(long, env = "MINIAUTH_CODE_WEBHOOK")]
     pub code_webhook: Option<String>,
 
+    /// Seconds to wait for the webhook's answer. A code whose webhook does
+    /// not answer in time may have gone out: the resend rule still holds.
+    #[arg(long, env = "MINIAUTH_CODE_WEBHOOK_TIMEOUT", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=60))]
+    pub code_webhook_timeout: u32,
+
+    /// Country calling codes SMS codes may be sent to, comma separated
+    /// (`86,852`). Email is not restricted.
+    #[arg(long, env = "MINIAUTH_SMS_COUNTRIES", value_delimiter = ',', default_value = "86")]
+    pub sms_countries: Vec<String>,
+
+    /// One-time codes one phone number or email address may receive in a
+    /// day (one WeChat user may send it at most 5 of them, a bind at most 3).
+    #[arg(long, env = "MINIAUTH_CODES_PER_RECIPIENT_PER_DAY", default_value_t = 10)]
+    pub codes_per_recipient_per_day: u32,
+
+    /// One-time codes one WeChat user may ask for in a day.
+    #[arg(long, env = "MINIAUTH_CODES_PER_IDENTITY_PER_DAY", default_value_t = 10)]
+    pub codes_per_identity_per_day: u32,
+
+    /// One-time codes the server sends in a minute, to everyone.
+    #[arg(long, env = "MINIAUTH_CODES_PER_MINUTE", default_value_t = 60)]
+    pub codes_per_minute: u32,
+
+    /// One-time codes the server sends in a day, to everyone.
+    #[arg(long, env = "MINIAUTH_CODES_PER_DAY", default_value_t = 5_000)]
+    pub codes_per_day: u32,
+
     /// Web origins allowed to call the API from a browser (CORS), comma
     /// separated, e.g. `https://app.example.com`; `*` allows any. Default:
     /// none (Mini Programs and same-origin pages need no CORS).

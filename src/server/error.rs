@@ -100,14 +100,17 @@ pub fn status_of(code: ApiErrorCode) -> StatusCode {
     use ApiErrorCode::*;
     match code {
         InvalidRequest | WechatCodeInvalid | InvalidStateToken | StateTokenExpired | InvalidRecipient
-        | InvalidVerifyCode | VerifyCodeExpired | VerifyCodeExhausted => StatusCode::BAD_REQUEST,
+        | InvalidVerifyCode | VerifyCodeExpired | VerifyCodeExhausted | RecipientNotAllowed => StatusCode::BAD_REQUEST,
         Unauthorized | InvalidCredentials | InvalidSession => StatusCode::UNAUTHORIZED,
         FlowNotAllowed => StatusCode::FORBIDDEN,
         NotFound | UserNotFound => StatusCode::NOT_FOUND,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         AlreadyBound => StatusCode::CONFLICT,
         PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        RateLimited | WechatRateLimited | VerifyCodeTooFrequent => StatusCode::TOO_MANY_REQUESTS,
+        UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        RateLimited | WechatRateLimited | VerifyCodeTooFrequent | VerifyCodeLimitReached | TooManyFailures => {
+            StatusCode::TOO_MANY_REQUESTS
+        }
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
         WechatUnavailable | CodeDeliveryFailed => StatusCode::BAD_GATEWAY,
         WechatBusy => StatusCode::SERVICE_UNAVAILABLE,

@@ -9,9 +9,10 @@ use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
 use std::net::{IpAddr, SocketAddr};
 
-/// A JSON object body; anything else is `400 invalid_request` (a JSON
-/// array in place of the object too, which serde would read field by field),
-/// an oversized one `413 payload_too_large`. Messages name the fields, never
+/// A JSON object body. A body not sent as JSON is `415
+/// unsupported_media_type`, JSON that is not the object this endpoint takes
+/// `400 invalid_request` (an array in place of the object too, which serde
+/// would read field by field), an oversized one `413 payload_too_large`. Messages name the fields, never
 /// the Rust types behind them.
 pub struct ApiJson<T>(pub T);
 
@@ -24,7 +25,10 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !is_json(req.headers()) {
-            return Err(AppError::invalid_request("the body must be JSON (Content-Type: application/json)"));
+            return Err(AppError::new(
+                ApiErrorCode::UnsupportedMediaType,
+                "the body must be JSON (Content-Type: application/json)",
+            ));
         }
         let bytes = match axum::body::Bytes::from_request(req, state).await {
             Ok(bytes) => bytes,

@@ -14,6 +14,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod guesses;
 pub mod handlers;
 pub mod keys;
 pub mod phone;
@@ -29,7 +30,7 @@ pub mod wechat;
 use crate::verifier::Validation;
 use app::{App, AppState, SIMULATED_WECHAT_PATH};
 use clock::Clock;
-use codes::{NoSender, Outbox, OutboxSender, Sender, WebhookSender};
+use codes::{Budgets, NoSender, Outbox, OutboxSender, Sender, SmsCountries, WebhookSender};
 use config::Config;
 use ratelimit::{Limits, RateLimiter};
 use session_tokens::{Sessions, Settings};
@@ -189,7 +190,9 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
         (Some(outbox), sender, Some(Simulator::new(SIMULATOR_APPID, SIMULATOR_SECRET, clock.clone())))
     } else {
         let sender: Arc<dyn Sender> = match &config.code_webhook {
-            Some(url) => Arc::new(WebhookSender::new(url.clone())),
+            Some(url) => {
+                Arc::new(WebhookSender::new(url.clone(), Duration::from_secs(config.code_webhook_timeout.into())))
+            }
             None => {
                 tracing::warn!("no --code-webhook: SMS and email codes cannot be delivered");
                 Arc::new(NoSender)
@@ -210,6 +213,13 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
         sessions: Sessions::new(settings),
         wechat: WechatClient::new(wechat_config, clock.clone()),
         sender,
+        code_budgets: Budgets {
+            per_recipient_per_day: config.codes_per_recipient_per_day,
+            per_identity_per_day: config.codes_per_identity_per_day,
+            per_minute: config.codes_per_minute,
+            per_day: config.codes_per_day,
+        },
+        sms_countries: SmsCountries::new(&config.sms_countries),
         outbox,
         simulator,
         limits: RateLimiter::new(

@@ -82,6 +82,13 @@ pub struct WechatIdentity {
     pub unionid: Option<String>,
 }
 
+impl WechatIdentity {
+    /// `appid:openid`: the identity as the abuse budgets count it.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.appid, self.openid)
+    }
+}
+
 /// What a new user starts with.
 #[derive(Debug, Default)]
 pub struct NewUser {

@@ -171,6 +171,7 @@ describe('AuthClient API details in Node', () => {
     try {
       await rejectsWith(client.loginWithWechat(), 'ERR_INVALID_ARGUMENT');
       await rejectsWith(client.sendVerifyCode({ channel: 'fax', to: 'x' }), 'ERR_INVALID_ARGUMENT');
+      await rejectsWith(client.sendVerifyCode({ channel: 'sms', to: newPhone() }), 'ERR_SIGNED_OUT');
       await rejectsWith(client.bindWithVerifyCode({ channel: 'sms', to: newPhone(), code: '123456' }), 'ERR_SIGNED_OUT');
       await rejectsWith(client.register(), 'ERR_SIGNED_OUT');
     } finally {

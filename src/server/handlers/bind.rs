@@ -12,6 +12,7 @@ use crate::server::binding::{self, Mode, Pending, Target};
 use crate::server::codes;
 use crate::server::error::{AppError, AppResult};
 use crate::server::extract::{ApiJson, ClientIp};
+use crate::server::guesses::{self, Guess};
 use crate::server::profile;
 use crate::server::ratelimit::Scope;
 use crate::server::session_tokens::Method;
@@ -26,9 +27,9 @@ use axum::Json;
     request_body = VerifyCodeRequest,
     responses(
         (status = 202, description = "the code is on its way", body = VerifyCodeSent),
-        (status = 400, description = "invalid_request, invalid_recipient, invalid_state_token, state_token_expired", body = ErrorBody),
-        (status = 413, description = "payload_too_large", body = ErrorBody),
-        (status = 429, description = "rate_limited, verify_code_too_frequent", body = ErrorBody),
+        (status = 400, description = "invalid_request, invalid_recipient, recipient_not_allowed, invalid_state_token, state_token_expired", body = ErrorBody),
+        (status = 403, description = "flow_not_allowed", body = ErrorBody),
+        (status = 429, description = "rate_limited, verify_code_too_frequent, verify_code_limit_reached", body = ErrorBody),
         (status = 502, description = "code_delivery_failed", body = ErrorBody),
     )
 )]
@@ -39,12 +40,11 @@ pub async fn send_code(
 ) -> AppResult<(StatusCode, Json<VerifyCodeSent>)> {
     app.limits.check_ip(Scope::VerifyCode, &ip.to_string())?;
     let to = codes::normalize_recipient(request.channel, &request.to)?;
+    app.sms_countries.check(request.channel, &to)?;
     let now = app.clock.now();
-    if let Some(state_token) = &request.state_token {
-        binding::pending(&app.db.read, state_token, flow_of(request.channel), now).await?;
-    }
-    app.limits.check_account(Scope::VerifyCode, &to)?;
-    codes::issue(&app.db.write, app.sender.as_ref(), request.channel, &to, now).await?;
+    let pending = binding::pending(&app.db.read, &request.state_token, flow_of(request.channel), now).await?;
+    app.limits.check_account(Scope::VerifyCode, &pending.identity.key())?;
+    codes::issue(&app.db.write, app.sender.as_ref(), &app.code_budgets, &pending, request.channel, &to, now).await?;
     let sent = VerifyCodeSent {
         expires_in: u64::try_from(codes::CODE_TTL_MS / 1000).unwrap_or(0),
         resend_after: u64::try_from(codes::RESEND_AFTER_MS / 1000).unwrap_or(0),
@@ -59,7 +59,6 @@ pub async fn send_code(
     responses(
         (status = 200, description = "SUCCESS with tokens", body = LoginResponse),
         (status = 400, description = "invalid_request, invalid_state_token, state_token_expired, wechat_code_invalid", body = ErrorBody),
-        (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 404, description = "user_not_found (SOCIAL_BIND)", body = ErrorBody),
         (status = 409, description = "already_bound", body = ErrorBody),
         (status = 429, description = "rate_limited, wechat_rate_limited", body = ErrorBody),
@@ -89,11 +88,10 @@ pub async fn wechat_phone(
     responses(
         (status = 200, description = "SUCCESS with tokens", body = LoginResponse),
         (status = 400, description = "invalid_request, invalid_recipient, invalid_state_token, state_token_expired, invalid_verify_code, verify_code_expired, verify_code_exhausted", body = ErrorBody),
-        (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 403, description = "flow_not_allowed", body = ErrorBody),
         (status = 404, description = "user_not_found (SOCIAL_BIND)", body = ErrorBody),
         (status = 409, description = "already_bound", body = ErrorBody),
-        (status = 429, description = "rate_limited", body = ErrorBody),
+        (status = 429, description = "rate_limited, too_many_failures", body = ErrorBody),
     )
 )]
 pub async fn verify_code(
@@ -106,7 +104,9 @@ pub async fn verify_code(
     let pending = binding::pending(&app.db.read, &request.state_token, flow_of(request.channel), now).await?;
     app.limits.check_account(Scope::Bind, &pending.identity.openid)?;
     let to = codes::normalize_recipient(request.channel, &request.to)?;
-    codes::redeem(&app.db.write, request.channel, &to, &request.code, now).await?;
+    let guess =
+        Guess { target: codes::recipient_key(request.channel, &to), guesser: pending.identity.key(), source: ip };
+    codes::redeem(&app.db.write, &pending, request.channel, &to, &request.code, &guess, now).await?;
     let (existing, method) = match request.channel {
         Channel::Sms => (users::by_phone(&app.db.read, &to).await?, Method::Sms),
         Channel::Email => (users::by_email(&app.db.read, &to).await?, Method::Email),
@@ -125,11 +125,10 @@ pub async fn verify_code(
     responses(
         (status = 200, description = "SUCCESS with tokens", body = LoginResponse),
         (status = 400, description = "invalid_request, invalid_state_token, state_token_expired", body = ErrorBody),
-        (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 401, description = "invalid_credentials", body = ErrorBody),
         (status = 403, description = "flow_not_allowed", body = ErrorBody),
         (status = 409, description = "already_bound", body = ErrorBody),
-        (status = 429, description = "rate_limited", body = ErrorBody),
+        (status = 429, description = "rate_limited, too_many_failures", body = ErrorBody),
     )
 )]
 pub async fn password(
@@ -138,9 +137,12 @@ pub async fn password(
     ApiJson(request): ApiJson<BindPasswordRequest>,
 ) -> AppResult<Json<LoginResponse>> {
     app.limits.check_ip(Scope::Bind, &ip.to_string())?;
-    let pending = binding::pending(&app.db.read, &request.state_token, BindFlow::Password, app.clock.now()).await?;
+    let now = app.clock.now();
+    let pending = binding::pending(&app.db.read, &request.state_token, BindFlow::Password, now).await?;
     app.limits.check_account(Scope::Bind, &pending.identity.openid)?;
-    app.limits.check_account(Scope::Bind, &format!("username:{}", &*request.username))?;
+    let guess =
+        Guess { target: format!("username:{}", &*request.username), guesser: pending.identity.key(), source: ip };
+    let attempt = guesses::begin(&app.db.write, &guess, now).await?;
     let found = users::by_username(&app.db.read, &request.username).await?;
     let hash = found.as_ref().and_then(|(_, hash)| hash.clone());
     // argon2 is slow on purpose: off the async workers.
@@ -152,6 +154,7 @@ pub async fn password(
         Some((user, _)) if matches => user,
         _ => return Err(AppError::new(ApiErrorCode::InvalidCredentials, "wrong username or password")),
     };
+    attempt.forgive(&app.db.write).await?;
     finish(&app, &pending, Target::Existing(user.id), Method::Password).await
 }
 
@@ -162,7 +165,6 @@ pub async fn password(
     responses(
         (status = 200, description = "SUCCESS with tokens", body = LoginResponse),
         (status = 400, description = "invalid_request, invalid_state_token, state_token_expired", body = ErrorBody),
-        (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 403, description = "flow_not_allowed", body = ErrorBody),
         (status = 409, description = "already_bound (the WeChat identity was bound meanwhile)", body = ErrorBody),
         (status = 429, description = "rate_limited", body = ErrorBody),

@@ -18,7 +18,6 @@ use axum::Json;
     responses(
         (status = 200, description = "SUCCESS with tokens, or SOCIAL_BIND / USER_REGISTER with a state token", body = LoginResponse),
         (status = 400, description = "invalid_request, wechat_code_invalid", body = ErrorBody),
-        (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 429, description = "rate_limited, wechat_rate_limited", body = ErrorBody),
         (status = 502, description = "wechat_unavailable", body = ErrorBody),
         (status = 503, description = "wechat_busy", body = ErrorBody),
@@ -55,7 +54,6 @@ pub async fn wechat(
     responses(
         (status = 200, description = "SUCCESS with tokens", body = LoginResponse),
         (status = 400, description = "invalid_request, wechat_code_invalid", body = ErrorBody),
-        (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 404, description = "user_not_found (registration closed)", body = ErrorBody),
         (status = 429, description = "rate_limited, wechat_rate_limited", body = ErrorBody),
         (status = 502, description = "wechat_unavailable", body = ErrorBody),

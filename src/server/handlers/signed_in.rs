@@ -18,7 +18,6 @@ use axum::Json;
     responses(
         (status = 200, description = "a new id_token and a rotated session_token", body = Tokens),
         (status = 400, description = "invalid_request", body = ErrorBody),
-        (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 401, description = "invalid_session: unknown, expired, revoked or replayed", body = ErrorBody),
         (status = 429, description = "rate_limited", body = ErrorBody),
     )
@@ -41,7 +40,6 @@ pub async fn refresh(
     responses(
         (status = 204, description = "the session is over"),
         (status = 400, description = "invalid_request", body = ErrorBody),
-        (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 429, description = "rate_limited", body = ErrorBody),
     )
 )]
@@ -80,7 +78,6 @@ pub async fn userinfo(State(app): State<AppState>, Bearer(id_token): Bearer) -> 
         (status = 200, description = "the updated profile", body = UserInfo),
         (status = 400, description = "invalid_request: a field is malformed, or not editable here", body = ErrorBody),
         (status = 401, description = "unauthorized", body = ErrorBody),
-        (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 429, description = "rate_limited", body = ErrorBody),
     )
 )]

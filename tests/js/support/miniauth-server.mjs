@@ -99,8 +99,13 @@ export function miniauthServer({ database, args = [] }) {
     try {
       started = await spawnReady(
         SERVER_BINARY,
-        // Every request of the tests comes from 127.0.0.1: lift the per-address limit.
-        ['serve', '--simulator', '--listen', listen, '--database', database, '--rate-limit-ip', '100000', ...args],
+        // Every request of the tests comes from 127.0.0.1, and the suites share
+        // one server: lift the per-address limit and the server-wide code budget.
+        [
+          'serve', '--simulator', '--listen', listen, '--database', database,
+          '--rate-limit-ip', '100000', '--codes-per-minute', '100000', '--codes-per-day', '1000000',
+          ...args,
+        ],
         { env: SERVER_ENV, ready: /^miniauth listening on (http:\/\/\S+)$/m },
       );
     } catch (error) {

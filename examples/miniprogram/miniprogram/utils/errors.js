@@ -12,6 +12,9 @@ const SERVER_MESSAGES = {
   verify_code_expired: 'The code has expired; request a new one.',
   verify_code_exhausted: 'Too many wrong codes; request a new one.',
   verify_code_too_frequent: 'Please wait before requesting another code.',
+  verify_code_limit_reached: 'No more codes can be sent for now; please try again later.',
+  recipient_not_allowed: 'Codes cannot be sent to this number.',
+  too_many_failures: 'Too many wrong attempts; please try again later.',
   already_bound: 'This account is already bound to another WeChat user.',
   rate_limited: 'Too many attempts; please wait a moment.',
 };
