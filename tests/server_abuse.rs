@@ -8,6 +8,7 @@
 mod server;
 
 use miniauth::protocol::{ApiErrorCode as Code, Channel};
+use miniauth::server::clock::Clock;
 use miniauth::server::codes::PER_PAIR_PER_DAY;
 use miniauth::server::config::Registration;
 use serde_json::{json, Value};
@@ -306,5 +307,66 @@ async fn a_slow_webhook_keeps_the_resend_rule() {
     // And the code it took works.
     let code = received.lock().unwrap()[0]["code"].as_str().unwrap().to_string();
     s.bind_verify_code(&state, Channel::Sms, "13800138000", &code).await.success();
+    s.http.check_answers().await;
+}
+
+async fn rows(s: &TestServer, table: &str) -> i64 {
+    let (count,): (i64,) =
+        sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&s.app.db.write).await.unwrap();
+    count
+}
+
+/// Measured before: expired state tokens, codes and the tokens of ended
+/// sessions were never deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_purge_removes_what_nothing_reads_and_reuse_detection_still_works() {
+    let s = TestServer::start().await;
+    let live = s.register("o_live").await;
+    let rotated = s.refresh(&live.session_token).await.refreshed();
+    let ended = s.register("o_ended").await;
+    s.logout(&ended.session_token).await.expect(204);
+    let state = s.challenge("o_abandoned").await.state_token;
+    let code = s.fetch_code(Channel::Sms, "13800138000", &state).await;
+    s.bind_verify_code(&state, Channel::Sms, "13800138000", &not(&code)).await.expect(400);
+    let before: Vec<i64> = table_rows(&s).await;
+    assert!(before.iter().all(|&n| n > 0), "{before:?}");
+
+    s.advance(2 * DAY_SECS);
+    let removed = miniauth::server::purge::run(&s.app.db.write, s.clock.now()).await.unwrap();
+    let after = table_rows(&s).await;
+    // [state tokens, codes, sends, failed guesses, families, session tokens]:
+    // the live family and its two tokens stay.
+    assert_eq!(after, vec![0, 0, 0, 0, 1, 2], "before {before:?}");
+    assert_eq!(removed, before.iter().sum::<i64>() as u64 - 3);
+
+    // The ended session is unknown now, which answers as before...
+    s.refresh(&ended.session_token).await.expect_error(401, Code::InvalidSession);
+    // ...and the live one's rotated token is still recognised when replayed.
+    s.refresh(&live.session_token).await.expect_error(401, Code::InvalidSession);
+    s.refresh(&rotated.session_token).await.expect_error(401, Code::InvalidSession);
+    s.http.check_answers().await;
+}
+
+async fn table_rows(s: &TestServer) -> Vec<i64> {
+    let mut counts = Vec::new();
+    for table in ["state_tokens", "verify_codes", "code_sends", "failed_guesses", "session_families", "session_tokens"]
+    {
+        counts.push(rows(s, table).await);
+    }
+    counts
+}
+
+/// Refresh is limited per session family, and a replay is caught before
+/// any limit: a saturated limiter never hides reuse detection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replays_revoke_the_family_even_when_its_refresh_limit_is_spent() {
+    let s = TestServer::start_with(|c| c.rate_limit_account = 2).await;
+    let first = s.register("o_chain").await;
+    let second = s.refresh(&first.session_token).await.refreshed();
+    let third = s.refresh(&second.session_token).await.refreshed();
+    s.refresh(&third.session_token).await.expect_error(429, Code::RateLimited);
+    s.advance(11); // past the grace window
+    s.refresh(&first.session_token).await.expect_error(401, Code::InvalidSession);
+    s.refresh(&third.session_token).await.expect_error(401, Code::InvalidSession);
     s.http.check_answers().await;
 }

@@ -20,6 +20,7 @@ pub mod keys;
 pub mod phone;
 pub mod playground;
 pub mod profile;
+pub mod purge;
 pub mod ratelimit;
 pub mod ring_provider;
 pub mod secrets;
@@ -49,6 +50,9 @@ const SIMULATOR_SECRET: &str = "simulator-secret";
 /// How often signing keys are reloaded (to pick up a rotation and to drop
 /// retired keys whose tokens have all expired).
 const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(60);
+
+/// How often rows nothing reads any more are purged ([`purge`]).
+const PURGE_INTERVAL: Duration = Duration::from_secs(600);
 
 /// A server [`start`] has started. Dropping it begins a graceful shutdown
 /// without waiting for it to end; [`Running::shutdown`] waits.
@@ -244,6 +248,21 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
         })
     };
 
+    let purger = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(PURGE_INTERVAL);
+            loop {
+                tick.tick().await;
+                match purge::run(&app.db.write, app.clock.now()).await {
+                    Ok(0) => {}
+                    Ok(rows) => tracing::info!(rows, "purged expired rows"),
+                    Err(error) => tracing::error!(code = %error.code(), "could not purge expired rows"),
+                }
+            }
+        })
+    };
+
     let (stop, stopped) = oneshot::channel::<()>();
     let mut router = app::router(app.clone(), app::cors(&config.cors_origins));
     if let Some(page) = &config.playground {
@@ -257,6 +276,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
             })
             .await;
         reloader.abort();
+        purger.abort();
         db.close().await;
         served
     });

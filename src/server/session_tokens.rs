@@ -14,6 +14,7 @@ use super::clock::Millis;
 use super::db::Db;
 use super::error::{AppError, AppResult};
 use super::keys::KeyRing;
+use super::ratelimit::{RateLimiter, Scope};
 use super::secrets::{new_id, new_token, token_hash};
 use super::users::{self, User};
 use crate::protocol::{Tokens, UserInfo};
@@ -152,7 +153,17 @@ impl Sessions {
     }
 
     /// Rotates `session_token`: see the module documentation.
-    pub async fn refresh(&self, db: &Db, keys: &KeyRing, session_token: &str, now: Millis) -> AppResult<Tokens> {
+    /// Replays are caught before `limits` is asked: reuse detection never
+    /// waits behind a rate limit. The limit counts per session family, so
+    /// that a chain of rotations is bounded however many tokens it has.
+    pub async fn refresh(
+        &self,
+        db: &Db,
+        keys: &KeyRing,
+        limits: &RateLimiter,
+        session_token: &str,
+        now: Millis,
+    ) -> AppResult<Tokens> {
         let pool = &db.write;
         let hash = token_hash(session_token);
         let _turn = self.stripes[usize::from(hash[0]) % STRIPES].lock().await;
@@ -196,6 +207,7 @@ impl Sessions {
         if now >= idle_expires_at || now >= family_expires_at {
             return Err(AppError::invalid_session("the session has expired"));
         }
+        limits.check_account(Scope::Refresh, &format!("family:{family_id}"))?;
         let user = users::by_id(&db.read, &user_id)
             .await?
             .ok_or_else(|| AppError::invalid_session("the user no longer exists"))?;

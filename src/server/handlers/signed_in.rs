@@ -5,7 +5,6 @@ use crate::server::app::AppState;
 use crate::server::error::{AppError, AppResult};
 use crate::server::extract::{ApiJson, Bearer, ClientIp};
 use crate::server::ratelimit::Scope;
-use crate::server::secrets::token_hash;
 use crate::server::{profile, users};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -28,8 +27,8 @@ pub async fn refresh(
     ApiJson(request): ApiJson<SessionRequest>,
 ) -> AppResult<Json<Tokens>> {
     app.limits.check_ip(Scope::Refresh, &ip.to_string())?;
-    app.limits.check_account(Scope::Refresh, &hex(&token_hash(&request.session_token)))?;
-    let tokens = app.sessions.refresh(&app.db, &app.keys(), &request.session_token, app.clock.now()).await?;
+    let tokens =
+        app.sessions.refresh(&app.db, &app.keys(), &app.limits, &request.session_token, app.clock.now()).await?;
     Ok(Json(tokens))
 }
 
@@ -107,8 +106,4 @@ async fn signed_in_user(app: &AppState, id_token: &str) -> AppResult<users::User
 
 fn unauthorized(why: &str) -> AppError {
     AppError::new(ApiErrorCode::Unauthorized, format!("the id_token does not verify: {why}"))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

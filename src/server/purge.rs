@@ -1,0 +1,63 @@
+//! The periodic purge: rows that no rule reads any more are deleted, so
+//! that storage follows the live state and not the server's history.
+//!
+//! - state tokens and one-time codes a day after they expired;
+//! - the sends and failed guesses the budgets and ceilings count, once out
+//!   of their one-day window;
+//! - session families a day after they ended (revoked, past their absolute
+//!   lifetime, or with a current token past its idle lifetime), with all of
+//!   their tokens.
+//!
+//! A live family keeps its rotated tokens: reuse detection needs them for
+//! as long as someone may replay one (refresh is limited per family, which
+//! bounds the chain). A token of a purged family is unknown, which answers
+//! `invalid_session` exactly as the ended family did.
+
+use super::clock::Millis;
+use super::error::AppResult;
+use sqlx::SqlitePool;
+
+/// How long ended rows are kept before they go, and the window of the
+/// budgets and ceilings.
+pub const RETAIN_MS: Millis = 24 * 60 * 60_000;
+/// Rows deleted per statement: the write connection is shared, so a large
+/// purge goes in slices that let requests in between.
+const BATCH: i64 = 5_000;
+
+/// Each statement deletes up to `BATCH` rows whose rowid the `WHERE`
+/// (given `?` = the cut-off) selects.
+const PURGES: [(&str, &str); 6] = [
+    ("state_tokens", "expires_at <= ?"),
+    ("verify_codes", "expires_at <= ?"),
+    ("code_sends", "sent_at <= ?"),
+    ("failed_guesses", "failed_at <= ?"),
+    (
+        "session_tokens",
+        "family_id IN (SELECT id FROM session_families f WHERE f.revoked_at <= ?1 OR f.expires_at <= ?1
+            OR NOT EXISTS (SELECT 1 FROM session_tokens c
+                           WHERE c.family_id = f.id AND c.rotated_at IS NULL AND c.idle_expires_at > ?1))",
+    ),
+    (
+        "session_families",
+        "NOT EXISTS (SELECT 1 FROM session_tokens t WHERE t.family_id = session_families.id) AND created_at <= ?",
+    ),
+];
+
+/// Deletes what has been dead for [`RETAIN_MS`] at `now`, and answers how
+/// many rows went.
+pub async fn run(pool: &SqlitePool, now: Millis) -> AppResult<u64> {
+    let cutoff = now - RETAIN_MS;
+    let mut removed = 0;
+    for (table, condition) in PURGES {
+        let statement =
+            format!("DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {condition} LIMIT {BATCH})");
+        loop {
+            let deleted = sqlx::query(&statement).bind(cutoff).execute(pool).await?.rows_affected();
+            removed += deleted;
+            if deleted < u64::try_from(BATCH).unwrap_or(u64::MAX) {
+                break;
+            }
+        }
+    }
+    Ok(removed)
+}
