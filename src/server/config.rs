@@ -139,6 +139,27 @@ pub struct Config {
     /// miniauth_bg.wasm).
     #[arg(long, env = "MINIAUTH_PLAYGROUND_PKG", value_name = "DIR", default_value = "pkg")]
     pub playground_pkg: PathBuf,
+
+    /// Seconds a client has to send a request's headers, counted from the
+    /// connection's opening (the first request) or from the first byte of
+    /// the next request on a kept-alive connection; then it is closed.
+    #[arg(long, env = "MINIAUTH_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=3_600))]
+    pub header_timeout: u32,
+
+    /// Seconds a client has to send a request's whole body, counted from the
+    /// end of its headers; a late body is answered 400.
+    #[arg(long, env = "MINIAUTH_BODY_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3_600))]
+    pub body_timeout: u32,
+
+    /// A kept-alive connection with no request in flight on which nothing
+    /// was read or written for this many seconds is closed.
+    #[arg(long, env = "MINIAUTH_IDLE_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=3_600))]
+    pub idle_timeout: u32,
+
+    /// Connections served at once; more wait, unaccepted, until one ends.
+    /// Lowered when the process's open-file limit is too small for it.
+    #[arg(long, env = "MINIAUTH_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
 }
 
 /// Whether unbound WeChat users may register.

@@ -24,6 +24,7 @@ pub mod purge;
 pub mod ratelimit;
 pub mod ring_provider;
 pub mod secrets;
+mod serve;
 pub mod session_tokens;
 pub mod users;
 pub mod wechat;
@@ -268,17 +269,16 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
     if let Some(page) = &config.playground {
         router = router.merge(playground::router(page, &config.playground_pkg));
     }
-    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let limits = serve::Limits::new(config);
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, service)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await;
+        serve::run(listener, router, limits, async {
+            let _ = stopped.await;
+        })
+        .await;
         reloader.abort();
         purger.abort();
         db.close().await;
-        served
+        Ok(())
     });
     tracing::info!(%addr, simulated, "miniauth server listening");
     Ok(Running { addr, app, stop: Some(stop), task })
