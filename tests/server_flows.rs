@@ -501,6 +501,31 @@ async fn key_rotation_keeps_old_tokens_verifiable_until_they_expire() {
     assert!(stale.is_err(), "the old key is gone and its token expired");
 }
 
+/// Measured before: the old key was retired in one transaction and the new
+/// one inserted after it, so a failed insert left no key to sign with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_key_rotation_changes_nothing() {
+    let s = TestServer::start().await;
+    let active = || async {
+        let kids: Vec<(String,)> = sqlx::query_as("SELECT kid FROM signing_keys WHERE retired_at IS NULL")
+            .fetch_all(&s.app.db.write)
+            .await
+            .unwrap();
+        kids
+    };
+    let before = active().await;
+    assert_eq!(before.len(), 1);
+    sqlx::query("CREATE TRIGGER refuse_keys BEFORE INSERT ON signing_keys BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        .execute(&s.app.db.write)
+        .await
+        .unwrap();
+    assert!(keys::rotate(&s.app.db.write, SigningAlgorithm::EdDsa, s.clock.now()).await.is_err());
+    assert_eq!(active().await, before, "the old key is still the active one");
+    let ttl_ms = ID_TOKEN_TTL as i64 * 1000;
+    assert!(keys::load(&s.app.db.write, s.clock.now(), ttl_ms).await.is_ok(), "and the server can load it");
+    s.register("o_after_failed_rotation").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_signing_algorithms() {
     for (alg, name, kty) in [(SigningAlgorithm::Es256, "ES256", "EC"), (SigningAlgorithm::EdDsa, "EdDSA", "OKP")] {

@@ -87,17 +87,22 @@ pub async fn load_or_create(
             .fetch_optional(pool)
             .await?;
     if active.is_none() {
-        insert_new_key(pool, alg, now).await?;
+        let key = NewKey::generate(alg)?;
+        key.insert(&mut *pool.acquire().await?, now).await?;
     }
     load(pool, now, id_token_ttl_ms).await
 }
 
 /// Makes a new key the signer and retires the others. Returns the new `kid`.
+/// The key is made first and the switch is one transaction: the server
+/// never runs without an active key, and a failed rotation changes nothing.
 pub async fn rotate(pool: &SqlitePool, alg: SigningAlgorithm, now: Millis) -> Result<String, KeyError> {
+    let key = NewKey::generate(alg)?;
     let mut tx = pool.begin().await?;
     sqlx::query("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL").bind(now).execute(&mut *tx).await?;
+    key.insert(&mut tx, now).await?;
     tx.commit().await?;
-    insert_new_key(pool, alg, now).await
+    Ok(key.kid)
 }
 
 /// Reads the current signer and the keys still worth publishing.
@@ -144,21 +149,35 @@ struct KeyRow {
     retired_at: Option<i64>,
 }
 
-async fn insert_new_key(pool: &SqlitePool, alg: SigningAlgorithm, now: Millis) -> Result<String, KeyError> {
-    let (private_der, mut public_jwk) = generate(alg)?;
-    let kid = thumbprint(&public_jwk);
-    public_jwk["kid"] = json!(kid);
-    public_jwk["alg"] = json!(alg.name());
-    public_jwk["use"] = json!("sig");
-    sqlx::query("INSERT INTO signing_keys (kid, alg, private_der, public_jwk, created_at) VALUES (?, ?, ?, ?, ?)")
-        .bind(&kid)
-        .bind(alg.name())
-        .bind(private_der)
-        .bind(public_jwk.to_string())
-        .bind(now)
-        .execute(pool)
-        .await?;
-    Ok(kid)
+/// A generated key, not stored yet.
+struct NewKey {
+    kid: String,
+    alg: SigningAlgorithm,
+    private_der: Vec<u8>,
+    public_jwk: Value,
+}
+
+impl NewKey {
+    fn generate(alg: SigningAlgorithm) -> Result<Self, KeyError> {
+        let (private_der, mut public_jwk) = generate(alg)?;
+        let kid = thumbprint(&public_jwk);
+        public_jwk["kid"] = json!(kid);
+        public_jwk["alg"] = json!(alg.name());
+        public_jwk["use"] = json!("sig");
+        Ok(Self { kid, alg, private_der, public_jwk })
+    }
+
+    async fn insert(&self, conn: &mut sqlx::SqliteConnection, now: Millis) -> Result<(), KeyError> {
+        sqlx::query("INSERT INTO signing_keys (kid, alg, private_der, public_jwk, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(&self.kid)
+            .bind(self.alg.name())
+            .bind(&self.private_der)
+            .bind(self.public_jwk.to_string())
+            .bind(now)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
 }
 
 /// A new key pair: the private key as `jsonwebtoken` reads it (PKCS#1 DER
