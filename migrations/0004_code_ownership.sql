@@ -20,6 +20,7 @@ CREATE INDEX verify_codes_expiry ON verify_codes(expires_at);
 -- state token, per WeChat identity, per recipient, per pair of those two,
 -- and in all. Kept a day.
 CREATE TABLE code_sends (
+    id        INTEGER PRIMARY KEY,
     sent_at   INTEGER NOT NULL,
     recipient TEXT NOT NULL,   -- channel:normalised address
     identity  TEXT NOT NULL,   -- appid:openid of the state token
@@ -34,6 +35,7 @@ CREATE INDEX code_sends_time ON code_sends(sent_at);
 -- (the guessing WeChat identity, the source address, the recipient or
 -- username guessed at). Kept a day, which is the window the ceilings count.
 CREATE TABLE failed_guesses (
+    id        INTEGER PRIMARY KEY,
     subject   TEXT NOT NULL,
     failed_at INTEGER NOT NULL
 ) STRICT;

@@ -113,12 +113,13 @@ pub async fn begin(pool: &SqlitePool, guess: &Guess, now: Millis) -> AppResult<A
     }
     let mut rows = Vec::with_capacity(subjects.len());
     for (_, subject) in &subjects {
-        let inserted = sqlx::query("INSERT INTO failed_guesses (subject, failed_at) VALUES (?, ?)")
-            .bind(subject)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        rows.push(inserted.last_insert_rowid());
+        let (id,): (i64,) =
+            sqlx::query_as("INSERT INTO failed_guesses (subject, failed_at) VALUES (?, ?) RETURNING id")
+                .bind(subject)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+        rows.push(id);
     }
     tx.commit().await?;
     Ok(Attempt { rows })
@@ -136,7 +137,7 @@ impl Attempt {
     /// expired one).
     pub async fn forgive(self, pool: &SqlitePool) -> AppResult<()> {
         for row in &self.rows {
-            sqlx::query("DELETE FROM failed_guesses WHERE rowid = ?").bind(row).execute(pool).await?;
+            sqlx::query("DELETE FROM failed_guesses WHERE id = ?").bind(row).execute(pool).await?;
         }
         Ok(())
     }

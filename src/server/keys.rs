@@ -112,7 +112,7 @@ pub async fn load(pool: &SqlitePool, now: Millis, id_token_ttl_ms: Millis) -> Re
     let keep_after = now - id_token_ttl_ms - 60_000;
     let rows: Vec<KeyRow> = sqlx::query_as(
         "SELECT kid, alg, private_der, public_jwk, retired_at FROM signing_keys
-         WHERE retired_at IS NULL OR retired_at > ? ORDER BY created_at DESC, rowid DESC",
+         WHERE retired_at IS NULL OR retired_at > ? ORDER BY created_at DESC, kid",
     )
     .bind(keep_after)
     .fetch_all(pool)

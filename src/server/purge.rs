@@ -24,21 +24,23 @@ pub const RETAIN_MS: Millis = 24 * 60 * 60_000;
 /// purge goes in slices that let requests in between.
 const BATCH: i64 = 5_000;
 
-/// Each statement deletes up to `BATCH` rows whose rowid the `WHERE`
-/// (given `?` = the cut-off) selects.
-const PURGES: [(&str, &str); 6] = [
-    ("state_tokens", "expires_at <= ?"),
-    ("verify_codes", "expires_at <= ?"),
-    ("code_sends", "sent_at <= ?"),
-    ("failed_guesses", "failed_at <= ?"),
+/// Each statement deletes up to `BATCH` rows of a table, by its key, that
+/// the condition (given `?` = the cut-off) selects.
+const PURGES: [(&str, &str, &str); 6] = [
+    ("state_tokens", "token_hash", "expires_at <= ?"),
+    ("verify_codes", "state_token_hash", "expires_at <= ?"),
+    ("code_sends", "id", "sent_at <= ?"),
+    ("failed_guesses", "id", "failed_at <= ?"),
     (
         "session_tokens",
+        "token_hash",
         "family_id IN (SELECT id FROM session_families f WHERE f.revoked_at <= ?1 OR f.expires_at <= ?1
             OR NOT EXISTS (SELECT 1 FROM session_tokens c
                            WHERE c.family_id = f.id AND c.rotated_at IS NULL AND c.idle_expires_at > ?1))",
     ),
     (
         "session_families",
+        "id",
         "NOT EXISTS (SELECT 1 FROM session_tokens t WHERE t.family_id = session_families.id) AND created_at <= ?",
     ),
 ];
@@ -48,9 +50,9 @@ const PURGES: [(&str, &str); 6] = [
 pub async fn run(pool: &SqlitePool, now: Millis) -> AppResult<u64> {
     let cutoff = now - RETAIN_MS;
     let mut removed = 0;
-    for (table, condition) in PURGES {
+    for (table, key, condition) in PURGES {
         let statement =
-            format!("DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {condition} LIMIT {BATCH})");
+            format!("DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {condition} LIMIT {BATCH})");
         loop {
             let deleted = sqlx::query(&statement).bind(cutoff).execute(pool).await?.rows_affected();
             removed += deleted;

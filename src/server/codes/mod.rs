@@ -88,14 +88,15 @@ pub async fn issue(
     .bind(now + CODE_TTL_MS)
     .execute(&mut *tx)
     .await?;
-    let logged =
-        sqlx::query("INSERT INTO code_sends (sent_at, recipient, identity, state_token_hash) VALUES (?, ?, ?, ?)")
-            .bind(now)
-            .bind(&recipient)
-            .bind(&identity)
-            .bind(&pending.token_hash)
-            .execute(&mut *tx)
-            .await?;
+    let (send_id,): (i64,) = sqlx::query_as(
+        "INSERT INTO code_sends (sent_at, recipient, identity, state_token_hash) VALUES (?, ?, ?, ?) RETURNING id",
+    )
+    .bind(now)
+    .bind(&recipient)
+    .bind(&identity)
+    .bind(&pending.token_hash)
+    .fetch_one(&mut *tx)
+    .await?;
     tx.commit().await?;
 
     let message = Message { channel, to: to.to_string(), code };
@@ -116,10 +117,7 @@ pub async fn issue(
                 .bind(&code_hash)
                 .execute(pool)
                 .await?;
-            sqlx::query("DELETE FROM code_sends WHERE rowid = ?")
-                .bind(logged.last_insert_rowid())
-                .execute(pool)
-                .await?;
+            sqlx::query("DELETE FROM code_sends WHERE id = ?").bind(send_id).execute(pool).await?;
             Err(AppError::new(ApiErrorCode::CodeDeliveryFailed, "the code could not be delivered"))
         }
     }
