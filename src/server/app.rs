@@ -54,6 +54,8 @@ pub struct App {
     pub outbox: Option<Arc<Outbox>>,
     /// The WeChat simulator, in simulator mode.
     pub simulator: Option<Simulator>,
+    /// Which peers may name the client's address.
+    pub proxies: super::client_ip::Proxies,
     /// Per-address and per-account request counts, checked by each handler.
     pub limits: RateLimiter,
     /// The signing keys and the published key set; see [`App::keys`].

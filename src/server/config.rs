@@ -1,6 +1,7 @@
 //! Configuration of `miniauth serve`, from flags or environment variables.
 
 use super::binding::Mode;
+use super::client_ip::{Cidr, ProxyHeader};
 use super::keys::SigningAlgorithm;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -123,6 +124,23 @@ pub struct Config {
     /// Requests per minute per client address, per endpoint group.
     #[arg(long, env = "MINIAUTH_RATE_LIMIT_IP", default_value_t = 120)]
     pub rate_limit_ip: u32,
+
+    /// Refreshes and logouts per minute per client address: higher, since
+    /// each needs a secret token and is limited per session too, and a
+    /// carrier NAT puts thousands of phones behind one address.
+    #[arg(long, env = "MINIAUTH_RATE_LIMIT_IP_REFRESH", default_value_t = 3_000)]
+    pub rate_limit_ip_refresh: u32,
+
+    /// Reverse proxies whose word on the client's address is taken, comma
+    /// separated addresses or blocks (`10.0.0.0/8,127.0.0.1`). Default: none,
+    /// and forwarding headers are ignored (anyone can write them).
+    #[arg(long, env = "MINIAUTH_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<Cidr>,
+
+    /// The header the trusted proxies set: read right to left, skipping
+    /// trusted hops. Name the one your proxy writes, not one it passes on.
+    #[arg(long, env = "MINIAUTH_PROXY_HEADER", value_enum, default_value_t = ProxyHeader::XForwardedFor)]
+    pub proxy_header: ProxyHeader,
 
     /// Requests per minute per account (WeChat user, recipient, session),
     /// per endpoint group.

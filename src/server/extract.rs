@@ -1,6 +1,7 @@
 //! Request extractors that fail with the API's JSON errors instead of axum's
 //! plain-text rejections.
 
+use super::app::AppState;
 use super::error::AppError;
 use crate::protocol::ApiErrorCode;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -71,18 +72,21 @@ where
     }
 }
 
-/// The client's address, for per-address rate limits.
+/// The client's address, for per-address limits: the peer's, or what a
+/// trusted proxy says it is ([`super::client_ip`]).
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts
             .extensions
             .get::<axum::extract::ConnectInfo<SocketAddr>>()
-            .map(|info| Self(info.0.ip()))
-            .ok_or_else(|| AppError::internal("no peer address on the connection"))
+            .ok_or_else(|| AppError::internal("no peer address on the connection"))?
+            .0
+            .ip();
+        Ok(Self(app.proxies.client(peer, &parts.headers)))
     }
 }
 

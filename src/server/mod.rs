@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod binding;
+pub mod client_ip;
 pub mod clock;
 pub mod codes;
 pub mod config;
@@ -31,6 +32,7 @@ pub mod wechat;
 
 use crate::verifier::Validation;
 use app::{App, AppState, SIMULATED_WECHAT_PATH};
+use client_ip::Proxies;
 use clock::Clock;
 use codes::{Budgets, NoSender, Outbox, OutboxSender, Sender, SmsCountries, WebhookSender};
 use config::Config;
@@ -225,10 +227,15 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
             per_day: config.codes_per_day,
         },
         sms_countries: SmsCountries::new(&config.sms_countries),
+        proxies: Proxies { trusted: config.trusted_proxies.clone(), header: config.proxy_header },
         outbox,
         simulator,
         limits: RateLimiter::new(
-            Limits { per_ip: config.rate_limit_ip, per_account: config.rate_limit_account },
+            Limits {
+                per_ip: config.rate_limit_ip,
+                per_ip_refresh: config.rate_limit_ip_refresh,
+                per_account: config.rate_limit_account,
+            },
             clock.clone(),
         ),
         keys: RwLock::new(keys),

@@ -34,6 +34,8 @@ pub enum Scope {
 pub struct Limits {
     /// Per client address, per scope.
     pub per_ip: u32,
+    /// Per client address, for [`Scope::Refresh`].
+    pub per_ip_refresh: u32,
     /// Per account (a WeChat identity, a recipient, a session), per scope.
     pub per_account: u32,
 }
@@ -60,7 +62,8 @@ impl RateLimiter {
 
     /// Counts a request from client address `ip`.
     pub fn check_ip(&self, scope: Scope, ip: &str) -> Result<(), AppError> {
-        self.check(scope, format!("ip:{ip}"), self.limits.per_ip)
+        let limit = if scope == Scope::Refresh { self.limits.per_ip_refresh } else { self.limits.per_ip };
+        self.check(scope, format!("ip:{ip}"), limit)
     }
 
     /// Counts a request for `account` (any stable key for the account).
@@ -102,13 +105,17 @@ mod tests {
     #[test]
     fn counts_per_key_and_resets_after_the_window() {
         let clock = Arc::new(ManualClock::new(1_000_000));
-        let limiter = RateLimiter::new(Limits { per_ip: 2, per_account: 1 }, clock.clone());
+        let limiter = RateLimiter::new(Limits { per_ip: 2, per_ip_refresh: 3, per_account: 1 }, clock.clone());
         assert!(limiter.check_ip(Scope::Login, "1.2.3.4").is_ok());
         assert!(limiter.check_ip(Scope::Login, "1.2.3.4").is_ok());
         let refused = limiter.check_ip(Scope::Login, "1.2.3.4").unwrap_err();
         assert_eq!(refused.code(), ApiErrorCode::RateLimited);
         assert!(limiter.check_ip(Scope::Login, "5.6.7.8").is_ok(), "other addresses are unaffected");
         assert!(limiter.check_ip(Scope::Bind, "1.2.3.4").is_ok(), "other scopes are unaffected");
+        for _ in 0..3 {
+            assert!(limiter.check_ip(Scope::Refresh, "1.2.3.4").is_ok(), "refresh has its own per-address limit");
+        }
+        assert!(limiter.check_ip(Scope::Refresh, "1.2.3.4").is_err());
         assert!(limiter.check_account(Scope::Refresh, "s").is_ok());
         assert!(limiter.check_account(Scope::Refresh, "s").is_err());
         clock.advance(Duration::from_secs(60));
