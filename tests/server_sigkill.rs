@@ -109,7 +109,7 @@ async fn sessions_survive_sigkill_under_refresh_load() {
         let pool = miniauth::server::db::open(&database).await.unwrap().read;
         let mut rotated = 0;
         for token in &last {
-            let row: (Option<i64>,) = sqlx::query_as("SELECT rotated_at FROM session_tokens WHERE token_hash = ?")
+            let row: (Option<i64>,) = sqlx::query_as("SELECT rotated_at FROM session_tokens WHERE token_hash = $1")
                 .bind(miniauth::server::secrets::token_hash(token))
                 .fetch_one(&pool)
                 .await

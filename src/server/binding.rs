@@ -59,7 +59,7 @@ pub async fn challenge(
 ) -> AppResult<BindChallenge> {
     let token = new_token();
     sqlx::query(
-        "INSERT INTO state_tokens (token_hash, appid, openid, unionid, mode, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO state_tokens (token_hash, appid, openid, unionid, mode, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(token_hash(&token))
     .bind(&identity.appid)
@@ -86,7 +86,7 @@ struct StateRow {
 pub async fn pending(pool: &SqlitePool, state_token: &str, flow: BindFlow, now: Millis) -> AppResult<Pending> {
     let hash = token_hash(state_token);
     let row: Option<StateRow> = sqlx::query_as(
-        "SELECT appid, openid, unionid, mode, expires_at, spent_at FROM state_tokens WHERE token_hash = ?",
+        "SELECT appid, openid, unionid, mode, expires_at, spent_at FROM state_tokens WHERE token_hash = $1",
     )
     .bind(&hash)
     .fetch_optional(pool)
@@ -120,7 +120,7 @@ pub enum Target {
 /// Returns the user's id.
 pub async fn complete(pool: &SqlitePool, pending: &Pending, target: Target, now: Millis) -> AppResult<String> {
     let mut tx = pool.begin().await?;
-    let spent = sqlx::query("UPDATE state_tokens SET spent_at = ? WHERE token_hash = ? AND spent_at IS NULL")
+    let spent = sqlx::query("UPDATE state_tokens SET spent_at = $1 WHERE token_hash = $2 AND spent_at IS NULL")
         .bind(now)
         .bind(&pending.token_hash)
         .execute(&mut *tx)

@@ -92,7 +92,7 @@ pub async fn begin(pool: &SqlitePool, guess: &Guess, now: Millis) -> AppResult<A
     let subjects = guess.subjects();
     for (rule, subject) in &subjects {
         let (count, oldest, newest): (i64, Option<i64>, Option<i64>) = sqlx::query_as(
-            "SELECT COUNT(*), MIN(failed_at), MAX(failed_at) FROM failed_guesses WHERE subject = ? AND failed_at > ?",
+            "SELECT COUNT(*), MIN(failed_at), MAX(failed_at) FROM failed_guesses WHERE subject = $1 AND failed_at > $2",
         )
         .bind(subject)
         .bind(now - WINDOW_MS)
@@ -114,7 +114,7 @@ pub async fn begin(pool: &SqlitePool, guess: &Guess, now: Millis) -> AppResult<A
     let mut rows = Vec::with_capacity(subjects.len());
     for (_, subject) in &subjects {
         let (id,): (i64,) =
-            sqlx::query_as("INSERT INTO failed_guesses (subject, failed_at) VALUES (?, ?) RETURNING id")
+            sqlx::query_as("INSERT INTO failed_guesses (subject, failed_at) VALUES ($1, $2) RETURNING id")
                 .bind(subject)
                 .bind(now)
                 .fetch_one(&mut *tx)
@@ -137,7 +137,7 @@ impl Attempt {
     /// expired one).
     pub async fn forgive(self, pool: &SqlitePool) -> AppResult<()> {
         for row in &self.rows {
-            sqlx::query("DELETE FROM failed_guesses WHERE id = ?").bind(row).execute(pool).await?;
+            sqlx::query("DELETE FROM failed_guesses WHERE id = $1").bind(row).execute(pool).await?;
         }
         Ok(())
     }

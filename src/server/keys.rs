@@ -99,7 +99,7 @@ pub async fn load_or_create(
 pub async fn rotate(pool: &SqlitePool, alg: SigningAlgorithm, now: Millis) -> Result<String, KeyError> {
     let key = NewKey::generate(alg)?;
     let mut tx = pool.begin().await?;
-    sqlx::query("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL").bind(now).execute(&mut *tx).await?;
+    sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL").bind(now).execute(&mut *tx).await?;
     key.insert(&mut tx, now).await?;
     tx.commit().await?;
     Ok(key.kid)
@@ -112,7 +112,7 @@ pub async fn load(pool: &SqlitePool, now: Millis, id_token_ttl_ms: Millis) -> Re
     let keep_after = now - id_token_ttl_ms - 60_000;
     let rows: Vec<KeyRow> = sqlx::query_as(
         "SELECT kid, alg, private_der, public_jwk, retired_at FROM signing_keys
-         WHERE retired_at IS NULL OR retired_at > ? ORDER BY created_at DESC, kid",
+         WHERE retired_at IS NULL OR retired_at > $1 ORDER BY created_at DESC, kid",
     )
     .bind(keep_after)
     .fetch_all(pool)
@@ -168,14 +168,16 @@ impl NewKey {
     }
 
     async fn insert(&self, conn: &mut sqlx::SqliteConnection, now: Millis) -> Result<(), KeyError> {
-        sqlx::query("INSERT INTO signing_keys (kid, alg, private_der, public_jwk, created_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(&self.kid)
-            .bind(self.alg.name())
-            .bind(&self.private_der)
-            .bind(self.public_jwk.to_string())
-            .bind(now)
-            .execute(conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, alg, private_der, public_jwk, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&self.kid)
+        .bind(self.alg.name())
+        .bind(&self.private_der)
+        .bind(self.public_jwk.to_string())
+        .bind(now)
+        .execute(conn)
+        .await?;
         Ok(())
     }
 }

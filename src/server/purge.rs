@@ -25,23 +25,23 @@ pub const RETAIN_MS: Millis = 24 * 60 * 60_000;
 const BATCH: i64 = 5_000;
 
 /// Each statement deletes up to `BATCH` rows of a table, by its key, that
-/// the condition (given `?` = the cut-off) selects.
+/// the condition (given `$1` = the cut-off) selects.
 const PURGES: [(&str, &str, &str); 6] = [
-    ("state_tokens", "token_hash", "expires_at <= ?"),
-    ("verify_codes", "state_token_hash", "expires_at <= ?"),
-    ("code_sends", "id", "sent_at <= ?"),
-    ("failed_guesses", "id", "failed_at <= ?"),
+    ("state_tokens", "token_hash", "expires_at <= $1"),
+    ("verify_codes", "state_token_hash", "expires_at <= $1"),
+    ("code_sends", "id", "sent_at <= $1"),
+    ("failed_guesses", "id", "failed_at <= $1"),
     (
         "session_tokens",
         "token_hash",
-        "family_id IN (SELECT id FROM session_families f WHERE f.revoked_at <= ?1 OR f.expires_at <= ?1
+        "family_id IN (SELECT id FROM session_families f WHERE f.revoked_at <= $1 OR f.expires_at <= $1
             OR NOT EXISTS (SELECT 1 FROM session_tokens c
-                           WHERE c.family_id = f.id AND c.rotated_at IS NULL AND c.idle_expires_at > ?1))",
+                           WHERE c.family_id = f.id AND c.rotated_at IS NULL AND c.idle_expires_at > $1))",
     ),
     (
         "session_families",
         "id",
-        "NOT EXISTS (SELECT 1 FROM session_tokens t WHERE t.family_id = session_families.id) AND created_at <= ?",
+        "NOT EXISTS (SELECT 1 FROM session_tokens t WHERE t.family_id = session_families.id) AND created_at <= $1",
     ),
 ];
 

@@ -137,7 +137,7 @@ impl Sessions {
         let id_token = self.id_token(keys, user, &amr, now, now)?;
         let mut tx = pool.begin().await?;
         sqlx::query(
-            "INSERT INTO session_families (id, user_id, amr, auth_time, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO session_families (id, user_id, amr, auth_time, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&family_id)
         .bind(&user.id)
@@ -173,7 +173,7 @@ impl Sessions {
         let row: Option<TokenRow> = sqlx::query_as(
             "SELECT t.family_id, t.idle_expires_at, t.rotated_at, f.user_id, f.amr, f.auth_time,
                     f.expires_at AS family_expires_at, f.revoked_at
-             FROM session_tokens t JOIN session_families f ON f.id = t.family_id WHERE t.token_hash = ?",
+             FROM session_tokens t JOIN session_families f ON f.id = t.family_id WHERE t.token_hash = $1",
         )
         .bind(&hash)
         .fetch_optional(pool)
@@ -215,7 +215,7 @@ impl Sessions {
         let id_token = self.id_token(keys, &user, &amr, auth_time, now)?;
         let new_token = new_token();
         let mut tx = pool.begin().await?;
-        sqlx::query("UPDATE session_tokens SET rotated_at = ? WHERE family_id = ? AND rotated_at IS NULL")
+        sqlx::query("UPDATE session_tokens SET rotated_at = $1 WHERE family_id = $2 AND rotated_at IS NULL")
             .bind(now)
             .bind(&family_id)
             .execute(&mut *tx)
@@ -230,7 +230,7 @@ impl Sessions {
     /// Revokes the family of `session_token`, whichever of its tokens it is.
     /// An unknown token is not an error: the session is over either way.
     pub async fn logout(&self, pool: &SqlitePool, session_token: &str, now: Millis) -> AppResult<()> {
-        let family: Option<(String,)> = sqlx::query_as("SELECT family_id FROM session_tokens WHERE token_hash = ?")
+        let family: Option<(String,)> = sqlx::query_as("SELECT family_id FROM session_tokens WHERE token_hash = $1")
             .bind(token_hash(session_token))
             .fetch_optional(pool)
             .await?;
@@ -242,7 +242,7 @@ impl Sessions {
 
     async fn revoke_family(&self, pool: &SqlitePool, family_id: &str, reason: &str, now: Millis) -> AppResult<()> {
         sqlx::query(
-            "UPDATE session_families SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL",
+            "UPDATE session_families SET revoked_at = $1, revoke_reason = $2 WHERE id = $3 AND revoked_at IS NULL",
         )
         .bind(now)
         .bind(reason)
@@ -261,7 +261,7 @@ impl Sessions {
         now: Millis,
     ) -> AppResult<()> {
         sqlx::query(
-            "INSERT INTO session_tokens (token_hash, family_id, issued_at, idle_expires_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO session_tokens (token_hash, family_id, issued_at, idle_expires_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(token_hash(token))
         .bind(family_id)

@@ -106,7 +106,7 @@ pub struct NewUser {
 
 /// Looks a user up by id.
 pub async fn by_id(pool: &SqlitePool, id: &str) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?")).bind(id).fetch_optional(pool).await
+    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(pool).await
 }
 
 /// The user a WeChat identity is bound to: by (appid, openid), or else by a
@@ -115,7 +115,7 @@ pub async fn by_id(pool: &SqlitePool, id: &str) -> Result<Option<User>, sqlx::Er
 /// when there is something to record.
 pub async fn by_wechat(db: &Db, identity: &WechatIdentity, now: Millis) -> Result<Option<User>, AppError> {
     let bound: Option<(String, Option<String>)> =
-        sqlx::query_as("SELECT user_id, unionid FROM wechat_identities WHERE appid = ? AND openid = ?")
+        sqlx::query_as("SELECT user_id, unionid FROM wechat_identities WHERE appid = $1 AND openid = $2")
             .bind(&identity.appid)
             .bind(&identity.openid)
             .fetch_optional(&db.read)
@@ -124,19 +124,21 @@ pub async fn by_wechat(db: &Db, identity: &WechatIdentity, now: Millis) -> Resul
         if let (Some(unionid), None) = (&identity.unionid, known_unionid) {
             // WeChat may start giving a unionid later (once the app joins an
             // Open Platform account): remember it.
-            sqlx::query("UPDATE wechat_identities SET unionid = ? WHERE appid = ? AND openid = ? AND unionid IS NULL")
-                .bind(unionid)
-                .bind(&identity.appid)
-                .bind(&identity.openid)
-                .execute(&db.write)
-                .await?;
+            sqlx::query(
+                "UPDATE wechat_identities SET unionid = $1 WHERE appid = $2 AND openid = $3 AND unionid IS NULL",
+            )
+            .bind(unionid)
+            .bind(&identity.appid)
+            .bind(&identity.openid)
+            .execute(&db.write)
+            .await?;
         }
         return Ok(by_id(&db.read, &user_id).await?);
     }
     let Some(unionid) = &identity.unionid else {
         return Ok(None);
     };
-    let linked: Option<(String,)> = sqlx::query_as("SELECT user_id FROM wechat_identities WHERE unionid = ? LIMIT 1")
+    let linked: Option<(String,)> = sqlx::query_as("SELECT user_id FROM wechat_identities WHERE unionid = $1 LIMIT 1")
         .bind(unionid)
         .fetch_optional(&db.read)
         .await?;
@@ -149,7 +151,7 @@ pub async fn by_wechat(db: &Db, identity: &WechatIdentity, now: Millis) -> Resul
 
 /// Looks a user up by verified phone number (E.164).
 pub async fn by_phone(pool: &SqlitePool, phone: &str) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE phone = ? AND phone_verified = 1"))
+    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE phone = $1 AND phone_verified = 1"))
         .bind(phone)
         .fetch_optional(pool)
         .await
@@ -157,7 +159,7 @@ pub async fn by_phone(pool: &SqlitePool, phone: &str) -> Result<Option<User>, sq
 
 /// Looks a user up by verified email address (lower case).
 pub async fn by_email(pool: &SqlitePool, email: &str) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = ? AND email_verified = 1"))
+    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1 AND email_verified = 1"))
         .bind(email)
         .fetch_optional(pool)
         .await
@@ -166,7 +168,7 @@ pub async fn by_email(pool: &SqlitePool, email: &str) -> Result<Option<User>, sq
 /// The user with `username` and its password hash.
 pub async fn by_username(pool: &SqlitePool, username: &str) -> Result<Option<(User, Option<String>)>, sqlx::Error> {
     let row: Option<(String, Option<String>)> =
-        sqlx::query_as("SELECT id, password_hash FROM users WHERE username = ?")
+        sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1")
             .bind(username)
             .fetch_optional(pool)
             .await?;
@@ -182,7 +184,7 @@ where
     let id = new_id("usr");
     let result = sqlx::query(
         "INSERT INTO users (id, username, password_hash, name, phone, phone_verified, email, email_verified, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&id)
     .bind(&new.username)
@@ -223,8 +225,8 @@ pub async fn update_profile(pool: &SqlitePool, id: &str, update: &ProfileUpdate)
         fields.into_iter().filter_map(|(column, value)| Some((column, value?))).collect();
     if !given.is_empty() {
         // Column names come from the fixed list above, never from the request.
-        let set: Vec<String> = given.iter().map(|(column, _)| format!("{column} = ?")).collect();
-        let sql = format!("UPDATE users SET {} WHERE id = ?", set.join(", "));
+        let set: Vec<String> = given.iter().zip(1..).map(|((column, _), n)| format!("{column} = ${n}")).collect();
+        let sql = format!("UPDATE users SET {} WHERE id = ${}", set.join(", "), given.len() + 1);
         let mut query = sqlx::query(&sql);
         for (_, value) in &given {
             query = query.bind(*value);
@@ -243,7 +245,7 @@ pub async fn bind_identity(
     now: Millis,
 ) -> Result<(), AppError> {
     let taken: Option<(String,)> =
-        sqlx::query_as("SELECT openid FROM wechat_identities WHERE appid = ? AND user_id = ?")
+        sqlx::query_as("SELECT openid FROM wechat_identities WHERE appid = $1 AND user_id = $2")
             .bind(&identity.appid)
             .bind(user_id)
             .fetch_optional(&mut *conn)
@@ -252,7 +254,7 @@ pub async fn bind_identity(
         return Err(AppError::new(ApiErrorCode::AlreadyBound, "this user is already bound to another WeChat account"));
     }
     let result = sqlx::query(
-        "INSERT INTO wechat_identities (appid, openid, unionid, user_id, created_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO wechat_identities (appid, openid, unionid, user_id, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&identity.appid)
     .bind(&identity.openid)

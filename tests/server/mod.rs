@@ -434,7 +434,7 @@ async fn seed_rsa_key(database: &Path) {
         })
         .await;
     let pool = db::open(database).await.expect("the test database").write;
-    sqlx::query("INSERT INTO signing_keys (kid, alg, private_der, public_jwk, created_at) VALUES (?, ?, ?, ?, ?)")
+    sqlx::query("INSERT INTO signing_keys (kid, alg, private_der, public_jwk, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(&key.kid)
         .bind(&key.alg)
         .bind(&key.private_der)
@@ -718,7 +718,7 @@ impl TestServer {
     /// How many session tokens the family of `session_token` has issued.
     pub async fn family_size(&self, session_token: &str) -> i64 {
         let (count,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM session_tokens WHERE family_id = (SELECT family_id FROM session_tokens WHERE token_hash = ?)",
+            "SELECT COUNT(*) FROM session_tokens WHERE family_id = (SELECT family_id FROM session_tokens WHERE token_hash = $1)",
         )
         .bind(token_hash(session_token))
         .fetch_one(&self.app.db.write)

@@ -69,23 +69,23 @@ impl Budgets {
             let since = now - window;
             let query = match scope {
                 Scope::StateToken(hash) => sqlx::query_as(
-                    "SELECT COUNT(*), MIN(sent_at) FROM code_sends WHERE state_token_hash = ? AND sent_at > ?",
+                    "SELECT COUNT(*), MIN(sent_at) FROM code_sends WHERE state_token_hash = $1 AND sent_at > $2",
                 )
                 .bind(hash),
                 Scope::Pair(recipient, identity) => sqlx::query_as(
-                    "SELECT COUNT(*), MIN(sent_at) FROM code_sends WHERE recipient = ? AND identity = ? AND sent_at > ?",
+                    "SELECT COUNT(*), MIN(sent_at) FROM code_sends WHERE recipient = $1 AND identity = $2 AND sent_at > $3",
                 )
                 .bind(recipient)
                 .bind(identity),
                 Scope::Identity(identity) => {
-                    sqlx::query_as("SELECT COUNT(*), MIN(sent_at) FROM code_sends WHERE identity = ? AND sent_at > ?")
+                    sqlx::query_as("SELECT COUNT(*), MIN(sent_at) FROM code_sends WHERE identity = $1 AND sent_at > $2")
                         .bind(identity)
                 }
                 Scope::Recipient(recipient) => {
-                    sqlx::query_as("SELECT COUNT(*), MIN(sent_at) FROM code_sends WHERE recipient = ? AND sent_at > ?")
+                    sqlx::query_as("SELECT COUNT(*), MIN(sent_at) FROM code_sends WHERE recipient = $1 AND sent_at > $2")
                         .bind(recipient)
                 }
-                Scope::Everyone => sqlx::query_as("SELECT COUNT(*), MIN(sent_at) FROM code_sends WHERE sent_at > ?"),
+                Scope::Everyone => sqlx::query_as("SELECT COUNT(*), MIN(sent_at) FROM code_sends WHERE sent_at > $1"),
             };
             let (count, oldest): (i64, Option<i64>) = query.bind(since).fetch_one(&mut *conn).await?;
             if count >= i64::from(limit) {

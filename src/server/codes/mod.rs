@@ -59,7 +59,7 @@ pub async fn issue(
     // The resend rule, the budgets and the write in one transaction on the
     // one write connection, so that concurrent requests cannot all pass.
     let mut tx = pool.begin().await?;
-    let last: Option<(i64,)> = sqlx::query_as("SELECT created_at FROM verify_codes WHERE state_token_hash = ?")
+    let last: Option<(i64,)> = sqlx::query_as("SELECT created_at FROM verify_codes WHERE state_token_hash = $1")
         .bind(&pending.token_hash)
         .fetch_optional(&mut *tx)
         .await?;
@@ -73,7 +73,7 @@ pub async fn issue(
     budgets.check(&mut tx, &request, now).await?;
     sqlx::query(
         "INSERT INTO verify_codes (state_token_hash, channel, recipient, code_hash, salt, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (state_token_hash) DO UPDATE SET
            channel = excluded.channel, recipient = excluded.recipient, code_hash = excluded.code_hash,
            salt = excluded.salt, created_at = excluded.created_at, expires_at = excluded.expires_at,
@@ -89,7 +89,7 @@ pub async fn issue(
     .execute(&mut *tx)
     .await?;
     let (send_id,): (i64,) = sqlx::query_as(
-        "INSERT INTO code_sends (sent_at, recipient, identity, state_token_hash) VALUES (?, ?, ?, ?) RETURNING id",
+        "INSERT INTO code_sends (sent_at, recipient, identity, state_token_hash) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(now)
     .bind(&recipient)
@@ -112,12 +112,12 @@ pub async fn issue(
             tracing::warn!(channel = channel_name(channel), %why, "could not deliver a one-time code");
             // Nothing went out: forget the code and uncount the send, so the
             // retry is neither refused as too frequent nor charged.
-            sqlx::query("DELETE FROM verify_codes WHERE state_token_hash = ? AND code_hash = ?")
+            sqlx::query("DELETE FROM verify_codes WHERE state_token_hash = $1 AND code_hash = $2")
                 .bind(&pending.token_hash)
                 .bind(&code_hash)
                 .execute(pool)
                 .await?;
-            sqlx::query("DELETE FROM code_sends WHERE id = ?").bind(send_id).execute(pool).await?;
+            sqlx::query("DELETE FROM code_sends WHERE id = $1").bind(send_id).execute(pool).await?;
             Err(AppError::new(ApiErrorCode::CodeDeliveryFailed, "the code could not be delivered"))
         }
     }
@@ -179,7 +179,7 @@ async fn compare(
     let wrong = || AppError::new(ApiErrorCode::InvalidVerifyCode, "the code is wrong");
     let row: Option<CodeRow> = sqlx::query_as(
         "SELECT channel, recipient, code_hash, salt, expires_at, attempts, used_at
-         FROM verify_codes WHERE state_token_hash = ?",
+         FROM verify_codes WHERE state_token_hash = $1",
     )
     .bind(&pending.token_hash)
     .fetch_optional(pool)
@@ -197,8 +197,8 @@ async fn compare(
     if constant_time_eq(&row.code_hash, &salted_hash(&row.salt, code)) {
         // Spent only if nobody spent or exhausted it in the meantime.
         let spent = sqlx::query(
-            "UPDATE verify_codes SET used_at = ? WHERE state_token_hash = ? AND code_hash = ?
-             AND used_at IS NULL AND attempts < ?",
+            "UPDATE verify_codes SET used_at = $1 WHERE state_token_hash = $2 AND code_hash = $3
+             AND used_at IS NULL AND attempts < $4",
         )
         .bind(now)
         .bind(&pending.token_hash)
@@ -209,7 +209,7 @@ async fn compare(
         return Ok(if spent.rows_affected() == 1 { Ok(()) } else { Err(Refusal::NoGuess(expired())) });
     }
     let counted: Option<(i64,)> = sqlx::query_as(
-        "UPDATE verify_codes SET attempts = attempts + 1 WHERE state_token_hash = ? AND code_hash = ?
+        "UPDATE verify_codes SET attempts = attempts + 1 WHERE state_token_hash = $1 AND code_hash = $2
          RETURNING attempts",
     )
     .bind(&pending.token_hash)
