@@ -9,15 +9,18 @@ demo: pkg
 	scripts/demo.sh
 
 ## test: the gates (make lint), a few seconds of each fuzz target, then every
-## test: Rust (unit, vectors, interop, the server over HTTP), schemathesis
-## against the server's OpenAPI document, then the built package in Node,
-## headless Chromium and the Mini Program simulator
+## test: Rust (unit, vectors, interop, the server over HTTP on SQLite, then
+## the server's tests again on PostgreSQL), schemathesis against the server's
+## OpenAPI document on both, then the built package in Node, headless
+## Chromium and the Mini Program simulator
 test: setup
 	$(MAKE) lint
 	$(MAKE) fuzz-smoke
 	cargo test --lib --no-default-features
 	cargo test --all-targets --features server
+	scripts/with-postgres.sh cargo test --features server --test 'server_*'
 	scripts/schemathesis.sh
+	scripts/with-postgres.sh scripts/schemathesis.sh
 	$(MAKE) pkg
 	$(MAKE) test-js
 
@@ -46,9 +49,11 @@ addon: setup
 pkg: wasm addon
 	node scripts/assemble-pkg.mjs
 
-## test-server: the server's integration tests (real server over HTTP, injected clock, SIGKILL)
-test-server:
+## test-server: the server's integration tests (real server over HTTP,
+## injected clock, SIGKILL), on SQLite and on a throwaway PostgreSQL
+test-server: setup
 	cargo test --features server --test 'server_*'
+	scripts/with-postgres.sh cargo test --features server --test 'server_*'
 
 ## schemathesis: property-based API tests of the server against its /openapi.json
 schemathesis: setup

@@ -46,8 +46,15 @@ trap cleanup EXIT INT TERM
 # (429 answers are documented and would still pass the checks).
 . scripts/lib/start-server.sh
 export MINIAUTH_LOG="${MINIAUTH_LOG:-warn}"
+# On the PostgreSQL that scripts/with-postgres.sh started, if it did.
+database="$work/miniauth.db"
+if [ -n "${MINIAUTH_TEST_POSTGRES:-}" ]; then
+  psql -q "$MINIAUTH_TEST_POSTGRES/postgres" -c 'CREATE DATABASE schemathesis'
+  database="$MINIAUTH_TEST_POSTGRES/schemathesis"
+fi
+log "database: ${database%%://*}"
 start_server "$binary" "$work/server.out" "$work/server.log" \
-  serve --simulator --database "$work/miniauth.db" --rate-limit-ip 1000000 --rate-limit-account 1000000
+  serve --simulator --database "$database" --rate-limit-ip 1000000 --rate-limit-account 1000000
 base=$SERVER_URL
 
 # A signed-in user, so that GET /v1/userinfo is tested past its 401 (the

@@ -8,7 +8,8 @@ log() { printf 'setup: %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages: clang (ring's C code for wasm), binaryen (wasm-opt),
-# wabt (wasm-validate), brotli, and Chromium for the browser tests.
+# wabt (wasm-validate), brotli, Chromium for the browser tests, and
+# PostgreSQL.
 declare -A package_of=(
   [clang]=clang [wasm-opt]=binaryen [wasm-validate]=wabt [brotli]=brotli [chromium]=chromium
 )
@@ -16,6 +17,9 @@ missing=()
 for cmd in "${!package_of[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${package_of[$cmd]}")
 done
+# PostgreSQL, for the server tests on the second backend
+# (scripts/with-postgres.sh); its programs are not on PATH.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq

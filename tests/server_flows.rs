@@ -515,10 +515,7 @@ async fn a_failed_key_rotation_changes_nothing() {
     };
     let before = active().await;
     assert_eq!(before.len(), 1);
-    sqlx::query("CREATE TRIGGER refuse_keys BEFORE INSERT ON signing_keys BEGIN SELECT RAISE(ABORT, 'disk full'); END")
-        .execute(&s.app.db.write)
-        .await
-        .unwrap();
+    s.refuse_inserts_into("signing_keys").await;
     assert!(keys::rotate(&s.app.db.write, SigningAlgorithm::EdDsa, s.clock.now()).await.is_err());
     assert_eq!(active().await, before, "the old key is still the active one");
     let ttl_ms = ID_TOKEN_TTL as i64 * 1000;

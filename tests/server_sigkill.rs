@@ -44,7 +44,7 @@ async fn new_session(http: &Http, openid: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sessions_survive_sigkill_under_refresh_load() {
     let dir = TempDir::new("sigkill");
-    let database = dir.database();
+    let database = server::test_database(&dir).await;
     let log = dir.path().join("miniauth.log");
     let mut first = BinaryServer::start(&database, log.clone(), &LIMITS).await;
     let http = Http::new(first.base.clone());

@@ -4,11 +4,11 @@ use clap::{Parser, Subcommand};
 use miniauth::protocol::Channel;
 use miniauth::server::clock::{Clock, SystemClock};
 use miniauth::server::config::Config;
+use miniauth::server::db::{self, Location};
 use miniauth::server::keys::{self, SigningAlgorithm};
 use miniauth::server::users::{self, NewUser};
-use miniauth::server::{codes, db, start};
+use miniauth::server::{codes, start};
 use std::io::BufRead;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -50,9 +50,9 @@ enum UsersCommand {
     /// Adds a user that WeChat identities can bind to. The password, if
     /// any, is read from standard input (one line), never from a flag.
     Add {
-        /// SQLite database file.
-        #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db")]
-        database: PathBuf,
+        /// The server's database: an SQLite file or a `postgres://` URL.
+        #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db", hide_env_values = true)]
+        database: Location,
         /// Username, for binding by password.
         #[arg(long)]
         username: Option<String>,
@@ -83,9 +83,9 @@ enum KeysCommand {
     /// servers pick it up within a minute, and keep publishing the old key
     /// until its tokens have expired.
     Rotate {
-        /// SQLite database file.
-        #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db")]
-        database: PathBuf,
+        /// The server's database: an SQLite file or a `postgres://` URL.
+        #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db", hide_env_values = true)]
+        database: Location,
         /// Algorithm of the new key.
         #[arg(long, value_enum, default_value_t = SigningAlgorithm::Rs256)]
         signing_alg: SigningAlgorithm,

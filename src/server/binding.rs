@@ -8,7 +8,7 @@ use super::error::{AppError, AppResult};
 use super::secrets::{new_token, token_hash};
 use super::users::{self, NewUser, WechatIdentity};
 use crate::protocol::{ApiErrorCode, BindChallenge, BindFlow};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// Whether unbound identities may register, which decides the answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,7 +51,7 @@ pub struct Pending {
 
 /// Issues a state token for `identity`.
 pub async fn challenge(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     identity: &WechatIdentity,
     mode: Mode,
     ttl_ms: Millis,
@@ -83,7 +83,7 @@ struct StateRow {
 }
 
 /// Reads a state token, checking it is unspent, unexpired and allows `flow`.
-pub async fn pending(pool: &SqlitePool, state_token: &str, flow: BindFlow, now: Millis) -> AppResult<Pending> {
+pub async fn pending(pool: &AnyPool, state_token: &str, flow: BindFlow, now: Millis) -> AppResult<Pending> {
     let hash = token_hash(state_token);
     let row: Option<StateRow> = sqlx::query_as(
         "SELECT appid, openid, unionid, mode, expires_at, spent_at FROM state_tokens WHERE token_hash = $1",
@@ -118,7 +118,7 @@ pub enum Target {
 /// Binds the pending identity to `target` (creating the user if new) and
 /// spends the state token, in one transaction: all of it happens or none.
 /// Returns the user's id.
-pub async fn complete(pool: &SqlitePool, pending: &Pending, target: Target, now: Millis) -> AppResult<String> {
+pub async fn complete(pool: &AnyPool, pending: &Pending, target: Target, now: Millis) -> AppResult<String> {
     let mut tx = pool.begin().await?;
     let spent = sqlx::query("UPDATE state_tokens SET spent_at = $1 WHERE token_hash = $2 AND spent_at IS NULL")
         .bind(now)

@@ -2,6 +2,7 @@
 
 use super::binding::Mode;
 use super::client_ip::{Cidr, ProxyHeader};
+use super::db::Location;
 use super::keys::SigningAlgorithm;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,9 +15,12 @@ pub struct Config {
     #[arg(long, env = "MINIAUTH_LISTEN", default_value = "127.0.0.1:8787")]
     pub listen: SocketAddr,
 
-    /// SQLite database file, created and migrated on start (WAL mode).
-    #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db")]
-    pub database: PathBuf,
+    /// The database, migrated on start: an SQLite file (created if missing,
+    /// WAL mode), or `postgres://user:password@host/db` for several
+    /// instances (prefer the environment variable for a password: flags show
+    /// up in process lists).
+    #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db", hide_env_values = true)]
+    pub database: Location,
 
     /// `iss` of id_tokens and base of the discovery URLs, without a trailing
     /// `/` (one is dropped). Default: `http://<listen address>`.
@@ -207,7 +211,7 @@ impl Config {
         let command = Self::augment_args(clap::Command::new("miniauth")).mut_args(|arg| arg.env(None));
         let mut config = Self::from_arg_matches(&command.get_matches_from(["miniauth"]))
             .expect("the defaults are a valid configuration");
-        config.database = database;
+        config.database = Location::Sqlite(database);
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         config.simulator = true;
         config

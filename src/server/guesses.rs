@@ -18,9 +18,10 @@
 //! all pass the check before any of them is counted.
 
 use super::clock::Millis;
+use super::db::take_turn;
 use super::error::{AppError, AppResult};
 use crate::protocol::ApiErrorCode;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::net::IpAddr;
 
 /// The window every ceiling counts over.
@@ -87,9 +88,14 @@ pub struct Attempt {
 /// Refuses `guess` if a ceiling is reached or a wait is running, and
 /// otherwise counts it as failed. Check and count happen in one write
 /// transaction.
-pub async fn begin(pool: &SqlitePool, guess: &Guess, now: Millis) -> AppResult<Attempt> {
+pub async fn begin(pool: &AnyPool, guess: &Guess, now: Millis) -> AppResult<Attempt> {
     let mut tx = pool.begin().await?;
     let subjects = guess.subjects();
+    let mut keys: Vec<&str> = subjects.iter().map(|(_, subject)| subject.as_str()).collect();
+    keys.sort_unstable();
+    for key in keys {
+        take_turn(&mut tx, key).await?;
+    }
     for (rule, subject) in &subjects {
         let (count, oldest, newest): (i64, Option<i64>, Option<i64>) = sqlx::query_as(
             "SELECT COUNT(*), MIN(failed_at), MAX(failed_at) FROM failed_guesses WHERE subject = $1 AND failed_at > $2",
@@ -135,7 +141,7 @@ fn wait_after(n: i64) -> Millis {
 impl Attempt {
     /// Uncounts the guess: it was right, or never compared (no code, an
     /// expired one).
-    pub async fn forgive(self, pool: &SqlitePool) -> AppResult<()> {
+    pub async fn forgive(self, pool: &AnyPool) -> AppResult<()> {
         for row in &self.rows {
             sqlx::query("DELETE FROM failed_guesses WHERE id = $1").bind(row).execute(pool).await?;
         }

@@ -4,6 +4,7 @@
 //! that has cached the set.
 
 use super::clock::Millis;
+use super::db::take_turn;
 use super::ring_provider;
 use super::secrets::random_bytes;
 use crate::jwk::KeySet;
@@ -14,7 +15,7 @@ use jsonwebtoken::{Algorithm, EncodingKey};
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
 use serde_json::{json, Value};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::sync::Arc;
 
 /// The algorithms the server signs id_tokens with.
@@ -77,28 +78,32 @@ pub struct KeyRing {
 
 /// Loads the keys, generating the first one when there is none.
 pub async fn load_or_create(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     alg: SigningAlgorithm,
     now: Millis,
     id_token_ttl_ms: Millis,
 ) -> Result<Arc<KeyRing>, KeyError> {
+    // Instances starting together on a new database make one key between them.
+    let mut tx = pool.begin().await?;
+    take_turn(&mut tx, "signing-keys").await?;
     let active: Option<(String,)> =
         sqlx::query_as("SELECT kid FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1")
-            .fetch_optional(pool)
+            .fetch_optional(&mut *tx)
             .await?;
     if active.is_none() {
-        let key = NewKey::generate(alg)?;
-        key.insert(&mut *pool.acquire().await?, now).await?;
+        NewKey::generate(alg)?.insert(&mut tx, now).await?;
     }
+    tx.commit().await?;
     load(pool, now, id_token_ttl_ms).await
 }
 
 /// Makes a new key the signer and retires the others. Returns the new `kid`.
 /// The key is made first and the switch is one transaction: the server
 /// never runs without an active key, and a failed rotation changes nothing.
-pub async fn rotate(pool: &SqlitePool, alg: SigningAlgorithm, now: Millis) -> Result<String, KeyError> {
+pub async fn rotate(pool: &AnyPool, alg: SigningAlgorithm, now: Millis) -> Result<String, KeyError> {
     let key = NewKey::generate(alg)?;
     let mut tx = pool.begin().await?;
+    take_turn(&mut tx, "signing-keys").await?;
     sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL").bind(now).execute(&mut *tx).await?;
     key.insert(&mut tx, now).await?;
     tx.commit().await?;
@@ -106,7 +111,7 @@ pub async fn rotate(pool: &SqlitePool, alg: SigningAlgorithm, now: Millis) -> Re
 }
 
 /// Reads the current signer and the keys still worth publishing.
-pub async fn load(pool: &SqlitePool, now: Millis, id_token_ttl_ms: Millis) -> Result<Arc<KeyRing>, KeyError> {
+pub async fn load(pool: &AnyPool, now: Millis, id_token_ttl_ms: Millis) -> Result<Arc<KeyRing>, KeyError> {
     // A retired key is published until its last token has expired (plus a
     // minute for clock skew).
     let keep_after = now - id_token_ttl_ms - 60_000;
@@ -167,7 +172,7 @@ impl NewKey {
         Ok(Self { kid, alg, private_der, public_jwk })
     }
 
-    async fn insert(&self, conn: &mut sqlx::SqliteConnection, now: Millis) -> Result<(), KeyError> {
+    async fn insert(&self, conn: &mut sqlx::AnyConnection, now: Millis) -> Result<(), KeyError> {
         sqlx::query(
             "INSERT INTO signing_keys (kid, alg, private_der, public_jwk, created_at) VALUES ($1, $2, $3, $4, $5)",
         )

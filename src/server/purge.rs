@@ -15,7 +15,7 @@
 
 use super::clock::Millis;
 use super::error::AppResult;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// How long ended rows are kept before they go, and the window of the
 /// budgets and ceilings.
@@ -47,7 +47,7 @@ const PURGES: [(&str, &str, &str); 6] = [
 
 /// Deletes what has been dead for [`RETAIN_MS`] at `now`, and answers how
 /// many rows went.
-pub async fn run(pool: &SqlitePool, now: Millis) -> AppResult<u64> {
+pub async fn run(pool: &AnyPool, now: Millis) -> AppResult<u64> {
     let cutoff = now - RETAIN_MS;
     let mut removed = 0;
     for (table, key, condition) in PURGES {

@@ -19,7 +19,7 @@ use super::secrets::{new_id, new_token, token_hash};
 use super::users::{self, User};
 use crate::protocol::{Tokens, UserInfo};
 use serde::Serialize;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use tokio::sync::Mutex as AsyncMutex;
@@ -125,7 +125,7 @@ impl Sessions {
     /// Starts a session for `user` after a login or bind.
     pub async fn start(
         &self,
-        pool: &SqlitePool,
+        pool: &AnyPool,
         keys: &KeyRing,
         user: &User,
         methods: &[Method],
@@ -229,7 +229,7 @@ impl Sessions {
 
     /// Revokes the family of `session_token`, whichever of its tokens it is.
     /// An unknown token is not an error: the session is over either way.
-    pub async fn logout(&self, pool: &SqlitePool, session_token: &str, now: Millis) -> AppResult<()> {
+    pub async fn logout(&self, pool: &AnyPool, session_token: &str, now: Millis) -> AppResult<()> {
         let family: Option<(String,)> = sqlx::query_as("SELECT family_id FROM session_tokens WHERE token_hash = $1")
             .bind(token_hash(session_token))
             .fetch_optional(pool)
@@ -240,7 +240,7 @@ impl Sessions {
         Ok(())
     }
 
-    async fn revoke_family(&self, pool: &SqlitePool, family_id: &str, reason: &str, now: Millis) -> AppResult<()> {
+    async fn revoke_family(&self, pool: &AnyPool, family_id: &str, reason: &str, now: Millis) -> AppResult<()> {
         sqlx::query(
             "UPDATE session_families SET revoked_at = $1, revoke_reason = $2 WHERE id = $3 AND revoked_at IS NULL",
         )
@@ -255,7 +255,7 @@ impl Sessions {
 
     async fn insert_token(
         &self,
-        tx: &mut sqlx::SqliteConnection,
+        tx: &mut sqlx::AnyConnection,
         family_id: &str,
         token: &str,
         now: Millis,

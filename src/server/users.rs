@@ -9,10 +9,10 @@ use super::db::Db;
 use super::error::AppError;
 use super::secrets::new_id;
 use crate::protocol::{ApiErrorCode, ProfileUpdate, Text, UserInfo};
-use sqlx::{Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Any, AnyConnection, AnyPool};
 
-/// A user's profile row.
-#[derive(Clone, Debug, sqlx::FromRow)]
+/// A user's profile.
+#[derive(Clone, Debug)]
 pub struct User {
     /// The server's id.
     pub id: String,
@@ -29,8 +29,36 @@ pub struct User {
     /// Whether the email address was verified.
     pub email_verified: bool,
     /// The fields of [`ProfileUpdate`], as the user set them.
-    #[sqlx(flatten)]
     pub profile: Profile,
+}
+
+/// A user as stored: the flags are integers (0 or 1) on both backends.
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    username: Option<String>,
+    name: Option<String>,
+    phone: Option<String>,
+    phone_verified: i64,
+    email: Option<String>,
+    email_verified: i64,
+    #[sqlx(flatten)]
+    profile: Profile,
+}
+
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> Self {
+        Self {
+            id: row.id,
+            username: row.username,
+            name: row.name,
+            phone: row.phone,
+            phone_verified: row.phone_verified != 0,
+            email: row.email,
+            email_verified: row.email_verified != 0,
+            profile: row.profile,
+        }
+    }
 }
 
 /// The profile fields a user edits (`PATCH /v1/userinfo`).
@@ -105,8 +133,17 @@ pub struct NewUser {
 }
 
 /// Looks a user up by id.
-pub async fn by_id(pool: &SqlitePool, id: &str) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(pool).await
+pub async fn by_id(pool: &AnyPool, id: &str) -> Result<Option<User>, sqlx::Error> {
+    user_where(pool, "id = $1", id).await
+}
+
+/// The user whose row matches `condition` on `value` (`$1`).
+async fn user_where(pool: &AnyPool, condition: &str, value: &str) -> Result<Option<User>, sqlx::Error> {
+    let row: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE {condition}"))
+        .bind(value)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.map(User::from))
 }
 
 /// The user a WeChat identity is bound to: by (appid, openid), or else by a
@@ -150,23 +187,17 @@ pub async fn by_wechat(db: &Db, identity: &WechatIdentity, now: Millis) -> Resul
 }
 
 /// Looks a user up by verified phone number (E.164).
-pub async fn by_phone(pool: &SqlitePool, phone: &str) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE phone = $1 AND phone_verified = 1"))
-        .bind(phone)
-        .fetch_optional(pool)
-        .await
+pub async fn by_phone(pool: &AnyPool, phone: &str) -> Result<Option<User>, sqlx::Error> {
+    user_where(pool, "phone = $1 AND phone_verified = 1", phone).await
 }
 
 /// Looks a user up by verified email address (lower case).
-pub async fn by_email(pool: &SqlitePool, email: &str) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1 AND email_verified = 1"))
-        .bind(email)
-        .fetch_optional(pool)
-        .await
+pub async fn by_email(pool: &AnyPool, email: &str) -> Result<Option<User>, sqlx::Error> {
+    user_where(pool, "email = $1 AND email_verified = 1", email).await
 }
 
 /// The user with `username` and its password hash.
-pub async fn by_username(pool: &SqlitePool, username: &str) -> Result<Option<(User, Option<String>)>, sqlx::Error> {
+pub async fn by_username(pool: &AnyPool, username: &str) -> Result<Option<(User, Option<String>)>, sqlx::Error> {
     let row: Option<(String, Option<String>)> =
         sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1")
             .bind(username)
@@ -179,7 +210,7 @@ pub async fn by_username(pool: &SqlitePool, username: &str) -> Result<Option<(Us
 /// Creates a user. Phone and email given here count as verified.
 pub async fn create<'c, E>(executor: E, new: NewUser, now: Millis) -> Result<String, AppError>
 where
-    E: sqlx::Executor<'c, Database = Sqlite>,
+    E: sqlx::Executor<'c, Database = Any>,
 {
     let id = new_id("usr");
     let result = sqlx::query(
@@ -191,9 +222,9 @@ where
     .bind(&new.password_hash)
     .bind(&new.name)
     .bind(&new.phone)
-    .bind(new.phone.is_some())
+    .bind(i64::from(new.phone.is_some()))
     .bind(&new.email)
-    .bind(new.email.is_some())
+    .bind(i64::from(new.email.is_some()))
     .bind(now)
     .execute(executor)
     .await;
@@ -209,7 +240,7 @@ where
 
 /// Applies a checked profile update ([`super::profile::check`]): each field
 /// given is set or, when `null`, cleared; the rest stay as they are.
-pub async fn update_profile(pool: &SqlitePool, id: &str, update: &ProfileUpdate) -> Result<Option<User>, sqlx::Error> {
+pub async fn update_profile(pool: &AnyPool, id: &str, update: &ProfileUpdate) -> Result<Option<User>, sqlx::Error> {
     fn given<const MIN: usize, const MAX: usize>(field: &Option<Option<Text<MIN, MAX>>>) -> Option<Option<&str>> {
         field.as_ref().map(|value| value.as_deref())
     }
@@ -239,7 +270,7 @@ pub async fn update_profile(pool: &SqlitePool, id: &str, update: &ProfileUpdate)
 /// Binds a WeChat identity to a user. A user has at most one openid per
 /// Mini Program, and an identity is bound once.
 pub async fn bind_identity(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     identity: &WechatIdentity,
     user_id: &str,
     now: Millis,

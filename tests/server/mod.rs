@@ -15,7 +15,7 @@ use miniauth::protocol::{ApiErrorCode, BindChallenge, Channel, Tokens};
 use miniauth::server::app::AppState;
 use miniauth::server::clock::{Clock, ManualClock, SystemClock};
 use miniauth::server::config::{Config, Registration};
-use miniauth::server::db;
+use miniauth::server::db::{self, Location};
 use miniauth::server::keys::{self, SigningAlgorithm};
 use miniauth::server::secrets::token_hash;
 use miniauth::server::users::{self, NewUser, WechatIdentity};
@@ -418,12 +418,12 @@ struct KeyRow {
 /// `keys::load_or_create`, on a scratch database), and every test server's
 /// database starts with a copy of it: `start` then finds an active key and
 /// loads it as it would after a restart.
-async fn seed_rsa_key(database: &Path) {
+async fn seed_rsa_key(database: &Location) {
     static KEY: tokio::sync::OnceCell<KeyRow> = tokio::sync::OnceCell::const_new();
     let key = KEY
         .get_or_init(|| async {
             let scratch = TempDir::new("rsa-key");
-            let pool = db::open(&scratch.database()).await.expect("a scratch database").write;
+            let pool = db::open(&Location::Sqlite(scratch.database())).await.expect("a scratch database").write;
             keys::load_or_create(&pool, SigningAlgorithm::Rs256, SystemClock.now(), 900_000).await.expect("an RSA key");
             let row: KeyRow = sqlx::query_as("SELECT kid, alg, private_der, public_jwk, created_at FROM signing_keys")
                 .fetch_one(&pool)
@@ -444,6 +444,27 @@ async fn seed_rsa_key(database: &Path) {
         .await
         .unwrap();
     pool.close().await;
+}
+
+/// Where a test server keeps its data: an SQLite file in `dir`, or, when
+/// `MINIAUTH_TEST_POSTGRES` names a PostgreSQL server (as
+/// `scripts/with-postgres.sh` does), a new database of its own there.
+pub async fn test_database(dir: &TempDir) -> Location {
+    let Ok(server) = std::env::var("MINIAUTH_TEST_POSTGRES") else { return Location::Sqlite(dir.database()) };
+    let name = format!("test_{}", hex(&miniauth::server::secrets::random_bytes::<8>()));
+    let admin = sqlx::PgPool::connect(&format!("{server}/postgres")).await.expect("the PostgreSQL test server");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("a test database");
+    admin.close().await;
+    Location::Postgres(format!("{server}/{name}"))
+}
+
+/// Whether the tests run on PostgreSQL (see [`test_database`]).
+pub fn on_postgres() -> bool {
+    std::env::var_os("MINIAUTH_TEST_POSTGRES").is_some()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A server started in-process on 127.0.0.1:0 with a temporary database.
@@ -489,6 +510,7 @@ impl TestServer {
         let dir = TempDir::new("server");
         let clock = Arc::new(ManualClock::starting_now());
         let mut config = Config::for_tests(dir.database());
+        config.database = test_database(&dir).await;
         config.rate_limit_ip = GENEROUS_LIMIT;
         config.rate_limit_account = GENEROUS_LIMIT;
         let wechat = if external { Some(ExternalWechat::start(clock.clone()).await) } else { None };
@@ -695,6 +717,22 @@ impl TestServer {
 
     // -------------------------------------------------- the database, directly
 
+    /// Makes every insert into `table` fail, as a full disk would.
+    pub async fn refuse_inserts_into(&self, table: &str) {
+        let statements = if on_postgres() {
+            vec![
+                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql"
+                    .to_string(),
+                format!("CREATE TRIGGER refuse BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION refuse()"),
+            ]
+        } else {
+            vec![format!("CREATE TRIGGER refuse BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'disk full'); END")]
+        };
+        for statement in statements {
+            sqlx::raw_sql(&statement).execute(&self.app.db.write).await.expect("a refusing trigger");
+        }
+    }
+
     /// Adds a user the way `miniauth users add` does; returns its id.
     pub async fn add_user(&self, spec: UserSpec) -> String {
         let password_hash = spec.password.as_deref().map(password_hash);
@@ -882,13 +920,16 @@ impl BinaryServer {
     /// Starts the binary on `database` at an ephemeral port (`--listen
     /// 127.0.0.1:0`) and returns once it prints the address it listens on:
     /// it accepts connections from then on. Its output goes to `log`.
-    pub async fn start(database: &Path, log: PathBuf, extra: &[&str]) -> Self {
+    pub async fn start(database: &Location, log: PathBuf, extra: &[&str]) -> Self {
         let log_file = std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_miniauth"));
         command
             .args(["serve", "--simulator"])
             .arg("--database")
-            .arg(database)
+            .arg(match database {
+                Location::Sqlite(path) => path.as_os_str().to_owned(),
+                Location::Postgres(url) => url.into(),
+            })
             .args(["--listen", "127.0.0.1:0"])
             .args(extra)
             .stdin(Stdio::null())

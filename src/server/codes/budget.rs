@@ -5,7 +5,7 @@
 use super::super::clock::Millis;
 use super::super::error::{AppError, AppResult};
 use crate::protocol::ApiErrorCode;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 const DAY_MS: Millis = 24 * 60 * 60_000;
 const MINUTE_MS: Millis = 60_000;
@@ -51,7 +51,7 @@ impl Budgets {
     /// Refuses the send if any budget is spent, with `Retry-After` set to
     /// when the oldest send it counts leaves the window. Run it in the
     /// transaction that records the send.
-    pub async fn check(&self, conn: &mut SqliteConnection, request: &Request<'_>, now: Millis) -> AppResult<()> {
+    pub async fn check(&self, conn: &mut AnyConnection, request: &Request<'_>, now: Millis) -> AppResult<()> {
         let rules = [
             (Scope::StateToken(request.state_token_hash), PER_STATE_TOKEN, DAY_MS, "for this sign-in; log in again"),
             (

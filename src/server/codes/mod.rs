@@ -16,11 +16,12 @@ pub use recipient::{normalize_recipient, SmsCountries};
 
 use super::binding::Pending;
 use super::clock::Millis;
+use super::db::take_turn;
 use super::error::AppError;
 use super::guesses::{self, Guess};
 use super::secrets::{constant_time_eq, new_six_digit_code, random_bytes, salted_hash};
 use crate::protocol::{ApiErrorCode, Channel};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// How long a code lives.
 pub const CODE_TTL_MS: Millis = 5 * 60_000;
@@ -44,7 +45,7 @@ pub fn recipient_key(channel: Channel, to: &str) -> String {
 /// Issues a new code for the bind `pending` to `to` (normalised) and hands
 /// it to `sender`. The new code replaces the bind's earlier one.
 pub async fn issue(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     sender: &dyn Sender,
     budgets: &Budgets,
     pending: &Pending,
@@ -59,6 +60,8 @@ pub async fn issue(
     // The resend rule, the budgets and the write in one transaction on the
     // one write connection, so that concurrent requests cannot all pass.
     let mut tx = pool.begin().await?;
+    // One sender at a time: the server-wide budgets count every send.
+    take_turn(&mut tx, "code-sends").await?;
     let last: Option<(i64,)> = sqlx::query_as("SELECT created_at FROM verify_codes WHERE state_token_hash = $1")
         .bind(&pending.token_hash)
         .fetch_optional(&mut *tx)
@@ -145,7 +148,7 @@ enum Refusal {
 /// is right. Each wrong try counts against the code (the fifth kills it)
 /// and, through `guess`, against the guessing ceilings.
 pub async fn redeem(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     pending: &Pending,
     channel: Channel,
     to: &str,
@@ -165,7 +168,7 @@ pub async fn redeem(
 }
 
 async fn compare(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     pending: &Pending,
     channel: Channel,
     to: &str,
