@@ -1,6 +1,7 @@
 //! Random values and how they are stored: session and state tokens are 256
 //! random bits handed out once and kept only as SHA-256 hashes; one-time
-//! codes are kept as salted hashes and compared in constant time.
+//! codes are kept as salted hashes and compared in constant time; the
+//! server's own secrets live in the database, shared by its instances.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -29,6 +30,40 @@ pub fn new_id(prefix: &str) -> String {
 /// How a bearer token is stored and looked up.
 pub fn token_hash(token: &str) -> Vec<u8> {
     digest(&SHA256, token.as_bytes()).as_ref().to_vec()
+}
+
+/// A session token derived from `parent` with the server's `key`: what
+/// `parent` rotates to. 256 bits, base64url, as unpredictable as a random
+/// token to anyone without the key.
+pub fn derived_token(key: &[u8], parent: &str) -> String {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
+    URL_SAFE_NO_PAD.encode(ring::hmac::sign(&key, parent.as_bytes()).as_ref())
+}
+
+/// The server secret `name` (32 bytes), made on first use. Instances that
+/// start together agree on one.
+pub async fn server_secret(pool: &sqlx::AnyPool, name: &str, now: i64) -> Result<Vec<u8>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    super::db::take_turn(&mut tx, &format!("server-secret:{name}")).await?;
+    let stored: Option<(Vec<u8>,)> = sqlx::query_as("SELECT secret FROM server_secrets WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let secret = match stored {
+        Some((secret,)) => secret,
+        None => {
+            let secret = random_bytes::<32>().to_vec();
+            sqlx::query("INSERT INTO server_secrets (name, secret, created_at) VALUES ($1, $2, $3)")
+                .bind(name)
+                .bind(&secret)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            secret
+        }
+    };
+    tx.commit().await?;
+    Ok(secret)
 }
 
 /// A uniformly random six-digit code, leading zeros included.
@@ -66,6 +101,17 @@ mod tests {
         assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
         assert_eq!(token_hash(&a), token_hash(&a));
         assert_ne!(token_hash(&a), token_hash(&b));
+    }
+
+    #[test]
+    fn derived_tokens_depend_on_key_and_parent() {
+        let parent = new_token();
+        let child = derived_token(b"key one", &parent);
+        assert_eq!(child, derived_token(b"key one", &parent), "the same on every instance");
+        assert_eq!(child.len(), 43);
+        assert_ne!(child, derived_token(b"key two", &parent));
+        assert_ne!(child, derived_token(b"key one", &new_token()));
+        assert_ne!(child, parent);
     }
 
     #[test]
