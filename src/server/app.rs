@@ -6,7 +6,7 @@ use super::clock::{Clock, Millis};
 use super::codes::{Budgets, Outbox, Sender, SmsCountries};
 use super::db::Db;
 use super::error::{status_of, AppError};
-use super::handlers::{bind, discovery, login, outbox, signed_in};
+use super::handlers::{bind, discovery, health, login, outbox, signed_in};
 use super::keys::KeyRing;
 use super::ratelimit::RateLimiter;
 use super::session_tokens::Sessions;
@@ -109,7 +109,9 @@ pub fn router(app: AppState, cors: CorsLayer) -> Router {
         )
         .route("/.well-known/jwks.json", get(discovery::jwks))
         .route("/.well-known/openid-configuration", get(discovery::openid_configuration))
-        .route("/openapi.json", get(discovery::openapi));
+        .route("/openapi.json", get(discovery::openapi))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz));
     let mut router = api;
     if let Some(simulator) = &app.simulator {
         router = router
@@ -141,12 +143,14 @@ pub const SIMULATED_WECHAT_PATH: &str = "/sim/wechat";
         bind::send_code, bind::wechat_phone, bind::verify_code, bind::password, bind::register,
         signed_in::refresh, signed_in::logout, signed_in::userinfo, signed_in::update_userinfo,
         discovery::jwks, discovery::openid_configuration,
+        health::healthz, health::readyz,
     ),
     components(schemas(
         protocol::CodeRequest, protocol::LoginResponse, protocol::Tokens, protocol::BindChallenge, protocol::BindFlow,
         protocol::Channel, protocol::VerifyCodeRequest, protocol::VerifyCodeSent, protocol::BindWechatPhoneRequest,
         protocol::BindVerifyCodeRequest, protocol::BindPasswordRequest, protocol::RegisterRequest,
         protocol::SessionRequest, protocol::UserInfo, protocol::ProfileUpdate, protocol::ErrorBody,
+        health::HealthStatus,
     )),
     modifiers(&BearerAuth, &BodyRefusals),
 )]
