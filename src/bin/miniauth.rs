@@ -23,7 +23,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Runs the identity server (Ctrl-C or SIGTERM stops it cleanly).
-    Serve(Config),
+    // Boxed: the settings are much larger than the other commands.
+    Serve(Box<Config>),
     /// Manages users.
     #[command(subcommand)]
     Users(UsersCommand),

@@ -10,6 +10,7 @@ use super::handlers::{bind, discovery, health, login, outbox, signed_in};
 use super::keys::KeyRing;
 use super::ratelimit::RateLimiter;
 use super::session_tokens::Sessions;
+use super::telemetry::{self, Metrics};
 use super::wechat::{Simulator, WechatClient};
 use crate::protocol::{self, ApiErrorCode};
 use crate::verifier::Validation;
@@ -56,6 +57,9 @@ pub struct App {
     pub simulator: Option<Simulator>,
     /// Per-address and per-account request counts, checked by each handler.
     pub limits: RateLimiter,
+    /// This server's own metrics (recording nothing without
+    /// `--metrics-listen`).
+    pub metrics: Metrics,
     /// The signing keys and the published key set; see [`App::keys`].
     pub(super) keys: RwLock<Arc<KeyRing>>,
 }
@@ -119,6 +123,7 @@ pub fn router(app: AppState, cors: CorsLayer) -> Router {
             .merge(simulator.control_router())
             .nest(SIMULATED_WECHAT_PATH, simulator.wechat_router());
     }
+    let metrics = app.metrics.clone();
     router
         .fallback(|| async { AppError::new(ApiErrorCode::NotFound, "no such endpoint") })
         .method_not_allowed_fallback(|| async {
@@ -126,6 +131,8 @@ pub fn router(app: AppState, cors: CorsLayer) -> Router {
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors)
+        // Outermost, so that it times and counts what CORS answers too.
+        .layer(axum::middleware::from_fn_with_state(metrics, telemetry::track))
         .with_state(app)
 }
 

@@ -450,6 +450,8 @@ async fn seed_rsa_key(database: &Path) {
 pub struct TestServer {
     pub base: String,
     pub addr: SocketAddr,
+    /// Where `/metrics` is served, when `metrics_listen` was set.
+    pub metrics_addr: Option<SocketAddr>,
     pub app: AppState,
     pub clock: Arc<ManualClock>,
     pub http: Http,
@@ -510,6 +512,7 @@ impl TestServer {
             http: Http::new(base.clone()),
             base,
             addr,
+            metrics_addr: running.metrics_addr,
             app: running.app.clone(),
             clock,
             config,
