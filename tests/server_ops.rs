@@ -1,5 +1,5 @@
-//! Operations: `/healthz`, `/readyz`, and the Prometheus metrics on their
-//! own listener (`--metrics-listen`).
+//! Operations: `/healthz`, `/readyz`, the Prometheus metrics on their own
+//! listener (`--metrics-listen`), and JSON logs (`--log-format json`).
 #![cfg(feature = "server")]
 
 mod server;
@@ -7,9 +7,12 @@ mod server;
 use miniauth::protocol::{ApiErrorCode, Channel};
 use miniauth::server::clock::Clock;
 use miniauth::server::keys::{self, SigningAlgorithm};
-use serde_json::json;
-use server::{free_port, Http, TestServer};
+use serde_json::{json, Value};
+use server::{free_port, Http, TempDir, TestServer};
+use std::io::BufRead;
 use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// A server whose metrics are served on an ephemeral loopback port.
 async fn with_metrics() -> TestServer {
@@ -195,4 +198,65 @@ async fn two_servers_in_one_process_keep_separate_counts() {
         sample(&scrape(&b).await, "miniauth_session_refreshes_total", &[("outcome", "grace_replay")]),
         Some(1.0)
     );
+}
+
+/// `miniauth serve --log-format json`: every line it logs up to its
+/// listening line (which is printed, not logged) is one JSON object with a
+/// level and a message.
+#[test]
+fn the_binary_logs_json_lines() {
+    let dir = TempDir::new("json-logs");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_miniauth"))
+        .args(["serve", "--simulator", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .arg("--database")
+        .arg(dir.database())
+        // ES256: no RSA key to generate in a debug build.
+        .args(["--signing-alg", "ES256"])
+        .env("MINIAUTH_LOG", "info")
+        .env_remove("MINIAUTH_LOG_FORMAT")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the miniauth binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut logged = Vec::new();
+    loop {
+        match lines_rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(line) if line.starts_with("miniauth listening on ") => break,
+            Ok(line) => logged.push(line),
+            Err(_) => {
+                let _ = child.kill();
+                let output = child.wait_with_output().unwrap();
+                panic!("no listening line; stdout {logged:?}, stderr {}", String::from_utf8_lossy(&output.stderr));
+            }
+        }
+    }
+    child.kill().expect("SIGKILL");
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.trim().is_empty(), "nothing is logged to stderr: {stderr}");
+
+    let events: Vec<Value> = logged
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    for event in &events {
+        assert!(event["level"].is_string(), "no level: {event}");
+        assert!(event["message"].is_string(), "no message: {event}");
+        assert!(event["timestamp"].is_string(), "no timestamp: {event}");
+    }
+    let listening =
+        events.iter().find(|e| e["message"] == "miniauth server listening").unwrap_or_else(|| panic!("{logged:?}"));
+    assert_eq!(listening["level"], "INFO");
+    assert_eq!(listening["simulated"], true, "the event's fields sit beside the message: {listening}");
+    assert!(events.iter().any(|e| e["level"] == "WARN"), "the simulator warning: {logged:?}");
 }

@@ -166,6 +166,21 @@ pub struct Config {
     /// public network. Default: none, and no metrics are kept.
     #[arg(long, env = "MINIAUTH_METRICS_LISTEN", value_name = "ADDR")]
     pub metrics_listen: Option<SocketAddr>,
+
+    /// How `miniauth serve` writes its logs: `text` for people, or `json`,
+    /// one object a line, for log collectors.
+    #[arg(long, env = "MINIAUTH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// The format of the log lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object a line, with `timestamp`, `level`, `message`,
+    /// `target` and the event's fields.
+    Json,
 }
 
 /// Whether unbound WeChat users may register.
