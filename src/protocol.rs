@@ -411,11 +411,14 @@ pub enum ApiErrorCode {
     Unauthorized,
     /// Something failed on the server.
     Internal,
+    /// The server cannot serve yet or any more (`GET /readyz`): its
+    /// database does not answer or its signing key cannot sign.
+    NotReady,
 }
 
 impl ApiErrorCode {
     /// Every code, for documentation and for tests that compare lists.
-    pub const ALL: [Self; 28] = [
+    pub const ALL: [Self; 29] = [
         Self::InvalidRequest,
         Self::PayloadTooLarge,
         Self::UnsupportedMediaType,
@@ -444,6 +447,7 @@ impl ApiErrorCode {
         Self::InvalidSession,
         Self::Unauthorized,
         Self::Internal,
+        Self::NotReady,
     ];
 
     /// The code as it appears in `error`, e.g. `invalid_state_token`.
@@ -477,6 +481,7 @@ impl ApiErrorCode {
             Self::InvalidSession => "invalid_session",
             Self::Unauthorized => "unauthorized",
             Self::Internal => "internal_error",
+            Self::NotReady => "not_ready",
         }
     }
 }

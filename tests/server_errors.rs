@@ -116,7 +116,8 @@ async fn unknown_paths_and_methods() {
     for (path, _) in post_endpoints() {
         s.http.get(path).await.expect_error(405, Code::MethodNotAllowed);
     }
-    for path in ["/.well-known/jwks.json", "/.well-known/openid-configuration", "/openapi.json"] {
+    for path in ["/.well-known/jwks.json", "/.well-known/openid-configuration", "/openapi.json", "/healthz", "/readyz"]
+    {
         s.http.post(path, json!({})).await.expect_error(405, Code::MethodNotAllowed);
         let delete = s.http.client.delete(s.http.url(path));
         s.http.send(delete).await.expect_error(405, Code::MethodNotAllowed);

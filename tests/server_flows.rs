@@ -424,6 +424,8 @@ async fn openapi_document_lists_every_path() {
         ("/v1/userinfo", "get"),
         ("/.well-known/jwks.json", "get"),
         ("/.well-known/openid-configuration", "get"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
     ];
     for (path, method) in expected {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is documented");

@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use miniauth::protocol::Channel;
 use miniauth::server::clock::{Clock, SystemClock};
-use miniauth::server::config::Config;
+use miniauth::server::config::{Config, LogFormat};
 use miniauth::server::db::{self, Location};
 use miniauth::server::keys::{self, SigningAlgorithm};
 use miniauth::server::users::{self, NewUser};
@@ -94,13 +94,28 @@ enum KeysCommand {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_env_filter(log_filter()).init();
-    match run(Cli::parse().command).await {
+    let cli = Cli::parse();
+    let format = match &cli.command {
+        Command::Serve(config) => config.log_format,
+        _ => LogFormat::Text,
+    };
+    init_logs(format);
+    match run(cli.command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("miniauth: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Logs as `--log-format` says. In JSON the event's message and fields sit
+/// at the top level of each object, beside `timestamp`, `level` and `target`.
+fn init_logs(format: LogFormat) {
+    let logs = tracing_subscriber::fmt().with_env_filter(log_filter());
+    match format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
     }
 }
 

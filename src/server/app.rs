@@ -6,10 +6,11 @@ use super::clock::{Clock, Millis};
 use super::codes::{Budgets, Outbox, Sender, SmsCountries};
 use super::db::Db;
 use super::error::{status_of, AppError};
-use super::handlers::{bind, discovery, login, outbox, signed_in};
+use super::handlers::{bind, discovery, health, login, outbox, signed_in};
 use super::keys::KeyRing;
 use super::ratelimit::RateLimiter;
 use super::session_tokens::Sessions;
+use super::telemetry::{self, Metrics};
 use super::wechat::{Simulator, WechatClient};
 use crate::protocol::{self, ApiErrorCode};
 use crate::verifier::Validation;
@@ -58,6 +59,9 @@ pub struct App {
     pub proxies: super::client_ip::Proxies,
     /// Per-address and per-account request counts, checked by each handler.
     pub limits: RateLimiter,
+    /// This server's own metrics (recording nothing without
+    /// `--metrics-listen`).
+    pub metrics: Metrics,
     /// The signing keys and the published key set; see [`App::keys`].
     pub(super) keys: RwLock<Arc<KeyRing>>,
 }
@@ -111,7 +115,9 @@ pub fn router(app: AppState, cors: CorsLayer) -> Router {
         )
         .route("/.well-known/jwks.json", get(discovery::jwks))
         .route("/.well-known/openid-configuration", get(discovery::openid_configuration))
-        .route("/openapi.json", get(discovery::openapi));
+        .route("/openapi.json", get(discovery::openapi))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz));
     let mut router = api;
     if let Some(simulator) = &app.simulator {
         router = router
@@ -119,6 +125,7 @@ pub fn router(app: AppState, cors: CorsLayer) -> Router {
             .merge(simulator.control_router())
             .nest(SIMULATED_WECHAT_PATH, simulator.wechat_router());
     }
+    let metrics = app.metrics.clone();
     router
         .fallback(|| async { AppError::new(ApiErrorCode::NotFound, "no such endpoint") })
         .method_not_allowed_fallback(|| async {
@@ -126,6 +133,8 @@ pub fn router(app: AppState, cors: CorsLayer) -> Router {
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors)
+        // Outermost, so that it times and counts what CORS answers too.
+        .layer(axum::middleware::from_fn_with_state(metrics, telemetry::track))
         .with_state(app)
 }
 
@@ -143,12 +152,14 @@ pub const SIMULATED_WECHAT_PATH: &str = "/sim/wechat";
         bind::send_code, bind::wechat_phone, bind::verify_code, bind::password, bind::register,
         signed_in::refresh, signed_in::logout, signed_in::userinfo, signed_in::update_userinfo,
         discovery::jwks, discovery::openid_configuration,
+        health::healthz, health::readyz,
     ),
     components(schemas(
         protocol::CodeRequest, protocol::LoginResponse, protocol::Tokens, protocol::BindChallenge, protocol::BindFlow,
         protocol::Channel, protocol::VerifyCodeRequest, protocol::VerifyCodeSent, protocol::BindWechatPhoneRequest,
         protocol::BindVerifyCodeRequest, protocol::BindPasswordRequest, protocol::RegisterRequest,
         protocol::SessionRequest, protocol::UserInfo, protocol::ProfileUpdate, protocol::ErrorBody,
+        health::HealthStatus,
     )),
     modifiers(&BearerAuth, &BodyRefusals),
 )]

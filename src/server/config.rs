@@ -182,6 +182,27 @@ pub struct Config {
     /// Lowered when the process's open-file limit is too small for it.
     #[arg(long, env = "MINIAUTH_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
+
+    /// Address of a second listener that serves only `GET /metrics`
+    /// (Prometheus text format), e.g. `127.0.0.1:9187`; keep it off the
+    /// public network. Default: none, and no metrics are kept.
+    #[arg(long, env = "MINIAUTH_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// How `miniauth serve` writes its logs: `text` for people, or `json`,
+    /// one object a line, for log collectors.
+    #[arg(long, env = "MINIAUTH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// The format of the log lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object a line, with `timestamp`, `level`, `message`,
+    /// `target` and the event's fields.
+    Json,
 }
 
 /// Whether unbound WeChat users may register.

@@ -113,6 +113,6 @@ pub fn status_of(code: ApiErrorCode) -> StatusCode {
         }
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
         WechatUnavailable | CodeDeliveryFailed => StatusCode::BAD_GATEWAY,
-        WechatBusy => StatusCode::SERVICE_UNAVAILABLE,
+        WechatBusy | NotReady => StatusCode::SERVICE_UNAVAILABLE,
     }
 }

@@ -16,7 +16,7 @@ use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
 use serde_json::{json, Value};
 use sqlx::AnyPool;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// The algorithms the server signs id_tokens with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -74,6 +74,20 @@ pub struct KeyRing {
     pub jwks_json: String,
     /// The same set, imported into the miniauth core for `/v1/userinfo`.
     pub verify_keys: Keys,
+    /// Whether `active` signs, found out once: the snapshot never changes.
+    signs: OnceLock<bool>,
+}
+
+impl KeyRing {
+    /// Whether the active key can sign an id_token. Loading does not parse
+    /// the private key (a corrupt one only fails when it signs), so this
+    /// signs a throwaway token with it, once per snapshot.
+    pub fn can_sign(&self) -> bool {
+        *self.signs.get_or_init(|| {
+            let header = jsonwebtoken::Header::new(self.active.alg);
+            jsonwebtoken::encode(&header, &json!({ "probe": true }), &self.active.encoding_key).is_ok()
+        })
+    }
 }
 
 /// Loads the keys, generating the first one when there is none.
@@ -142,6 +156,7 @@ pub async fn load(pool: &AnyPool, now: Millis, id_token_ttl_ms: Millis) -> Resul
         active: ActiveKey { kid: active.kid.clone(), alg: alg.jwt(), encoding_key },
         jwks_json,
         verify_keys: Keys::Set(key_set),
+        signs: OnceLock::new(),
     }))
 }
 

@@ -27,6 +27,7 @@ pub mod ring_provider;
 pub mod secrets;
 mod serve;
 pub mod session_tokens;
+pub mod telemetry;
 pub mod users;
 pub mod wechat;
 
@@ -41,6 +42,7 @@ use session_tokens::{Sessions, Settings};
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
+use telemetry::Metrics;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -57,11 +59,16 @@ const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(60);
 /// How often rows nothing reads any more are purged ([`purge`]).
 const PURGE_INTERVAL: Duration = Duration::from_secs(600);
 
+/// How long a shutdown waits for the metrics listener's connections to end.
+const METRICS_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 /// A server [`start`] has started. Dropping it begins a graceful shutdown
 /// without waiting for it to end; [`Running::shutdown`] waits.
 pub struct Running {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where it serves `GET /metrics`, when started with `--metrics-listen`.
+    pub metrics_addr: Option<SocketAddr>,
     /// Its state, for tests that look inside.
     pub app: AppState,
     stop: Option<oneshot::Sender<()>>,
@@ -157,6 +164,14 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
     let db = db::open(&config.database).await.map_err(|e| fail("database", &e))?;
     let listener = TcpListener::bind(config.listen).await.map_err(|e| fail("listen", &e))?;
     let addr = listener.local_addr().map_err(|e| fail("listen", &e))?;
+    let metrics_listener = match config.metrics_listen {
+        Some(address) => Some(TcpListener::bind(address).await.map_err(|e| fail("metrics listen", &e))?),
+        None => None,
+    };
+    let metrics_addr =
+        metrics_listener.as_ref().map(TcpListener::local_addr).transpose().map_err(|e| fail("metrics listen", &e))?;
+    // Nothing is recorded when nothing can read it.
+    let metrics = if metrics_listener.is_some() { Metrics::enabled() } else { Metrics::disabled() };
 
     users::prepare_dummy_hash();
     if config.playground.is_some() && !simulated {
@@ -217,8 +232,8 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
         state_token_ttl_ms: i64::from(config.state_token_ttl) * 1000,
         id_token_validation: Validation::from_json(validation.to_string().as_bytes())
             .map_err(|e| fail("settings", &e))?,
-        sessions: Sessions::new(settings),
-        wechat: WechatClient::new(wechat_config, clock.clone()),
+        sessions: Sessions::new(settings, metrics.clone()),
+        wechat: WechatClient::new(wechat_config, clock.clone(), metrics.clone()),
         sender,
         code_budgets: Budgets {
             per_recipient_per_day: config.codes_per_recipient_per_day,
@@ -238,6 +253,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
             },
             clock.clone(),
         ),
+        metrics: metrics.clone(),
         keys: RwLock::new(keys),
     });
 
@@ -276,17 +292,40 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
     if let Some(page) = &config.playground {
         router = router.merge(playground::router(page, &config.playground_pkg));
     }
+    // The metrics listener outlives the API's: it still answers while
+    // requests in flight finish.
+    let metrics_server = match (metrics_listener, metrics.exporter()) {
+        (Some(listener), Some(exporter)) => {
+            let (stop_metrics, metrics_stopped) = oneshot::channel::<()>();
+            let stopped = async {
+                let _ = metrics_stopped.await;
+            };
+            Some((stop_metrics, tokio::spawn(telemetry::serve(listener, exporter, stopped))))
+        }
+        _ => None,
+    };
     let limits = serve::Limits::new(config);
     let task = tokio::spawn(async move {
         serve::run(listener, router, limits, async {
             let _ = stopped.await;
         })
         .await;
+        if let Some((stop_metrics, mut server)) = metrics_server {
+            let _ = stop_metrics.send(());
+            // A scraper that holds its connection open cannot hold up the
+            // shutdown for longer than this.
+            if tokio::time::timeout(METRICS_SHUTDOWN_GRACE, &mut server).await.is_err() {
+                server.abort();
+            }
+        }
         reloader.abort();
         purger.abort();
         db.close().await;
         Ok(())
     });
     tracing::info!(%addr, simulated, "miniauth server listening");
-    Ok(Running { addr, app, stop: Some(stop), task })
+    if let Some(metrics_addr) = metrics_addr {
+        tracing::info!(%metrics_addr, "metrics served at /metrics");
+    }
+    Ok(Running { addr, metrics_addr, app, stop: Some(stop), task })
 }

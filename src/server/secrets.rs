@@ -45,10 +45,8 @@ pub fn derived_token(key: &[u8], parent: &str) -> String {
 pub async fn server_secret(pool: &sqlx::AnyPool, name: &str, now: i64) -> Result<Vec<u8>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     super::db::take_turn(&mut tx, &format!("server-secret:{name}")).await?;
-    let stored: Option<(Vec<u8>,)> = sqlx::query_as("SELECT secret FROM server_secrets WHERE name = $1")
-        .bind(name)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let stored: Option<(Vec<u8>,)> =
+        sqlx::query_as("SELECT secret FROM server_secrets WHERE name = $1").bind(name).fetch_optional(&mut *tx).await?;
     let secret = match stored {
         Some((secret,)) => secret,
         None => {

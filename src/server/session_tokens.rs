@@ -16,8 +16,9 @@ use super::error::{AppError, AppResult};
 use super::keys::KeyRing;
 use super::ratelimit::{RateLimiter, Scope};
 use super::secrets::{new_id, new_token, token_hash};
+use super::telemetry::{Metrics, RefreshOutcome};
 use super::users::{self, User};
-use crate::protocol::{Tokens, UserInfo};
+use crate::protocol::{ApiErrorCode, Tokens, UserInfo};
 use serde::Serialize;
 use sqlx::AnyPool;
 use std::collections::HashMap;
@@ -95,6 +96,8 @@ pub struct Sessions {
     stripes: Vec<AsyncMutex<()>>,
     /// When `recent` was last swept of expired answers.
     last_sweep: Mutex<Millis>,
+    /// Counts refresh outcomes.
+    metrics: Metrics,
 }
 
 struct Recent {
@@ -106,13 +109,14 @@ struct Recent {
 const STRIPES: usize = 64;
 
 impl Sessions {
-    /// Sessions with `settings`.
-    pub fn new(settings: Settings) -> Self {
+    /// Sessions with `settings`, counting refresh outcomes in `metrics`.
+    pub fn new(settings: Settings, metrics: Metrics) -> Self {
         Self {
             settings,
             recent: Mutex::new(HashMap::new()),
             stripes: (0..STRIPES).map(|_| AsyncMutex::new(())).collect(),
             last_sweep: Mutex::new(0),
+            metrics,
         }
     }
 
@@ -152,7 +156,8 @@ impl Sessions {
         Ok(self.tokens(id_token, session_token, now, now + self.settings.session_absolute_ttl_ms))
     }
 
-    /// Rotates `session_token`: see the module documentation.
+    /// Rotates `session_token`: see the module documentation. Each answer
+    /// about the session is counted by its outcome.
     /// Replays are caught before `limits` is asked: reuse detection never
     /// waits behind a rate limit. The limit counts per session family, so
     /// that a chain of rotations is bounded however many tokens it has.
@@ -164,11 +169,40 @@ impl Sessions {
         session_token: &str,
         now: Millis,
     ) -> AppResult<Tokens> {
+        let refreshed = self.rotate(db, keys, limits, session_token, now).await;
+        let outcome = match &refreshed {
+            Ok(Refreshed::Rotated(_)) => Some(RefreshOutcome::Rotated),
+            Ok(Refreshed::GraceReplay(_)) => Some(RefreshOutcome::GraceReplay),
+            Ok(Refreshed::ReuseDetected) => Some(RefreshOutcome::ReuseDetected),
+            // A failure of the server's own says nothing about the session:
+            // the request metrics count it as a 500.
+            Err(error) if error.code() == ApiErrorCode::Internal => None,
+            Err(_) => Some(RefreshOutcome::Refused),
+        };
+        if let Some(outcome) = outcome {
+            self.metrics.refresh(outcome);
+        }
+        match refreshed? {
+            Refreshed::Rotated(tokens) | Refreshed::GraceReplay(tokens) => Ok(tokens),
+            Refreshed::ReuseDetected => {
+                Err(AppError::invalid_session("the session token was already used; the session is revoked"))
+            }
+        }
+    }
+
+    async fn rotate(
+        &self,
+        db: &Db,
+        keys: &KeyRing,
+        limits: &RateLimiter,
+        session_token: &str,
+        now: Millis,
+    ) -> AppResult<Refreshed> {
         let pool = &db.write;
         let hash = token_hash(session_token);
         let _turn = self.stripes[usize::from(hash[0]) % STRIPES].lock().await;
         if let Some(tokens) = self.recent_answer(&hash, now) {
-            return Ok(tokens);
+            return Ok(Refreshed::GraceReplay(tokens));
         }
         let row: Option<TokenRow> = sqlx::query_as(
             "SELECT t.family_id, t.idle_expires_at, t.rotated_at, f.user_id, f.amr, f.auth_time,
@@ -198,7 +232,7 @@ impl Sessions {
             if now - rotated_at > self.settings.refresh_grace_ms {
                 self.revoke_family(pool, &family_id, "replay", now).await?;
                 tracing::warn!(family = %family_id, "rotated session token replayed; session family revoked");
-                return Err(AppError::invalid_session("the session token was already used; the session is revoked"));
+                return Ok(Refreshed::ReuseDetected);
             }
             // Within the grace window but without the answer in memory (the
             // server restarted): the client never got its new pair, so it
@@ -224,7 +258,7 @@ impl Sessions {
         tx.commit().await?;
         let tokens = self.tokens(id_token, new_token, now, family_expires_at);
         self.remember(hash, &family_id, &tokens, now);
-        Ok(tokens)
+        Ok(Refreshed::Rotated(tokens))
     }
 
     /// Revokes the family of `session_token`, whichever of its tokens it is.
@@ -325,6 +359,16 @@ impl Sessions {
         header.typ = Some("JWT".into());
         jsonwebtoken::encode(&header, &claims, &keys.active.encoding_key).map_err(AppError::internal)
     }
+}
+
+/// What [`Sessions::refresh`] did with a token it knew.
+enum Refreshed {
+    /// Issued a new pair.
+    Rotated(Tokens),
+    /// Gave the pair of a rotation within the grace window again.
+    GraceReplay(Tokens),
+    /// Revoked the family of a token replayed after the grace window.
+    ReuseDetected,
 }
 
 /// A session token with its family, as a refresh reads it.

@@ -471,6 +471,8 @@ fn hex(bytes: &[u8]) -> String {
 pub struct TestServer {
     pub base: String,
     pub addr: SocketAddr,
+    /// Where `/metrics` is served, when `metrics_listen` was set.
+    pub metrics_addr: Option<SocketAddr>,
     pub app: AppState,
     pub clock: Arc<ManualClock>,
     pub http: Http,
@@ -532,6 +534,7 @@ impl TestServer {
             http: Http::new(base.clone()),
             base,
             addr,
+            metrics_addr: running.metrics_addr,
             app: running.app.clone(),
             clock,
             config,

@@ -14,12 +14,14 @@ pub use budget::{Budgets, PER_PAIR_PER_DAY, PER_STATE_TOKEN};
 pub use delivery::{Message, NoSender, Outbox, OutboxSender, Sender, Sending, Undelivered, WebhookSender};
 pub use recipient::{normalize_recipient, SmsCountries};
 
+use super::app::App;
 use super::binding::Pending;
 use super::clock::Millis;
 use super::db::take_turn;
 use super::error::AppError;
 use super::guesses::{self, Guess};
 use super::secrets::{constant_time_eq, new_six_digit_code, random_bytes, salted_hash};
+use super::telemetry::CodeSendOutcome;
 use crate::protocol::{ApiErrorCode, Channel};
 use sqlx::AnyPool;
 
@@ -43,16 +45,10 @@ pub fn recipient_key(channel: Channel, to: &str) -> String {
 }
 
 /// Issues a new code for the bind `pending` to `to` (normalised) and hands
-/// it to `sender`. The new code replaces the bind's earlier one.
-pub async fn issue(
-    pool: &AnyPool,
-    sender: &dyn Sender,
-    budgets: &Budgets,
-    pending: &Pending,
-    channel: Channel,
-    to: &str,
-    now: Millis,
-) -> Result<(), AppError> {
+/// it to the app's sender, counting what the sender said. The new code
+/// replaces the bind's earlier one.
+pub async fn issue(app: &App, pending: &Pending, channel: Channel, to: &str, now: Millis) -> Result<(), AppError> {
+    let (pool, sender, budgets) = (&app.db.write, app.sender.as_ref(), &app.code_budgets);
     let recipient = recipient_key(channel, to);
     let code = new_six_digit_code();
     let salt = random_bytes::<16>();
@@ -103,7 +99,14 @@ pub async fn issue(
     tx.commit().await?;
 
     let message = Message { channel, to: to.to_string(), code };
-    match sender.send(&message).await {
+    let sent = sender.send(&message).await;
+    let outcome = match &sent {
+        Ok(()) => CodeSendOutcome::Sent,
+        Err(Undelivered::Unknown(_)) => CodeSendOutcome::Unknown,
+        Err(Undelivered::NotSent(_)) => CodeSendOutcome::NotSent,
+    };
+    app.metrics.code_sent(channel, outcome);
+    match sent {
         Ok(()) => Ok(()),
         Err(Undelivered::Unknown(why)) => {
             // It may have gone out: keep the code and the resend rule, so a

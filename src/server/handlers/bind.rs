@@ -44,7 +44,7 @@ pub async fn send_code(
     let now = app.clock.now();
     let pending = binding::pending(&app.db.read, &request.state_token, flow_of(request.channel), now).await?;
     app.limits.check_account(Scope::VerifyCode, &pending.identity.key())?;
-    codes::issue(&app.db.write, app.sender.as_ref(), &app.code_budgets, &pending, request.channel, &to, now).await?;
+    codes::issue(&app, &pending, request.channel, &to, now).await?;
     let sent = VerifyCodeSent {
         expires_in: u64::try_from(codes::CODE_TTL_MS / 1000).unwrap_or(0),
         resend_after: u64::try_from(codes::RESEND_AFTER_MS / 1000).unwrap_or(0),

@@ -3,6 +3,7 @@
 
 pub mod bind;
 pub mod discovery;
+pub mod health;
 pub mod login;
 pub mod outbox;
 pub mod signed_in;

@@ -40,6 +40,7 @@
 use super::{PhoneInfo, Session, SessionKey, WechatConfig, WechatError};
 use crate::server::clock::{Clock, Millis};
 use crate::server::phone::PhoneNumber;
+use crate::server::telemetry::Metrics;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::fmt;
@@ -73,6 +74,8 @@ pub struct WechatClient {
     base: String,
     clock: Arc<dyn Clock>,
     token: Mutex<Option<CachedToken>>,
+    /// Counts failed calls by errcode.
+    metrics: Metrics,
 }
 
 /// The cached access token. No `Debug`: it is a secret.
@@ -93,23 +96,23 @@ impl fmt::Debug for WechatClient {
 
 impl WechatClient {
     /// A client that talks to `config.base_url` as `config.appid`, timing its
-    /// access token by `clock`.
+    /// access token by `clock` and counting failed calls in `metrics`.
     ///
     /// Installs ring as the process's default rustls crypto provider if none
     /// is installed yet. Server certificates are checked by the platform
     /// verifier against the system's roots; if the system has none, the
     /// client can still reach plain `http://` (a simulator) and every
     /// `https://` call fails as [`WechatError::Unavailable`].
-    pub fn new(config: WechatConfig, clock: Arc<dyn Clock>) -> Self {
-        Self::with_timeout(config, clock, TIMEOUT)
+    pub fn new(config: WechatConfig, clock: Arc<dyn Clock>, metrics: Metrics) -> Self {
+        Self::with_timeout(config, clock, metrics, TIMEOUT)
     }
 
-    fn with_timeout(config: WechatConfig, clock: Arc<dyn Clock>, timeout: Duration) -> Self {
+    fn with_timeout(config: WechatConfig, clock: Arc<dyn Clock>, metrics: Metrics, timeout: Duration) -> Self {
         // The secret travels in the query string: the shared client follows
         // no redirects.
         let http = crate::server::http_client(timeout);
         let base = config.base_url.trim_end_matches('/').to_owned();
-        Self { http, config, base, clock, token: Mutex::new(None) }
+        Self { http, config, base, clock, token: Mutex::new(None), metrics }
     }
 
     /// `jscode2session`: the user behind a `wx.login()` code.
@@ -250,6 +253,7 @@ impl WechatClient {
 
     /// Sends `request` and reads WeChat's JSON answer (any status but 2xx, a
     /// body that is not JSON, or a transport failure is `Unavailable`).
+    /// Answers with an errcode, and failures, are counted.
     async fn call<T: DeserializeOwned>(
         &self,
         path: &'static str,
@@ -275,14 +279,22 @@ impl WechatClient {
                 .map_err(|_| WechatError::Unavailable(format!("{path}: the answer is not WeChat's JSON")))?
                 .errcode;
             tracing::debug!(path, errcode, "WeChat answered");
-            serde_json::from_slice::<T>(&body)
-                .map_err(|_| WechatError::Unavailable(format!("{path}: the answer is not WeChat's JSON")))
+            let answer = serde_json::from_slice::<T>(&body)
+                .map_err(|_| WechatError::Unavailable(format!("{path}: the answer is not WeChat's JSON")))?;
+            Ok((errcode, answer))
         }
         .await;
-        if let Err(WechatError::Unavailable(why)) = &result {
-            tracing::debug!(path, error = %why, "WeChat call failed");
+        match &result {
+            Ok((0, _)) => {}
+            Ok((errcode, _)) => self.metrics.wechat_error(path, Some(*errcode)),
+            Err(error) => {
+                if let WechatError::Unavailable(why) = error {
+                    tracing::debug!(path, error = %why, "WeChat call failed");
+                }
+                self.metrics.wechat_error(path, None);
+            }
         }
-        result
+        result.map(|(_, answer)| answer)
     }
 }
 
@@ -456,7 +468,7 @@ mod tests {
 
     impl Setup {
         fn client_as(&self, appid: &str, secret: &str) -> WechatClient {
-            WechatClient::new(config(&self.base, appid, secret), self.clock.clone())
+            WechatClient::new(config(&self.base, appid, secret), self.clock.clone(), Metrics::disabled())
         }
     }
 
@@ -464,7 +476,7 @@ mod tests {
         let clock = Arc::new(ManualClock::new(START));
         let sim = Simulator::new(APPID, SECRET, clock.clone());
         let base = serve(sim.wechat_router().merge(sim.control_router())).await;
-        let client = WechatClient::new(config(&base, APPID, SECRET), clock.clone());
+        let client = WechatClient::new(config(&base, APPID, SECRET), clock.clone(), Metrics::disabled());
         Setup { sim, clock, client, base }
     }
 
@@ -671,7 +683,7 @@ mod tests {
         let address = listener.local_addr().unwrap();
         drop(listener);
         let clock = Arc::new(ManualClock::new(START));
-        let client = WechatClient::new(config(&format!("http://{address}"), APPID, SECRET), clock);
+        let client = WechatClient::new(config(&format!("http://{address}"), APPID, SECRET), clock, Metrics::disabled());
         for error in [client.code_to_session("abc").await.unwrap_err(), client.phone_number("abc").await.unwrap_err()] {
             let WechatError::Unavailable(why) = &error else { panic!("{error:?}") };
             assert!(why.contains("could not connect"), "{why}");
@@ -690,7 +702,8 @@ mod tests {
         );
         let base = serve(router).await;
         let clock = Arc::new(ManualClock::new(START));
-        let client = WechatClient::with_timeout(config(&base, APPID, SECRET), clock, Duration::from_millis(200));
+        let timeout = Duration::from_millis(200);
+        let client = WechatClient::with_timeout(config(&base, APPID, SECRET), clock, Metrics::disabled(), timeout);
         let error = client.code_to_session("abc").await.unwrap_err();
         let WechatError::Unavailable(why) = &error else { panic!("{error:?}") };
         assert!(why.contains("timed out"), "{why}");
@@ -731,7 +744,8 @@ mod tests {
         phone: &'static str,
     ) -> (WechatClient, Arc<AtomicU32>) {
         let (base, fetches) = stub(session, token, phone).await;
-        (WechatClient::new(config(&base, APPID, SECRET), Arc::new(ManualClock::new(START))), fetches)
+        let clock = Arc::new(ManualClock::new(START));
+        (WechatClient::new(config(&base, APPID, SECRET), clock, Metrics::disabled()), fetches)
     }
 
     #[tokio::test]
@@ -744,6 +758,31 @@ mod tests {
         // The refused token is not kept.
         assert_eq!(client.phone_number("c").await.unwrap_err(), WechatError::Credentials(40001));
         assert_eq!(fetches.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn failed_calls_are_counted_by_api_and_known_errcode() {
+        let metrics = Metrics::enabled();
+        let client_of = |base: &str| {
+            WechatClient::new(config(base, APPID, SECRET), Arc::new(ManualClock::new(START)), metrics.clone())
+        };
+        let (base, _) = stub(r#"{"errcode":40029,"errmsg":"invalid code"}"#, TOKEN_OK, r#"{"errcode":99999}"#).await;
+        let client = client_of(&base);
+        client.code_to_session("c").await.unwrap_err();
+        client.code_to_session("c").await.unwrap_err();
+        client.phone_number("c").await.unwrap_err();
+        let (down, _) = stub("HTTP 502", TOKEN_OK, "{}").await;
+        client_of(&down).code_to_session("c").await.unwrap_err();
+
+        let text = metrics.exporter().unwrap().render();
+        for (api, errcode, count) in
+            [(PATH_SESSION, "40029", 2), (PATH_PHONE, "other", 1), (PATH_SESSION, "unavailable", 1)]
+        {
+            let line = format!("miniauth_wechat_errors_total{{api=\"{api}\",errcode=\"{errcode}\"}} {count}\n");
+            assert!(text.contains(&line), "{line}{text}");
+        }
+        assert!(!text.contains("99999"), "unknown errcodes share one label: {text}");
+        assert!(!text.contains(PATH_TOKEN), "a token fetch that worked is no error: {text}");
     }
 
     #[tokio::test]
