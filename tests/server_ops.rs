@@ -79,7 +79,8 @@ async fn readyz_is_not_ready_when_the_database_does_not_answer() {
 async fn readyz_is_not_ready_when_the_signing_key_cannot_sign() {
     let s = TestServer::start().await;
     s.http.get("/readyz").await.expect(200);
-    sqlx::query("UPDATE signing_keys SET private_der = x'3000' WHERE retired_at IS NULL")
+    sqlx::query("UPDATE signing_keys SET private_der = $1 WHERE retired_at IS NULL")
+        .bind(vec![0x30u8, 0x00])
         .execute(&s.app.db.write)
         .await
         .unwrap();
