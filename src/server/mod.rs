@@ -205,6 +205,8 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
     let keys = keys::load_or_create(&db.write, config.signing_alg, clock.now(), settings.id_token_ttl_ms)
         .await
         .map_err(|e| fail("signing keys", &e))?;
+    let rotation_key =
+        secrets::server_secret(&db.write, "refresh", clock.now()).await.map_err(|e| fail("server secrets", &e))?;
 
     let (outbox, sender, simulator): (Option<Arc<Outbox>>, Arc<dyn Sender>, Option<Simulator>) = if simulated {
         let outbox = Arc::new(Outbox::new());
@@ -232,7 +234,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
         state_token_ttl_ms: i64::from(config.state_token_ttl) * 1000,
         id_token_validation: Validation::from_json(validation.to_string().as_bytes())
             .map_err(|e| fail("settings", &e))?,
-        sessions: Sessions::new(settings, metrics.clone()),
+        sessions: Sessions::new(settings, rotation_key, metrics.clone()),
         wechat: WechatClient::new(wechat_config, clock.clone(), metrics.clone()),
         sender,
         code_budgets: Budgets {

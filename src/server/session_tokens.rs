@@ -15,15 +15,12 @@ use super::db::Db;
 use super::error::{AppError, AppResult};
 use super::keys::KeyRing;
 use super::ratelimit::{RateLimiter, Scope};
-use super::secrets::{new_id, new_token, token_hash};
+use super::secrets::{derived_token, new_id, new_token, token_hash};
 use super::telemetry::{Metrics, RefreshOutcome};
 use super::users::{self, User};
 use crate::protocol::{ApiErrorCode, Tokens, UserInfo};
 use serde::Serialize;
 use sqlx::AnyPool;
-use std::collections::HashMap;
-use std::sync::Mutex;
-use tokio::sync::Mutex as AsyncMutex;
 
 /// Lifetimes and names that go into tokens.
 #[derive(Clone, Debug)]
@@ -88,36 +85,23 @@ struct IdTokenClaims<'a> {
 /// Issues id_tokens and session tokens.
 pub struct Sessions {
     settings: Settings,
-    /// Answers given to refreshes within the grace window, by the hash of
-    /// the token that was refreshed. In memory only: a session_token is
-    /// never stored in plain text.
-    recent: Mutex<HashMap<Vec<u8>, Recent>>,
-    /// Serialises refreshes of one token (striped by its hash).
-    stripes: Vec<AsyncMutex<()>>,
-    /// When `recent` was last swept of expired answers.
-    last_sweep: Mutex<Millis>,
+    /// The server secret a rotated token's successor is derived with
+    /// ([`derived_token`]): every instance, and the same instance after a
+    /// restart, gives a retried refresh the same new token. Nothing about a
+    /// rotation is kept in memory.
+    rotation_key: Vec<u8>,
     /// Counts refresh outcomes.
     metrics: Metrics,
 }
 
-struct Recent {
-    family_id: String,
-    tokens: Tokens,
-    until: Millis,
-}
-
-const STRIPES: usize = 64;
+/// The domain of the `jti` derived from a rotated session's new token.
+const JTI_DOMAIN: &[u8] = b"miniauth id_token jti";
 
 impl Sessions {
-    /// Sessions with `settings`, counting refresh outcomes in `metrics`.
-    pub fn new(settings: Settings, metrics: Metrics) -> Self {
-        Self {
-            settings,
-            recent: Mutex::new(HashMap::new()),
-            stripes: (0..STRIPES).map(|_| AsyncMutex::new(())).collect(),
-            last_sweep: Mutex::new(0),
-            metrics,
-        }
+    /// Sessions with `settings`, deriving rotated tokens with `rotation_key`
+    /// and counting refresh outcomes in `metrics`.
+    pub fn new(settings: Settings, rotation_key: Vec<u8>, metrics: Metrics) -> Self {
+        Self { settings, rotation_key, metrics }
     }
 
     /// The issuer, audience and lifetimes given to [`Sessions::new`]; fixed
@@ -138,7 +122,7 @@ impl Sessions {
         let amr: Vec<String> = methods.iter().map(|m| m.amr().to_string()).collect();
         let family_id = new_id("fam");
         let session_token = new_token();
-        let id_token = self.id_token(keys, user, &amr, now, now)?;
+        let id_token = self.id_token(keys, user, &amr, now, now, new_id("idt"))?;
         let mut tx = pool.begin().await?;
         sqlx::query(
             "INSERT INTO session_families (id, user_id, amr, auth_time, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -153,7 +137,7 @@ impl Sessions {
         .await?;
         self.insert_token(&mut tx, &family_id, &session_token, now).await?;
         tx.commit().await?;
-        Ok(self.tokens(id_token, session_token, now, now + self.settings.session_absolute_ttl_ms))
+        Ok(self.tokens(id_token, session_token, now, now, now + self.settings.session_absolute_ttl_ms))
     }
 
     /// Rotates `session_token`: see the module documentation. Each answer
@@ -200,10 +184,6 @@ impl Sessions {
     ) -> AppResult<Refreshed> {
         let pool = &db.write;
         let hash = token_hash(session_token);
-        let _turn = self.stripes[usize::from(hash[0]) % STRIPES].lock().await;
-        if let Some(tokens) = self.recent_answer(&hash, now) {
-            return Ok(Refreshed::GraceReplay(tokens));
-        }
         let row: Option<TokenRow> = sqlx::query_as(
             "SELECT t.family_id, t.idle_expires_at, t.rotated_at, f.user_id, f.amr, f.auth_time,
                     f.expires_at AS family_expires_at, f.revoked_at
@@ -212,53 +192,76 @@ impl Sessions {
         .bind(&hash)
         .fetch_optional(pool)
         .await?;
-        let Some(TokenRow {
-            family_id,
-            idle_expires_at,
-            rotated_at,
-            user_id,
-            amr,
-            auth_time,
-            family_expires_at,
-            revoked_at,
-        }) = row
-        else {
+        let Some(row) = row else {
             return Err(AppError::invalid_session("unknown session token"));
         };
-        if revoked_at.is_some() {
+        if row.revoked_at.is_some() {
             return Err(AppError::invalid_session("the session was revoked"));
         }
-        if let Some(rotated_at) = rotated_at {
-            if now - rotated_at > self.settings.refresh_grace_ms {
-                self.revoke_family(pool, &family_id, "replay", now).await?;
-                tracing::warn!(family = %family_id, "rotated session token replayed; session family revoked");
-                return Ok(Refreshed::ReuseDetected);
-            }
-            // Within the grace window but without the answer in memory (the
-            // server restarted): the client never got its new pair, so it
-            // gets one now, superseding the lost one.
-        }
-        if now >= idle_expires_at || now >= family_expires_at {
+        if now >= row.family_expires_at || (row.rotated_at.is_none() && now >= row.idle_expires_at) {
             return Err(AppError::invalid_session("the session has expired"));
         }
-        limits.check_account(Scope::Refresh, &format!("family:{family_id}"))?;
-        let user = users::by_id(&db.read, &user_id)
+        // The successor is the same whoever rotates: this request, a
+        // concurrent one on another instance, or an earlier one whose answer
+        // was lost.
+        let successor = derived_token(&self.rotation_key, session_token);
+        let (rotated_at, rotated_here) = match row.rotated_at {
+            Some(rotated_at) => (rotated_at, false),
+            None => {
+                limits.check_account(Scope::Refresh, &format!("family:{}", row.family_id))?;
+                match self.rotate_once(pool, &hash, &row.family_id, &successor, now).await? {
+                    Some(rotated_at) => (rotated_at, false),
+                    None => (now, true),
+                }
+            }
+        };
+        if now - rotated_at > self.settings.refresh_grace_ms {
+            self.revoke_family(pool, &row.family_id, "replay", now).await?;
+            tracing::warn!(family = %row.family_id, "rotated session token replayed; session family revoked");
+            return Ok(Refreshed::ReuseDetected);
+        }
+        let user = users::by_id(&db.read, &row.user_id)
             .await?
             .ok_or_else(|| AppError::invalid_session("the user no longer exists"))?;
-        let amr: Vec<String> = serde_json::from_str(&amr).map_err(AppError::internal)?;
-        let id_token = self.id_token(keys, &user, &amr, auth_time, now)?;
-        let new_token = new_token();
+        let amr: Vec<String> = serde_json::from_str(&row.amr).map_err(AppError::internal)?;
+        // Issued as of the rotation, with a jti of the successor's: a retry
+        // gets the same claims (and, with RS256 and EdDSA, the same token).
+        let jti = format!("idt_{}", &derived_token(JTI_DOMAIN, &successor)[..22]);
+        let id_token = self.id_token(keys, &user, &amr, row.auth_time, rotated_at, jti)?;
+        let tokens = self.tokens(id_token, successor, rotated_at, now, row.family_expires_at);
+        Ok(if rotated_here { Refreshed::Rotated(tokens) } else { Refreshed::GraceReplay(tokens) })
+    }
+
+    /// Marks the token with `hash` rotated and stores its successor, in one
+    /// transaction, unless someone rotated it first: then answers when that
+    /// was. Of concurrent rotations, on any instance, exactly one succeeds.
+    async fn rotate_once(
+        &self,
+        pool: &AnyPool,
+        hash: &[u8],
+        family_id: &str,
+        successor: &str,
+        now: Millis,
+    ) -> AppResult<Option<Millis>> {
         let mut tx = pool.begin().await?;
-        sqlx::query("UPDATE session_tokens SET rotated_at = $1 WHERE family_id = $2 AND rotated_at IS NULL")
-            .bind(now)
-            .bind(&family_id)
-            .execute(&mut *tx)
-            .await?;
-        self.insert_token(&mut tx, &family_id, &new_token, now).await?;
-        tx.commit().await?;
-        let tokens = self.tokens(id_token, new_token, now, family_expires_at);
-        self.remember(hash, &family_id, &tokens, now);
-        Ok(Refreshed::Rotated(tokens))
+        let marked =
+            sqlx::query("UPDATE session_tokens SET rotated_at = $1 WHERE token_hash = $2 AND rotated_at IS NULL")
+                .bind(now)
+                .bind(hash)
+                .execute(&mut *tx)
+                .await?;
+        if marked.rows_affected() == 1 {
+            self.insert_token(&mut tx, family_id, successor, now).await?;
+            tx.commit().await?;
+            return Ok(None);
+        }
+        tx.rollback().await?;
+        let (rotated_at,): (Option<i64>,) =
+            sqlx::query_as("SELECT rotated_at FROM session_tokens WHERE token_hash = $1")
+                .bind(hash)
+                .fetch_one(pool)
+                .await?;
+        rotated_at.map(Some).ok_or_else(|| AppError::internal("a session token neither rotated nor rotatable"))
     }
 
     /// Revokes the family of `session_token`, whichever of its tokens it is.
@@ -283,7 +286,6 @@ impl Sessions {
         .bind(family_id)
         .execute(pool)
         .await?;
-        self.recent.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, recent| recent.family_id != family_id);
         Ok(())
     }
 
@@ -306,30 +308,21 @@ impl Sessions {
         Ok(())
     }
 
-    fn recent_answer(&self, hash: &[u8], now: Millis) -> Option<Tokens> {
-        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
-        recent.get(hash).filter(|r| now <= r.until).map(|r| r.tokens.clone())
-    }
-
-    fn remember(&self, hash: Vec<u8>, family_id: &str, tokens: &Tokens, now: Millis) {
-        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
-        // Sweep expired answers once per grace period, not on every refresh:
-        // an entry then lives at most two grace periods.
-        let mut last_sweep = self.last_sweep.lock().unwrap_or_else(|e| e.into_inner());
-        if now - *last_sweep >= self.settings.refresh_grace_ms {
-            recent.retain(|_, r| now <= r.until);
-            *last_sweep = now;
-        }
-        let until = now + self.settings.refresh_grace_ms;
-        recent.insert(hash, Recent { family_id: family_id.to_string(), tokens: tokens.clone(), until });
-    }
-
-    fn tokens(&self, id_token: String, session_token: String, now: Millis, family_expires_at: Millis) -> Tokens {
+    /// The answer for tokens issued at `issued_at`, with lifetimes as left
+    /// at `now`.
+    fn tokens(
+        &self,
+        id_token: String,
+        session_token: String,
+        issued_at: Millis,
+        now: Millis,
+        family_expires_at: Millis,
+    ) -> Tokens {
         let session_left = self.settings.session_idle_ttl_ms.min(family_expires_at - now);
         Tokens {
             id_token,
             session_token,
-            expires_in: secs(self.settings.id_token_ttl_ms),
+            expires_in: secs(self.settings.id_token_ttl_ms - (now - issued_at)),
             session_expires_in: secs(session_left),
         }
     }
@@ -341,15 +334,16 @@ impl Sessions {
         user: &User,
         amr: &[String],
         auth_time: Millis,
-        now: Millis,
+        issued_at: Millis,
+        jti: String,
     ) -> AppResult<String> {
-        let iat = now.div_euclid(1000);
+        let iat = issued_at.div_euclid(1000);
         let claims = IdTokenClaims {
             iss: &self.settings.issuer,
             aud: &self.settings.audience,
             iat,
             exp: iat + self.settings.id_token_ttl_ms / 1000,
-            jti: super::secrets::new_id("idt"),
+            jti,
             auth_time: auth_time.div_euclid(1000),
             amr,
             profile: user.info(),

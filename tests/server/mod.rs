@@ -467,6 +467,30 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Runs `n` copies of `request` at once (all started before any is awaited).
+pub async fn concurrently<F, Fut>(n: usize, request: F) -> Vec<Answer>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Answer> + Send + 'static,
+{
+    let barrier = Arc::new(tokio::sync::Barrier::new(n));
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let barrier = barrier.clone();
+            let request = request();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                request.await
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.expect("the request task"));
+    }
+    answers
+}
+
 /// A server started in-process on 127.0.0.1:0 with a temporary database.
 pub struct TestServer {
     pub base: String,
