@@ -6,7 +6,8 @@ use super::super::phone::PhoneNumber;
 use crate::protocol::{ApiErrorCode, Channel};
 
 /// Normalises a recipient: phone numbers to E.164 (mainland China numbers
-/// may omit +86), email addresses as [`normalize_email`] gives them.
+/// may omit +86), email addresses to lower case after a strict syntax check
+/// (a dot-atom local part and a host name; see the source for the rules).
 pub fn normalize_recipient(channel: Channel, to: &str) -> Result<String, AppError> {
     let invalid = |what| AppError::new(ApiErrorCode::InvalidRecipient, what);
     let to = to.trim();
