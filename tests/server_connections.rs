@@ -101,8 +101,10 @@ async fn a_slowloris_client_is_closed_after_the_header_timeout() {
         c.idle_timeout = 30;
     })
     .await;
-    let mut stream = connect(server.addr);
+    // Timed from before the connect: the server may accept, and start its
+    // clock, before this thread runs again.
     let opened = Instant::now();
+    let mut stream = connect(server.addr);
     stream.write_all(b"GET /.well-known/jwks.json HTTP/1.1\r\nHost: miniauth\r\nX-Slow: ").unwrap();
     // One more header byte every 200 ms, never the end of the headers.
     let stop = Arc::new(AtomicBool::new(false));
@@ -129,8 +131,10 @@ async fn a_connection_that_sends_nothing_is_closed_after_the_header_timeout() {
         c.idle_timeout = 30;
     })
     .await;
+    // Timed from before the connect, as above.
+    let opened = Instant::now();
     let mut stream = connect(server.addr);
-    let lived = closed_after(&mut stream, Instant::now(), bound(1));
+    let lived = closed_after(&mut stream, opened, bound(1));
     eprintln!("silent connection closed after {lived:?}");
     assert!(lived >= Duration::from_secs(1), "closed before the header timeout: {lived:?}");
     server.shutdown().await.unwrap();
