@@ -501,8 +501,9 @@ pub struct TestServer {
     pub clock: Arc<ManualClock>,
     pub http: Http,
     pub config: Config,
-    /// Set when started with [`TestServer::start_external`].
-    pub wechat: Option<ExternalWechat>,
+    /// Set when started with [`TestServer::start_external`]; shared with
+    /// a [`TestServer::second_instance`].
+    pub wechat: Option<Arc<ExternalWechat>>,
     running: Option<Running>,
     dir: TempDir,
 }
@@ -551,6 +552,20 @@ impl TestServer {
         if config.signing_alg == SigningAlgorithm::Rs256 {
             seed_rsa_key(&config.database).await;
         }
+        Self::serve(config, clock, wechat.map(Arc::new), dir).await
+    }
+
+    /// Another instance of this server, as a second process behind the
+    /// same load balancer: the same database, configuration, issuer, clock
+    /// and WeChat, but its own listener and memory (rate limiters, and in
+    /// simulator mode its own simulator and outbox).
+    pub async fn second_instance(&self) -> Self {
+        let mut config = self.config.clone();
+        config.issuer = Some(self.issuer());
+        Self::serve(config, self.clock.clone(), self.wechat.clone(), TempDir::new("instance")).await
+    }
+
+    async fn serve(config: Config, clock: Arc<ManualClock>, wechat: Option<Arc<ExternalWechat>>, dir: TempDir) -> Self {
         let running = start(&config, clock.clone()).await.unwrap_or_else(|e| panic!("the server starts: {e}"));
         let addr = running.addr;
         let base = format!("http://{addr}");
@@ -584,8 +599,9 @@ impl TestServer {
         self.clock.now_secs()
     }
 
+    /// `iss` of the id_tokens: the configured issuer, else the base URL.
     pub fn issuer(&self) -> String {
-        self.base.clone()
+        self.config.issuer.clone().unwrap_or_else(|| self.base.clone())
     }
 
     /// The id_token audience: the Mini Program's AppID.

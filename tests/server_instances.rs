@@ -1,0 +1,124 @@
+//! Two instances of the server on one database behave as one server:
+//! refresh rotation, reuse detection, one-time codes and state tokens hold
+//! whichever instance a request reaches. Run on SQLite (one file, two
+//! pools) and, under `scripts/with-postgres.sh`, on PostgreSQL, the
+//! deployment this is for. (SIGKILL of one of two instances is in
+//! `server_sigkill.rs`.)
+#![cfg(feature = "server")]
+
+mod server;
+
+use miniauth::protocol::ApiErrorCode as Code;
+use miniauth::protocol::{Channel, Tokens};
+use serde_json::json;
+use server::{concurrently, Answer, TestServer, UserSpec};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The two instances, `a` first, alternately: request `i` goes to
+/// `pair[i % 2]`.
+fn alternate<'a>(pair: [&'a TestServer; 2], next: &AtomicUsize) -> &'a TestServer {
+    pair[next.fetch_add(1, Ordering::SeqCst) % 2]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_concurrent_refreshes_across_two_instances_rotate_once() {
+    let a = TestServer::start().await;
+    let b = a.second_instance().await;
+    let login = a.register("o_two_refresh").await;
+    let next = AtomicUsize::new(0);
+    let answers = concurrently(20, || {
+        let (http, token) = (alternate([&a, &b], &next).http.clone(), login.session_token.clone());
+        async move { http.post("/v1/session/refresh", json!({ "session_token": token })).await }
+    })
+    .await;
+    // Both instances derive the one successor, and sign the id_token as of
+    // the rotation: every caller has the same pair.
+    let tokens: Vec<Tokens> = answers.iter().map(Answer::refreshed).collect();
+    assert!(tokens.iter().all(|t| *t == tokens[0]), "all 20 got the same new pair: {tokens:?}");
+    assert_ne!(tokens[0].session_token, login.session_token);
+    assert_eq!(a.family_size(&login.session_token).await, 2, "exactly one new session token");
+    let (live,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM session_tokens WHERE rotated_at IS NULL")
+        .fetch_one(&a.app.db.write)
+        .await
+        .unwrap();
+    assert_eq!(live, 1, "one live child");
+    // Its id_token verifies against either instance's JWKS, and the child
+    // goes on on both.
+    assert_eq!(a.jwks().await, b.jwks().await);
+    b.verify(&tokens[0].id_token).await;
+    let on_b = b.refresh(&tokens[0].session_token).await.refreshed();
+    a.refresh(&on_b.session_token).await.refreshed();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_on_one_instance_after_the_grace_window_revokes_a_family_refreshed_on_the_other() {
+    let a = TestServer::start().await;
+    let b = a.second_instance().await;
+    let login = a.register("o_two_replay").await;
+    let first = a.refresh(&login.session_token).await.refreshed();
+    // A retry within the grace window reaches B: the same pair.
+    a.advance(5);
+    let retry = b.refresh(&login.session_token).await.refreshed();
+    assert_eq!(retry.session_token, first.session_token);
+    let second = a.refresh(&first.session_token).await.refreshed();
+    // The stolen first token shows up at B after the grace window.
+    a.advance(11);
+    b.refresh(&login.session_token).await.expect_error(401, Code::InvalidSession);
+    // The family is revoked on both instances, its newest token included.
+    a.refresh(&second.session_token).await.expect_error(401, Code::InvalidSession);
+    b.refresh(&second.session_token).await.expect_error(401, Code::InvalidSession);
+    let (reason,): (String,) =
+        sqlx::query_as("SELECT revoke_reason FROM session_families").fetch_one(&b.app.db.write).await.unwrap();
+    assert_eq!(reason, "replay");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_dies_after_five_wrong_tries_spread_over_two_instances() {
+    let a = TestServer::start_closed().await;
+    let b = a.second_instance().await;
+    let to = "two-instances@example.com";
+    a.add_user(UserSpec { email: Some(to.into()), ..UserSpec::default() }).await;
+    let challenge = a.challenge("o_two_codes").await;
+    let state = challenge.state_token.as_str();
+    // Sent through A (A's simulator outbox has it).
+    let code = a.fetch_code(Channel::Email, to, state).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    // One send per bind per 60 s, whichever instance is asked.
+    b.send_code(Channel::Email, to, state).await.expect_error(429, Code::VerifyCodeTooFrequent);
+    let next = AtomicUsize::new(0);
+    for attempt in 1..=4 {
+        let answer = alternate([&a, &b], &next).bind_verify_code(state, Channel::Email, to, wrong).await;
+        assert_eq!(answer.error(), Code::InvalidVerifyCode.as_str(), "attempt {attempt}");
+    }
+    a.bind_verify_code(state, Channel::Email, to, wrong).await.expect_error(400, Code::VerifyCodeExhausted);
+    // (five failures make this WeChat user wait 2 s before the next try)
+    a.advance(2);
+    b.bind_verify_code(state, Channel::Email, to, &code).await.expect_error(400, Code::VerifyCodeExhausted);
+    a.bind_verify_code(state, Channel::Email, to, &code).await.expect_error(400, Code::VerifyCodeExhausted);
+    // A fresh code, sent through B this time, is single use across both.
+    a.advance(60);
+    let code = b.fetch_code(Channel::Email, to, state).await;
+    let user = b.bind_verify_code(state, Channel::Email, to, &code).await.success();
+    a.bind_verify_code(state, Channel::Email, to, &code).await.expect_error(400, Code::InvalidStateToken);
+    a.verify(&user.id_token).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_state_token_registers_once_across_two_instances() {
+    let a = TestServer::start().await;
+    let b = a.second_instance().await;
+    let challenge = a.challenge("o_two_register").await;
+    let next = AtomicUsize::new(0);
+    let answers = concurrently(8, || {
+        let (http, state) = (alternate([&a, &b], &next).http.clone(), challenge.state_token.clone());
+        async move { http.post("/v1/register", json!({ "state_token": state })).await }
+    })
+    .await;
+    let won = answers.iter().filter(|answer| answer.status == 200).count();
+    assert_eq!(won, 1, "one registration: {:?}", answers.iter().map(|a| &a.body).collect::<Vec<_>>());
+    for lost in answers.iter().filter(|answer| answer.status != 200) {
+        lost.expect_error(400, Code::InvalidStateToken);
+    }
+    let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(&a.app.db.write).await.unwrap();
+    assert_eq!(users, 1);
+}
