@@ -122,3 +122,20 @@ async fn a_state_token_registers_once_across_two_instances() {
     let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(&a.app.db.write).await.unwrap();
     assert_eq!(users, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_instances_use_one_wechat_access_token_and_neither_retires_the_others() {
+    let a = TestServer::start_external(|_| {}).await;
+    let b = a.second_instance().await;
+    let wechat = a.wechat.as_ref().unwrap();
+    for (i, s) in [&a, &b, &a, &b].into_iter().enumerate() {
+        s.login_phone(&format!("+86138001380{i:02}")).await.success();
+        // Ten minutes on: with tokens that retire each other (WeChat's
+        // /cgi-bin/token) the older one would be dead by now.
+        a.advance(600);
+    }
+    let stats = wechat.sim.stats();
+    assert_eq!(stats.stable_token_requests, 2, "each instance fetched the token once");
+    assert_eq!((stats.token_requests, stats.live_access_tokens), (0, 1), "and it is one token");
+    assert_eq!(stats.phone_requests, 4, "no call was refused");
+}

@@ -14,12 +14,17 @@
 //!   AppID), 40163 "code been used", 45011 "api minute-quota reach limit"
 //!   (documented as 100 calls per user per minute), -1 system busy, 40013
 //!   invalid AppID, 40125 invalid AppSecret.
-//! * `GET /cgi-bin/token`: `{"access_token", "expires_in": 7200}`. Fetching a
-//!   new token retires the previous one after a five-minute overlap, so one
-//!   process must own the token: several server instances that each fetch
-//!   their own will invalidate each other's (they would need a shared token
-//!   or WeChat's `getStableAccessToken`). A wrong secret answers 40125 (older
-//!   documents say 40001, so 40001 here is a credentials error too).
+//! * `POST /cgi-bin/stable_token` with `{"grant_type", "appid", "secret"}`:
+//!   `{"access_token", "expires_in"}`, `expires_in` being what is left of the
+//!   token's 7200 s. Unlike `GET /cgi-bin/token`, where each fetch retires
+//!   the previous token after five minutes (so several server instances
+//!   fetching their own invalidate each other's), every caller gets the one
+//!   current token until its last five minutes, when WeChat issues the next
+//!   and the old one works on until it expires: each instance fetches and
+//!   caches it on its own and none disturbs another. The forced-refresh mode
+//!   (which ends the token for everyone) is never used. A wrong secret
+//!   answers 40125 (older documents say 40001, so 40001 here is a
+//!   credentials error too).
 //! * `POST /wxa/business/getuserphonenumber?access_token=...` with
 //!   `{"code"}`: the code also lives 5 minutes and is single use (a reused
 //!   code answers 40029). `phone_info.phoneNumber` carries the country code
@@ -31,8 +36,8 @@
 //!   some of WeChat's APIs): the token is fetched again and the call retried
 //!   once.
 //!
-//! Secrets: the AppSecret and the access token travel in query strings, so no
-//! URL is ever logged or put in an error (`reqwest::Error::without_url`), and
+//! Secrets: the AppSecret (for `jscode2session`) and the access token travel
+//! in query strings, so no URL is ever logged or put in an error (`reqwest::Error::without_url`), and
 //! redirects are not followed. The `session_key` only lives in
 //! [`SessionKey`], whose `Debug` is redacted. Logs are `debug` and carry the
 //! path and the `errcode` only.
@@ -58,7 +63,7 @@ const MAX_ANSWER_BYTES: usize = 64 * 1024;
 const MAX_ERRMSG_CHARS: usize = 200;
 
 const PATH_SESSION: &str = "/sns/jscode2session";
-const PATH_TOKEN: &str = "/cgi-bin/token";
+const PATH_TOKEN: &str = "/cgi-bin/stable_token";
 const PATH_PHONE: &str = "/wxa/business/getuserphonenumber";
 
 /// A client for WeChat's server API (or a [`Simulator`](super::Simulator)'s).
@@ -207,18 +212,13 @@ impl WechatClient {
     async fn fetch_token(&self) -> Result<CachedToken, WechatError> {
         // Timed from before the request: the token cannot be older than this.
         let asked_at = self.clock.now();
-        let url = self.url(
-            PATH_TOKEN,
-            &[
-                ("grant_type", "client_credential"),
-                ("appid", self.config.appid.as_str()),
-                ("secret", self.config.secret.as_str()),
-            ],
-        )?;
-        let request = self.http()?.get(url);
+        let url = self.url(PATH_TOKEN, &[])?;
+        let body =
+            TokenRequest { grant_type: "client_credential", appid: &self.config.appid, secret: &self.config.secret };
+        let request = self.http()?.post(url).json(&body);
         let answer: TokenAnswer = self.call(PATH_TOKEN, request).await?;
         if answer.errcode == 40001 {
-            // From /cgi-bin/token, 40001 means the AppSecret is wrong.
+            // From the token call, 40001 means the AppSecret is wrong.
             return Err(WechatError::Credentials(40001));
         }
         check(answer.errcode, answer.errmsg)?;
@@ -346,6 +346,15 @@ fn too_large(path: &str) -> WechatError {
     WechatError::Unavailable(format!("{path}: the answer is larger than {MAX_ANSWER_BYTES} bytes"))
 }
 
+/// The stable token request: normal mode (no `force_refresh`). No
+/// `Debug`: it holds the secret.
+#[derive(serde::Serialize)]
+struct TokenRequest<'a> {
+    grant_type: &'static str,
+    appid: &'a str,
+    secret: &'a str,
+}
+
 #[derive(serde::Serialize)]
 struct PhoneRequest<'a> {
     code: &'a str,
@@ -370,7 +379,7 @@ struct SessionAnswer {
     unionid: Option<String>,
 }
 
-/// `/cgi-bin/token`'s answer. No `Debug`: it holds the access token.
+/// `/cgi-bin/stable_token`'s answer. No `Debug`: it holds the access token.
 #[derive(Deserialize)]
 struct TokenAnswer {
     #[serde(default)]
@@ -601,25 +610,25 @@ mod tests {
             let code = s.sim.mint_phone_code("13800138000").unwrap();
             s.client.phone_number(&code).await.unwrap();
         }
-        assert_eq!(s.sim.stats().token_requests, 1);
+        assert_eq!(s.sim.stats().stable_token_requests, 1);
         assert_eq!(s.sim.stats().phone_requests, 3);
 
         // Still cached just before the 5-minute margin, refetched inside it.
         s.clock.advance(Duration::from_secs(7200 - 300 - 1));
         let code = s.sim.mint_phone_code("13800138000").unwrap();
         s.client.phone_number(&code).await.unwrap();
-        assert_eq!(s.sim.stats().token_requests, 1);
+        assert_eq!(s.sim.stats().stable_token_requests, 1);
         s.clock.advance(Duration::from_secs(2));
         let code = s.sim.mint_phone_code("13800138000").unwrap();
         s.client.phone_number(&code).await.unwrap();
-        assert_eq!(s.sim.stats().token_requests, 2);
+        assert_eq!(s.sim.stats().stable_token_requests, 2);
 
         // Long past the token's life: refreshed, never sent expired.
         s.clock.advance(Duration::from_secs(3 * 7200));
         let code = s.sim.mint_phone_code("13800138000").unwrap();
         s.client.phone_number(&code).await.unwrap();
         let stats = s.sim.stats();
-        assert_eq!((stats.token_requests, stats.phone_requests), (3, 6), "no call was refused");
+        assert_eq!((stats.stable_token_requests, stats.phone_requests), (3, 6), "no call was refused");
     }
 
     #[tokio::test]
@@ -635,18 +644,20 @@ mod tests {
         for result in [a, b, c, d] {
             result.unwrap();
         }
-        assert_eq!(s.sim.stats().token_requests, 1);
+        assert_eq!(s.sim.stats().stable_token_requests, 1);
 
-        // A second client for the same AppID fetches its own token, which
-        // (as on WeChat) retires the first one five minutes later: the first
-        // client then gets 40001 and recovers by refetching once.
+        // A second client for the same AppID (another server instance)
+        // gets the same stable token, and neither disturbs the other: the
+        // first goes on with its cached token without a refusal or refetch.
         let other = s.client_as(APPID, SECRET);
         other.phone_number(&s.sim.mint_phone_code("13800138000").unwrap()).await.unwrap();
-        assert_eq!(s.sim.stats().token_requests, 2);
-        s.clock.advance(Duration::from_secs(301));
-        s.client.phone_number(&s.sim.mint_phone_code("13800138000").unwrap()).await.unwrap();
         let stats = s.sim.stats();
-        assert_eq!((stats.token_requests, stats.phone_requests), (3, 7));
+        assert_eq!((stats.stable_token_requests, stats.live_access_tokens), (2, 1));
+        s.clock.advance(Duration::from_secs(600));
+        s.client.phone_number(&s.sim.mint_phone_code("13800138000").unwrap()).await.unwrap();
+        other.phone_number(&s.sim.mint_phone_code("13800138000").unwrap()).await.unwrap();
+        let stats = s.sim.stats();
+        assert_eq!((stats.stable_token_requests, stats.phone_requests), (2, 7));
     }
 
     #[tokio::test]
@@ -659,7 +670,7 @@ mod tests {
         let info = s.client.phone_number(&code).await.unwrap();
         assert_eq!(info.phone_number, "+8613900139000");
         let stats = s.sim.stats();
-        assert_eq!((stats.token_requests, stats.phone_requests), (2, 3));
+        assert_eq!((stats.stable_token_requests, stats.phone_requests), (2, 3));
     }
 
     #[tokio::test]
@@ -726,8 +737,8 @@ mod tests {
         let router = Router::new()
             .route("/sns/jscode2session", get(move || async move { reply(session) }))
             .route(
-                "/cgi-bin/token",
-                get(move || {
+                PATH_TOKEN,
+                post(move || {
                     counter.fetch_add(1, Ordering::SeqCst);
                     async move { reply(token) }
                 }),
@@ -839,7 +850,7 @@ mod tests {
         let (client, _) =
             stub_client(r#"{"openid":"o1","session_key":"k","errcode":0,"errmsg":""}"#, TOKEN_OK, "{}").await;
         assert_eq!(client.code_to_session("c").await.unwrap().openid, "o1");
-        // From /cgi-bin/token, 40001 is a wrong secret.
+        // From the token call, 40001 is a wrong secret.
         let (client, fetches) = stub_client("{}", r#"{"errcode":40001,"errmsg":"invalid credential"}"#, "{}").await;
         assert_eq!(client.phone_number("c").await.unwrap_err(), WechatError::Credentials(40001));
         assert_eq!(fetches.load(Ordering::SeqCst), 1);

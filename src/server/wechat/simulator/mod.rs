@@ -18,12 +18,21 @@
 //! | 40029 | unknown or expired (5 minutes) code; a reused phone code |
 //! | 40163 | a reused login code ("code been used") |
 //! | 45011 | one openid exchanged more than [`RATE_LIMIT_PER_MINUTE`] codes in 60 s |
-//! | 47001 | the phone call's body is not JSON |
+//! | 45009 | a 21st forced refresh of the stable access token within a day |
+//! | 47001 | the body of a POST is not JSON |
 //!
 //! Codes are single use and live 5 minutes; a refused call (busy, bad
 //! credentials, rate limit) does not spend its code. An access token lives
-//! 7200 s, and, as on WeChat, issuing a new one cuts the older ones' life to
-//! five more minutes. All times come from the injected [`Clock`].
+//! 7200 s. As on WeChat, the two kinds of access token are apart:
+//! * `GET /cgi-bin/token` issues a new token each call and cuts the older
+//!   ones' life to five more minutes;
+//! * `POST /cgi-bin/stable_token` answers every caller the one current
+//!   token (with what is left of its life) until its last five minutes,
+//!   when it issues the next one and the old one lives on until it expires;
+//!   `force_refresh` replaces it at once, at most once per 30 s (a sooner
+//!   one answers the current token) and 20 times a day.
+//!
+//! All times come from the injected [`Clock`].
 //!
 //! A mainland number is answered the way WeChat does: `phoneNumber` without
 //! the country code (`13800138000`), `countryCode` `"86"`; other numbers carry
@@ -66,8 +75,14 @@ pub const CODE_LIFETIME_MS: Millis = 5 * 60 * 1000;
 /// How long an access token lives (s).
 pub const ACCESS_TOKEN_LIFETIME_SECS: i64 = 7200;
 
-/// How long an old access token keeps working once a new one is issued (ms).
+/// How long an old access token keeps working once a new one is issued,
+/// and how long before its expiry the stable token is renewed (ms).
 const TOKEN_OVERLAP_MS: Millis = 5 * 60 * 1000;
+/// Forced refreshes of the stable token: at most this many a day...
+const FORCED_REFRESHES_PER_DAY: usize = 20;
+/// ...and this far apart (ms).
+const FORCED_REFRESH_SPACING_MS: Millis = 30 * 1000;
+const DAY_MS: Millis = 24 * 60 * 60 * 1000;
 /// At most this many access tokens are remembered (the oldest go first).
 const MAX_ACCESS_TOKENS: usize = 1024;
 /// The window over which [`RATE_LIMIT_PER_MINUTE`] is counted (ms).
@@ -114,6 +129,8 @@ impl From<SimError> for AppError {
 pub struct SimStats {
     /// Calls to `GET /cgi-bin/token`, whatever they answered.
     pub token_requests: u64,
+    /// Calls to `POST /cgi-bin/stable_token`, whatever they answered.
+    pub stable_token_requests: u64,
     /// Calls to `GET /sns/jscode2session`, whatever they answered.
     pub session_requests: u64,
     /// Calls to `POST /wxa/business/getuserphonenumber`, whatever they answered.
@@ -143,13 +160,23 @@ struct SimState {
     codes: HashMap<String, CodeEntry>,
     /// Codes in the order they were issued, to purge the expired ones.
     issued: VecDeque<(Millis, String)>,
-    /// Access token → expiry (ms).
-    tokens: HashMap<String, Millis>,
+    /// Access tokens of both kinds that may still work.
+    tokens: HashMap<String, AccessToken>,
+    /// The current stable access token, if one was issued.
+    stable: Option<String>,
+    /// When the stable token was force-refreshed, within the last day.
+    forced_refreshes: VecDeque<Millis>,
     /// openid → when it exchanged codes, within the last minute.
     exchanges: HashMap<String, VecDeque<Millis>>,
     last_exchange_sweep: Millis,
     busy_calls: u32,
     stats: SimStats,
+}
+
+struct AccessToken {
+    expires_at: Millis,
+    /// Issued by `/cgi-bin/stable_token`: `/cgi-bin/token` leaves it alone.
+    stable: bool,
 }
 
 struct CodeEntry {
@@ -195,7 +222,9 @@ impl Simulator {
     /// Forgets every access token, as if WeChat had revoked them: the next
     /// call with one answers 40001.
     pub fn revoke_access_tokens(&self) {
-        self.state().tokens.clear();
+        let mut state = self.state();
+        state.tokens.clear();
+        state.stable = None;
     }
 
     /// The calls served since the simulator was made (never reset), and the
@@ -285,11 +314,31 @@ impl SimState {
             self.codes.remove(code.as_str());
             self.issued.pop_front();
         }
-        self.tokens.retain(|_, expires_at| now < *expires_at);
+        self.tokens.retain(|_, token| now < token.expires_at);
+        if self.stable.as_ref().is_some_and(|token| !self.tokens.contains_key(token)) {
+            self.stable = None;
+        }
         if now - self.last_exchange_sweep >= RATE_WINDOW_MS || now < self.last_exchange_sweep {
             self.exchanges.retain(|_, times| times.back().is_some_and(|at| *at + RATE_WINDOW_MS > now));
             self.last_exchange_sweep = now;
         }
+    }
+
+    /// Remembers a new access token, forgetting the one that expires first
+    /// if there are too many.
+    fn issue_token(&mut self, token: String, now: Millis, stable: bool) {
+        if self.tokens.len() >= MAX_ACCESS_TOKENS {
+            let oldest = self.tokens.iter().min_by_key(|(_, t)| t.expires_at).map(|(token, _)| token.clone());
+            if let Some(oldest) = oldest {
+                self.tokens.remove(&oldest);
+            }
+        }
+        self.tokens.insert(token, AccessToken { expires_at: now + ACCESS_TOKEN_LIFETIME_SECS * 1000, stable });
+    }
+
+    /// Whether `token` works now.
+    fn token_works(&self, token: &str, now: Millis) -> bool {
+        self.tokens.get(token).is_some_and(|t| now < t.expires_at)
     }
 
     /// The code if it exists and has not expired (spent or not).

@@ -197,6 +197,80 @@ async fn access_tokens_and_phone_numbers() {
     assert_eq!(errcode(&s.phone(&third, &format!(r#"{{"code":"{code}"}}"#)).await), 40001);
 }
 
+impl Setup {
+    /// `POST /cgi-bin/stable_token` with `body`'s fields besides the app's.
+    async fn stable_token_with(&self, extra: Value) -> Value {
+        let mut body = json!({ "grant_type": "client_credential", "appid": APPID, "secret": SECRET });
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let (status, answer) = self.post("/cgi-bin/stable_token", body).await;
+        assert_eq!(status, StatusCode::OK);
+        answer.unwrap()
+    }
+
+    /// A stable token in normal mode, and its `expires_in`.
+    async fn stable_token(&self, force_refresh: bool) -> (String, i64) {
+        let answer = self.stable_token_with(json!({ "force_refresh": force_refresh })).await;
+        (answer["access_token"].as_str().unwrap().to_owned(), answer["expires_in"].as_i64().unwrap())
+    }
+
+    async fn phone_works(&self, token: &str) -> bool {
+        let code = self.sim.mint_phone_code("13800138000").unwrap();
+        errcode(&self.phone(token, &format!(r#"{{"code":"{code}"}}"#)).await) == 0
+    }
+}
+
+#[tokio::test]
+async fn the_stable_token_is_one_for_every_caller_and_renewed_with_an_overlap() {
+    let s = setup().await;
+    // Normal mode: every caller gets the current token, with its life left.
+    let (first, expires_in) = s.stable_token(false).await;
+    assert_eq!(expires_in, 7200);
+    s.clock.advance(Duration::from_secs(100));
+    assert_eq!(s.stable_token(false).await, (first.clone(), 7100));
+    // /cgi-bin/token is another kind: it does not cut the stable token short.
+    s.token().await;
+    s.clock.advance(Duration::from_secs(7200 - 300 - 1 - 100));
+    assert_eq!(s.stable_token(false).await, (first.clone(), 301));
+    // In its last five minutes the next token is issued; the old one works
+    // on until it expires.
+    s.clock.advance(Duration::from_secs(1));
+    let (second, expires_in) = s.stable_token(false).await;
+    assert_ne!(second, first);
+    assert_eq!(expires_in, 7200);
+    assert!(s.phone_works(&first).await && s.phone_works(&second).await);
+    s.clock.advance(Duration::from_secs(300));
+    assert!(!s.phone_works(&first).await, "expired");
+    assert!(s.phone_works(&second).await);
+
+    // A forced refresh ends the current token at once; another within 30 s
+    // answers the current one.
+    let (third, _) = s.stable_token(true).await;
+    assert_ne!(third, second);
+    assert!(!s.phone_works(&second).await && s.phone_works(&third).await);
+    s.clock.advance(Duration::from_secs(29));
+    assert_eq!(s.stable_token(true).await.0, third);
+    // At most 20 a day.
+    for _ in 1..20 {
+        s.clock.advance(Duration::from_secs(30));
+        s.stable_token(true).await;
+    }
+    s.clock.advance(Duration::from_secs(30));
+    assert_eq!(errcode(&s.stable_token_with(json!({ "force_refresh": true })).await), 45009);
+    assert_eq!(s.sim.stats().stable_token_requests, 26);
+
+    for (extra, expected) in [
+        (json!({ "secret": "x" }), 40125),
+        (json!({ "appid": "wx9" }), 40013),
+        (json!({ "grant_type": "authorization_code" }), 40002),
+        (json!({ "secret": "" }), 41004),
+    ] {
+        assert_eq!(errcode(&s.stable_token_with(extra.clone()).await), expected, "{extra}");
+    }
+    let not_json = s.http.post(format!("{}/cgi-bin/stable_token", s.base)).body("grant_type=client_credential");
+    let answer: Value = not_json.send().await.unwrap().json().await.unwrap();
+    assert_eq!(errcode(&answer), 47001);
+}
+
 #[tokio::test]
 async fn busy_answers_minus_one_for_the_next_calls() {
     let s = setup().await;

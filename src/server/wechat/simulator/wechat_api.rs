@@ -1,13 +1,14 @@
-//! The simulator's WeChat side: the three paths of WeChat's API that
-//! [`WechatClient`](crate::server::wechat::WechatClient) calls, answered as
-//! WeChat answers them (always HTTP 200, `{"errcode", "errmsg"}` on failure).
+//! The simulator's WeChat side: the paths of WeChat's API that
+//! [`WechatClient`](crate::server::wechat::WechatClient) calls, and
+//! `/cgi-bin/token`, answered as WeChat answers them (always HTTP 200,
+//! `{"errcode", "errmsg"}` on failure).
 
 use super::*;
 use axum::extract::Query;
 
 impl Simulator {
     /// WeChat's API: `GET /sns/jscode2session`, `GET /cgi-bin/token`,
-    /// `POST /wxa/business/getuserphonenumber`.
+    /// `POST /cgi-bin/stable_token`, `POST /wxa/business/getuserphonenumber`.
     ///
     /// The router carries its own state, so it fits into a router of any
     /// state type `S` (`Router<()>` to serve it alone).
@@ -15,6 +16,7 @@ impl Simulator {
         Router::new()
             .route("/sns/jscode2session", get(jscode2session))
             .route("/cgi-bin/token", get(access_token))
+            .route("/cgi-bin/stable_token", post(stable_access_token))
             .route("/wxa/business/getuserphonenumber", post(phone_number))
             .with_state(self.clone())
     }
@@ -30,13 +32,13 @@ impl Simulator {
         Ok(())
     }
 
-    fn check_app(&self, params: &HashMap<String, String>) -> Result<(), WxError> {
-        let appid = params.get("appid").filter(|v| !v.is_empty()).ok_or(WxError(41002, "appid missing"))?;
-        let secret = params.get("secret").filter(|v| !v.is_empty()).ok_or(WxError(41004, "appsecret missing"))?;
-        if *appid != self.inner.appid {
+    fn check_app(&self, appid: Option<&str>, secret: Option<&str>) -> Result<(), WxError> {
+        let appid = appid.filter(|v| !v.is_empty()).ok_or(WxError(41002, "appid missing"))?;
+        let secret = secret.filter(|v| !v.is_empty()).ok_or(WxError(41004, "appsecret missing"))?;
+        if appid != self.inner.appid {
             return Err(WxError(40013, "invalid appid"));
         }
-        if *secret != self.inner.secret {
+        if secret != self.inner.secret {
             return Err(WxError(40125, "invalid appsecret"));
         }
         Ok(())
@@ -47,11 +49,11 @@ impl Simulator {
         let mut state = self.state();
         state.purge(now);
         self.begin(&mut state, |stats| &mut stats.session_requests)?;
-        self.check_app(params)?;
-        if params.get("grant_type").map(String::as_str) != Some("authorization_code") {
+        self.check_app(param(params, "appid"), param(params, "secret"))?;
+        if param(params, "grant_type") != Some("authorization_code") {
             return Err(WxError(40002, "invalid grant_type"));
         }
-        let code = params.get("js_code").filter(|v| !v.is_empty()).ok_or(WxError(41008, "missing code"))?;
+        let code = param(params, "js_code").filter(|v| !v.is_empty()).ok_or(WxError(41008, "missing code"))?;
         let entry = state.live_code(code, now).ok_or(WxError(40029, "invalid code"))?;
         if entry.spent {
             return Err(WxError(40163, "code been used"));
@@ -69,7 +71,7 @@ impl Simulator {
             return Err(WxError(45011, "api minute-quota reach limit, must slower, retry next minute"));
         }
         recent.push_back(now);
-        if let Some(entry) = state.codes.get_mut(code.as_str()) {
+        if let Some(entry) = state.codes.get_mut(code) {
             entry.spent = true;
         }
         let mut answer = json!({ "openid": openid, "session_key": self.random(16, STANDARD) });
@@ -84,22 +86,58 @@ impl Simulator {
         let mut state = self.state();
         state.purge(now);
         self.begin(&mut state, |stats| &mut stats.token_requests)?;
-        if params.get("grant_type").map(String::as_str) != Some("client_credential") {
+        if param(params, "grant_type") != Some("client_credential") {
             return Err(WxError(40002, "invalid grant_type"));
         }
-        self.check_app(params)?;
-        // As on WeChat, a new token leaves the older ones five more minutes.
-        for expires_at in state.tokens.values_mut() {
-            *expires_at = (*expires_at).min(now + TOKEN_OVERLAP_MS);
+        self.check_app(param(params, "appid"), param(params, "secret"))?;
+        // As on WeChat, a new token leaves the older ones five more minutes;
+        // stable tokens are another kind and keep their life.
+        for token in state.tokens.values_mut().filter(|token| !token.stable) {
+            token.expires_at = token.expires_at.min(now + TOKEN_OVERLAP_MS);
         }
-        if state.tokens.len() >= MAX_ACCESS_TOKENS {
-            if let Some(oldest) = state.tokens.iter().min_by_key(|(_, at)| **at).map(|(token, _)| token.clone()) {
-                state.tokens.remove(&oldest);
+        let token = self.random(48, URL_SAFE_NO_PAD);
+        state.issue_token(token.clone(), now, false);
+        Ok(json!({ "access_token": token, "expires_in": ACCESS_TOKEN_LIFETIME_SECS }))
+    }
+
+    fn stable_access_token(&self, body: &[u8]) -> Result<Value, WxError> {
+        let now = self.now();
+        let mut state = self.state();
+        state.purge(now);
+        self.begin(&mut state, |stats| &mut stats.stable_token_requests)?;
+        let body: Value = serde_json::from_slice(body).map_err(|_| WxError(47001, "data format error"))?;
+        let field = |name: &str| body.get(name).and_then(Value::as_str);
+        if field("grant_type") != Some("client_credential") {
+            return Err(WxError(40002, "invalid grant_type"));
+        }
+        self.check_app(field("appid"), field("secret"))?;
+        let force = body.get("force_refresh").and_then(Value::as_bool).unwrap_or(false);
+        let current = state.stable.clone().and_then(|token| state.tokens.get(&token).map(|t| (token, t.expires_at)));
+        let answer = |token: &str, expires_at: Millis| json!({ "access_token": token, "expires_in": (expires_at - now).div_euclid(1000) });
+        if let Some((token, expires_at)) = &current {
+            let recently_forced = state.forced_refreshes.back().is_some_and(|at| now - at < FORCED_REFRESH_SPACING_MS);
+            let renew_at = expires_at - TOKEN_OVERLAP_MS;
+            if (!force && now < renew_at) || (force && recently_forced) {
+                return Ok(answer(token, *expires_at));
+            }
+        }
+        if force {
+            while state.forced_refreshes.front().is_some_and(|at| now - at >= DAY_MS) {
+                state.forced_refreshes.pop_front();
+            }
+            if state.forced_refreshes.len() >= FORCED_REFRESHES_PER_DAY {
+                return Err(WxError(45009, "reach max api daily quota limit"));
+            }
+            state.forced_refreshes.push_back(now);
+            // A forced refresh ends the current token at once.
+            if let Some((token, _)) = &current {
+                state.tokens.remove(token);
             }
         }
         let token = self.random(48, URL_SAFE_NO_PAD);
-        state.tokens.insert(token.clone(), now + ACCESS_TOKEN_LIFETIME_SECS * 1000);
-        Ok(json!({ "access_token": token, "expires_in": ACCESS_TOKEN_LIFETIME_SECS }))
+        state.issue_token(token.clone(), now, true);
+        state.stable = Some(token.clone());
+        Ok(answer(&token, now + ACCESS_TOKEN_LIFETIME_SECS * 1000))
     }
 
     fn phone(&self, params: &HashMap<String, String>, body: &[u8]) -> Result<Value, WxError> {
@@ -108,8 +146,8 @@ impl Simulator {
         state.purge(now);
         self.begin(&mut state, |stats| &mut stats.phone_requests)?;
         let token =
-            params.get("access_token").filter(|v| !v.is_empty()).ok_or(WxError(41001, "access_token missing"))?;
-        if state.tokens.get(token.as_str()).is_none_or(|expires_at| now >= *expires_at) {
+            param(params, "access_token").filter(|v| !v.is_empty()).ok_or(WxError(41001, "access_token missing"))?;
+        if !state.token_works(token, now) {
             return Err(WxError(40001, "invalid credential, access_token is invalid or not latest"));
         }
         let body: Value = serde_json::from_slice(body).map_err(|_| WxError(47001, "data format error"))?;
@@ -170,6 +208,10 @@ fn query(params: Params) -> HashMap<String, String> {
     params.map(|Query(params)| params).unwrap_or_default()
 }
 
+fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    params.get(name).map(String::as_str)
+}
+
 async fn jscode2session(State(sim): State<Simulator>, params: Params) -> Response {
     let params = query(params);
     sim.answer("/sns/jscode2session", sim.session(&params))
@@ -178,6 +220,10 @@ async fn jscode2session(State(sim): State<Simulator>, params: Params) -> Respons
 async fn access_token(State(sim): State<Simulator>, params: Params) -> Response {
     let params = query(params);
     sim.answer("/cgi-bin/token", sim.access_token(&params))
+}
+
+async fn stable_access_token(State(sim): State<Simulator>, body: axum::body::Bytes) -> Response {
+    sim.answer("/cgi-bin/stable_token", sim.stable_access_token(&body))
 }
 
 async fn phone_number(State(sim): State<Simulator>, params: Params, body: axum::body::Bytes) -> Response {
