@@ -29,7 +29,9 @@ test: setup
 lint: setup
 	cargo fmt --all --check
 	cargo fmt --manifest-path fuzz/Cargo.toml --check
+	cargo fmt --manifest-path bench/server/load/Cargo.toml --check
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
+	CARGO_TARGET_DIR=target/bench-server-load cargo clippy --manifest-path bench/server/load/Cargo.toml --locked -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --all-features
 	npx eslint --max-warnings 0 js/
 	npx tsc -p js/tsconfig.json

@@ -30,9 +30,10 @@ trap stop EXIT INT TERM
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 as_owner "$bin/initdb" -D "$dir/data" -U miniauth --auth=trust -E UTF8 --no-instructions >"$dir/initdb.log" 2>&1 \
   || { cat "$dir/initdb.log" >&2; exit 1; }
-# Durability is not what these tests measure: fsync off keeps them fast.
+# Durability is not what the tests measure: fsync off keeps them fast. The
+# benchmark sets POSTGRES_FSYNC=on, as a deployment has it.
 as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -s \
-  -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=300" start \
+  -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=${POSTGRES_FSYNC:-off} -c max_connections=300" start \
   || { cat "$dir/server.log" >&2; exit 1; }
 log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 

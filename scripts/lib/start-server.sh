@@ -2,12 +2,14 @@
 # bench/server/run.sh, scripts/demo.sh): one way to start one.
 #
 #   start_server BINARY OUT ERR serve --simulator --database DB [more flags...]
+#   start_server BINARY OUT ERR wechat-sim --secret S
 #
 # Starts BINARY with the given arguments plus `--listen 127.0.0.1:0` in the
 # background, with no WECHAT_* or MINIAUTH_* variable from the caller's
 # environment except MINIAUTH_LOG (so simulator mode and the defaults hold),
 # stdout to OUT and stderr to ERR, and returns once the server prints the
-# address it listens on (it accepts connections from then on). Sets
+# address it listens on (it accepts connections from then on; `serve` and
+# `wechat-sim` both print it). Sets
 # SERVER_PID and SERVER_URL; fails, showing ERR, if the server exits first or
 # prints no address within 30 s.
 start_server() {
@@ -30,7 +32,7 @@ await_server() {
   local pid=$1 out=$2 _
   SERVER_URL=
   for _ in $(seq 1 300); do
-    SERVER_URL=$(sed -n 's/^miniauth listening on \(http:\/\/127\.0\.0\.1:[0-9]*\).*/\1/p' "$out")
+    SERVER_URL=$(sed -n 's/^\(miniauth\|WeChat simulator\) listening on \(http:\/\/127\.0\.0\.1:[0-9]*\).*/\2/p' "$out")
     [ -n "$SERVER_URL" ] && return 0
     if ! kill -0 "$pid" 2>/dev/null; then
       printf 'the server exited before listening\n' >&2

@@ -55,6 +55,7 @@ pub fn children_seconds() -> f64 {
 /// CPU-seconds so far; `None` where /proc could not tell.
 #[derive(Clone, Copy, Default)]
 pub struct CpuSample {
+    /// Of every server instance together.
     pub server: Option<f64>,
     pub generator: Option<f64>,
     pub machine: Option<MachineSeconds>,
@@ -62,17 +63,26 @@ pub struct CpuSample {
 
 #[derive(Clone)]
 pub struct CpuMeter {
-    pub server_pid: Option<String>,
+    pub server_pids: Vec<String>,
     pub clk_tck: f64,
 }
 
 impl CpuMeter {
     pub fn sample(&self) -> CpuSample {
         CpuSample {
-            server: self.server_pid.as_deref().and_then(|p| cpu_seconds(p, self.clk_tck)),
+            server: self.server_seconds(),
             generator: cpu_seconds("self", self.clk_tck),
             machine: machine_seconds(self.clk_tck),
         }
+    }
+
+    /// The instances' CPU-seconds together; `None` without pids, or if one
+    /// could not be read.
+    fn server_seconds(&self) -> Option<f64> {
+        if self.server_pids.is_empty() {
+            return None;
+        }
+        self.server_pids.iter().map(|pid| cpu_seconds(pid, self.clk_tck)).sum()
     }
 
     /// How many cores the machine keeps busy over the next `span` (NaN

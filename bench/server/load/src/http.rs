@@ -103,10 +103,11 @@ pub fn json_body<T: Serialize>(value: &T) -> Bytes {
     Bytes::from(serde_json::to_vec(value).expect("request types serialise"))
 }
 
-pub async fn open_connections(addr: SocketAddr, n: usize, timeout: Duration) -> Result<Vec<Conn>, AnyError> {
+/// `n` connections, the `i`th to `addrs[i % addrs.len()]`.
+pub async fn open_connections(addrs: &[SocketAddr], n: usize, timeout: Duration) -> Result<Vec<Conn>, AnyError> {
     let mut conns = Vec::with_capacity(n);
-    for _ in 0..n {
-        conns.push(Conn::open(addr, timeout).await?);
+    for addr in addrs.iter().cycle().take(n) {
+        conns.push(Conn::open(*addr, timeout).await?);
     }
     Ok(conns)
 }

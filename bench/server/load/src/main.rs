@@ -1,6 +1,8 @@
 //! miniauth-load: the closed-loop load generator of `make bench-server`.
 //!
-//! It drives a running `miniauth serve` (simulator mode) on loopback:
+//! It drives one or more running instances of `miniauth serve` on
+//! loopback, in simulator mode or beside a `miniauth wechat-sim` they share
+//! (`--wechat-sim`, where codes are minted; several instances need one):
 //!
 //! * prepares state: bound users (`/sim/wx/login` → `/v1/login/wechat` →
 //!   USER_REGISTER → `/v1/register`), untimed;
@@ -50,7 +52,12 @@ fn log(msg: impl AsRef<str>) {
 
 /// The whole run; `Ok(false)` when a timed phase had errors.
 async fn run(o: Options) -> Result<bool, AnyError> {
-    let jwks = http::wait_ready(o.addr, o.timeout).await?;
+    let jwks = http::wait_ready(o.instances[0], o.timeout).await?;
+    for other in &o.instances[1..] {
+        if http::wait_ready(*other, o.timeout).await? != jwks {
+            return Err(format!("the instance at {other} serves another JWKS than {}", o.instances[0]).into());
+        }
+    }
     let keys = jwks.get("keys").and_then(Value::as_array).ok_or("the JWKS has no keys array")?;
     let algs: Vec<String> = keys
         .iter()
@@ -60,12 +67,12 @@ async fn run(o: Options) -> Result<bool, AnyError> {
     let run_tag = format!("{:x}", SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis());
     let mut bench = Bench {
         users: Users::new(run_tag, longest_phase),
-        cpu: CpuMeter { server_pid: o.server_pid.map(|p| p.to_string()), clk_tck: o.clk_tck },
+        cpu: CpuMeter { server_pids: o.server_pid.iter().map(u32::to_string).collect(), clk_tck: o.clk_tck },
         results: Vec::new(),
         mints: Vec::new(),
         o,
     };
-    log(format!("server ready at {}, JWKS keys: {algs:?}", bench.o.addr));
+    log(format!("server ready at {:?}, JWKS keys: {algs:?}", bench.o.instances));
 
     // How busy the machine is with the server idle: other processes take
     // cores from both the server and the generator.
@@ -78,9 +85,9 @@ async fn run(o: Options) -> Result<bool, AnyError> {
     }
 
     let t0 = Instant::now();
-    let conns = bench.prep_conns().await?;
+    let mut prep = bench.prep_conns().await?;
     let initial = bench.o.initial_users.max(bench.o.concurrency.iter().copied().max().unwrap_or(0));
-    prepare::register(conns, &mut bench.users, initial).await?;
+    prep.register(&mut bench.users, initial).await?;
     log(format!("registered {initial} bound users in {:.1} s", t0.elapsed().as_secs_f64()));
 
     for scenario in bench.o.scenarios.clone() {
@@ -121,6 +128,16 @@ fn main() -> ExitCode {
             return ExitCode::from(64);
         }
     };
+    if !o.summarize.is_empty() {
+        return match report::summarize(&o.summarize, o.out.as_deref()) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(3),
+            Err(e) => {
+                log(format!("failed: {e}"));
+                ExitCode::from(1)
+            }
+        };
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
     match runtime.block_on(run(o)) {
         Ok(true) => ExitCode::SUCCESS,

@@ -7,17 +7,25 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The closed-loop load generator of `make bench-server`, for a
-/// `miniauth serve` in simulator mode on loopback.
+/// The closed-loop load generator of `make bench-server`, for one or more
+/// instances of `miniauth serve` on loopback, in simulator mode or beside
+/// a `miniauth wechat-sim`.
 #[derive(Parser)]
 #[command(name = "miniauth-load")]
 pub struct Options {
-    /// The server, as http://IP:PORT with a literal loopback address.
-    #[arg(long = "url", value_name = "URL", value_parser = loopback_url)]
-    pub addr: SocketAddr,
-    /// The server's process id, to measure its CPU time from /proc.
-    #[arg(long, value_name = "PID")]
-    pub server_pid: Option<u32>,
+    /// The server's instances, each as http://IP:PORT with a literal
+    /// loopback address; connection `i` goes to instance `i mod n`, as a
+    /// load balancer spreads keep-alive connections.
+    #[arg(long = "url", value_name = "URL,...", value_delimiter = ',', value_parser = loopback_url)]
+    #[arg(required_unless_present = "summarize")]
+    pub instances: Vec<SocketAddr>,
+    /// Where `/sim/wx/login` mints codes: a `miniauth wechat-sim` the
+    /// instances share. Default: the first instance (simulator mode).
+    #[arg(long = "wechat-sim", value_name = "URL", value_parser = loopback_url)]
+    wechat_sim: Option<SocketAddr>,
+    /// The instances' process ids, to measure their CPU time from /proc.
+    #[arg(long, value_name = "PID,...", value_delimiter = ',')]
+    pub server_pid: Vec<u32>,
     /// Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`).
     #[arg(long, value_name = "HZ", default_value_t = 100.0)]
     pub clk_tck: f64,
@@ -48,6 +56,11 @@ pub struct Options {
     /// largest concurrency).
     #[arg(long, value_name = "N", default_value_t = 128)]
     pub initial_users: usize,
+    /// Instead of a run: one table of earlier runs' reports (their `--out`
+    /// files, told apart by their `setup` and `signing_alg` meta entries),
+    /// and all of them in one report at `--out`.
+    #[arg(long, value_name = "FILE.json", num_args = 1.., conflicts_with = "instances")]
+    pub summarize: Vec<PathBuf>,
     /// Where the JSON report goes.
     #[arg(long, value_name = "FILE.json")]
     pub out: Option<PathBuf>,
@@ -72,6 +85,11 @@ pub enum Scenario {
 }
 
 impl Options {
+    /// Where codes are minted.
+    pub fn wechat_sim(&self) -> SocketAddr {
+        self.wechat_sim.unwrap_or(self.instances[0])
+    }
+
     /// The wrk to cross-check the JWKS with, if any (run.sh passes an
     /// empty path when it has none).
     pub fn wrk(&self) -> Option<&str> {

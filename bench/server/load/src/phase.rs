@@ -7,7 +7,7 @@ use crate::http::{json_body, Conn, Failure, JWKS_PATH};
 use crate::stats::{micros, PhaseResult};
 use bytes::Bytes;
 use hyper::Method;
-use miniauth::protocol::{CodeRequest, LoginResponse, SessionRequest, Tokens};
+use miniauth::protocol::{CodeRequest, LoginResponse, SessionRequest, Text, Tokens};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -66,9 +66,14 @@ impl Work {
         match self {
             Work::Login(_) => matches!(serde_json::from_slice(body), Ok(LoginResponse::Success(_))),
             Work::Refresh { session, .. } => match serde_json::from_slice::<Tokens>(body) {
-                Ok(tokens) if tokens.session_token != session.session_token && !tokens.id_token.is_empty() => {
-                    session.session_token = tokens.session_token;
-                    true
+                Ok(tokens) if *tokens.session_token != *session.session_token && !tokens.id_token.is_empty() => {
+                    match Text::new(tokens.session_token) {
+                        Some(next) => {
+                            session.session_token = next;
+                            true
+                        }
+                        None => false,
+                    }
                 }
                 _ => false,
             },

@@ -5,7 +5,7 @@
 use crate::http::Conn;
 use crate::stats::{micros, PhaseResult};
 use crate::AnyError;
-use miniauth::protocol::{CodeRequest, LoginResponse, RegisterRequest, SessionRequest};
+use miniauth::protocol::{CodeRequest, LoginResponse, RegisterRequest, SessionRequest, Text};
 use miniauth::server::wechat::simulator::{CODE_LIFETIME_MS, MAX_LIVE_CODES, RATE_LIMIT_PER_MINUTE, RATE_WINDOW_MS};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
@@ -166,107 +166,120 @@ where
     (conns, all.into_iter().map(|(_, r)| r).collect())
 }
 
-/// Mints one code per openid through `/sim/wx/login`, timed as a phase of
-/// its own (never part of the login figures); the codes come as the body
-/// `POST /v1/login/wechat` takes.
-pub async fn mint(
-    conns: Vec<Conn>,
-    openids: Vec<String>,
-) -> Result<(Vec<Conn>, Vec<CodeRequest>, PhaseResult), AnyError> {
-    let start = Instant::now();
-    let (conns, results) = spread(conns, openids, |mut conn, openid| async move {
-        let t0 = Instant::now();
-        let r = conn.post::<_, SimCode>("/sim/wx/login", &SimLogin { openid: &openid }).await;
-        let dt = t0.elapsed();
-        (conn, (r.map(|a| CodeRequest { code: a.code }).map_err(|e| e.to_string()), dt))
-    })
-    .await;
-    let elapsed = start.elapsed();
-    let mut codes = Vec::with_capacity(results.len());
-    let mut lat = Vec::with_capacity(results.len());
-    for (r, dt) in results {
-        codes.push(r.map_err(|e| format!("minting codes failed: {e}"))?);
-        lat.push(micros(dt));
-    }
-    let n = codes.len() as u64;
-    let result = PhaseResult::from_latencies(
-        "mint",
-        0,
-        lat,
-        n,
-        BTreeMap::new(),
-        elapsed,
-        Default::default(),
-        Default::default(),
-    );
-    Ok((conns, codes, result))
+/// The connections preparation runs on: to where codes are minted, and to
+/// the server's instances.
+pub struct Prep {
+    pub wechat: Vec<Conn>,
+    pub servers: Vec<Conn>,
 }
 
-/// Binds `n` new users: code → USER_REGISTER → /v1/register → SUCCESS.
-pub async fn register(conns: Vec<Conn>, users: &mut Users, n: usize) -> Result<Vec<Conn>, AnyError> {
-    let openids = users.new_openids(n);
-    let (conns, codes, _) = mint(conns, openids.clone()).await?;
-    let (conns, results) = spread(conns, codes, |mut conn, code| async move {
-        let r = async {
-            let challenge = match conn.post("/v1/login/wechat", &code).await? {
-                LoginResponse::UserRegister(challenge) => challenge,
-                other => return Err(format!("first login answered {other:?}, not USER_REGISTER").into()),
-            };
-            let register = RegisterRequest { state_token: challenge.state_token, name: None };
-            match conn.post("/v1/register", &register).await? {
-                LoginResponse::Success(_) => Ok::<(), AnyError>(()),
-                other => Err(format!("/v1/register answered {other:?}, not SUCCESS").into()),
-            }
-        }
+impl Prep {
+    /// Mints one code per openid through `/sim/wx/login`, timed as a phase
+    /// of its own (never part of the login figures); the codes come as the
+    /// body `POST /v1/login/wechat` takes.
+    pub async fn mint(&mut self, openids: Vec<String>) -> Result<(Vec<CodeRequest>, PhaseResult), AnyError> {
+        let start = Instant::now();
+        let (conns, results) = spread(std::mem::take(&mut self.wechat), openids, |mut conn, openid| async move {
+            let t0 = Instant::now();
+            let r = conn.post::<_, SimCode>("/sim/wx/login", &SimLogin { openid: &openid }).await;
+            let dt = t0.elapsed();
+            let code =
+                r.map_err(|e| e.to_string()).and_then(|a| Text::new(a.code).ok_or_else(|| "a malformed code".into()));
+            (conn, (code.map(|code| CodeRequest { code }), dt))
+        })
         .await;
-        (conn, r.map_err(|e| e.to_string()))
-    })
-    .await;
-    for r in results {
-        r.map_err(|e| format!("registering a bench user failed: {e}"))?;
+        self.wechat = conns;
+        let elapsed = start.elapsed();
+        let mut codes = Vec::with_capacity(results.len());
+        let mut lat = Vec::with_capacity(results.len());
+        for (r, dt) in results {
+            codes.push(r.map_err(|e| format!("minting codes failed: {e}"))?);
+            lat.push(micros(dt));
+        }
+        let n = codes.len() as u64;
+        let result = PhaseResult::from_latencies(
+            "mint",
+            0,
+            lat,
+            n,
+            BTreeMap::new(),
+            elapsed,
+            Default::default(),
+            Default::default(),
+        );
+        Ok((codes, result))
     }
-    let now = Instant::now();
-    for openid in openids {
-        users.live.push_back(now);
-        users.list.push(UserRec { openid, uses: VecDeque::from([now]) });
-    }
-    Ok(conns)
-}
 
-/// Openids for `k` fresh codes, registering more users first if needed;
-/// also says how many were registered.
-pub async fn allocate(
-    mut conns: Vec<Conn>,
-    users: &mut Users,
-    k: usize,
-    distinct: bool,
-) -> Result<(Vec<Conn>, Vec<String>, usize), AnyError> {
-    let mut registered = 0;
-    loop {
-        match users.take(k, distinct) {
-            Ok(openids) => return Ok((conns, openids, registered)),
-            Err(shortfall) => {
-                // A freshly registered user has spent one exchange already.
-                let per_user = if distinct { 1 } else { CODES_PER_OPENID - 1 };
-                let n = shortfall.div_ceil(per_user) + 8;
-                conns = register(conns, users, n).await?;
-                registered += n;
+    /// Binds `n` new users: code → USER_REGISTER → /v1/register → SUCCESS.
+    pub async fn register(&mut self, users: &mut Users, n: usize) -> Result<(), AnyError> {
+        let openids = users.new_openids(n);
+        let (codes, _) = self.mint(openids.clone()).await?;
+        let (conns, results) = spread(std::mem::take(&mut self.servers), codes, |mut conn, code| async move {
+            let r = async {
+                let challenge = match conn.post("/v1/login/wechat", &code).await? {
+                    LoginResponse::UserRegister(challenge) => challenge,
+                    other => return Err(format!("first login answered {other:?}, not USER_REGISTER").into()),
+                };
+                let register = RegisterRequest { state_token: challenge.state_token, name: None };
+                match conn.post("/v1/register", &register).await? {
+                    LoginResponse::Success(_) => Ok::<(), AnyError>(()),
+                    other => Err(format!("/v1/register answered {other:?}, not SUCCESS").into()),
+                }
+            }
+            .await;
+            (conn, r.map_err(|e| e.to_string()))
+        })
+        .await;
+        self.servers = conns;
+        for r in results {
+            r.map_err(|e| format!("registering a bench user failed: {e}"))?;
+        }
+        let now = Instant::now();
+        for openid in openids {
+            users.live.push_back(now);
+            users.list.push(UserRec { openid, uses: VecDeque::from([now]) });
+        }
+        Ok(())
+    }
+
+    /// Openids for `k` fresh codes, registering more users first if needed;
+    /// also says how many were registered.
+    pub async fn allocate(
+        &mut self,
+        users: &mut Users,
+        k: usize,
+        distinct: bool,
+    ) -> Result<(Vec<String>, usize), AnyError> {
+        let mut registered = 0;
+        loop {
+            match users.take(k, distinct) {
+                Ok(openids) => return Ok((openids, registered)),
+                Err(shortfall) => {
+                    // A freshly registered user has spent one exchange already.
+                    let per_user = if distinct { 1 } else { CODES_PER_OPENID - 1 };
+                    let n = shortfall.div_ceil(per_user) + 8;
+                    self.register(users, n).await?;
+                    registered += n;
+                }
             }
         }
     }
-}
 
-/// Signs in a bound user with each code: the session each refresh chain
-/// starts from.
-pub async fn sign_in(conns: Vec<Conn>, codes: Vec<CodeRequest>) -> Result<Vec<SessionRequest>, AnyError> {
-    let (_conns, sessions) = spread(conns, codes, |mut conn, code| async move {
-        let r = match conn.post("/v1/login/wechat", &code).await {
-            Ok(LoginResponse::Success(tokens)) => Ok(SessionRequest { session_token: tokens.session_token }),
-            Ok(other) => Err(format!("login of a bound user answered {other:?}")),
-            Err(e) => Err(e.to_string()),
-        };
-        (conn, r)
-    })
-    .await;
-    sessions.into_iter().collect::<Result<_, _>>().map_err(|e| format!("refresh setup: {e}").into())
+    /// Signs in a bound user with each code: the session each refresh chain
+    /// starts from.
+    pub async fn sign_in(&mut self, codes: Vec<CodeRequest>) -> Result<Vec<SessionRequest>, AnyError> {
+        let (conns, sessions) = spread(std::mem::take(&mut self.servers), codes, |mut conn, code| async move {
+            let r = match conn.post("/v1/login/wechat", &code).await {
+                Ok(LoginResponse::Success(tokens)) => Text::new(tokens.session_token)
+                    .map(|session_token| SessionRequest { session_token })
+                    .ok_or_else(|| "a malformed session_token".into()),
+                Ok(other) => Err(format!("login of a bound user answered {other:?}")),
+                Err(e) => Err(e.to_string()),
+            };
+            (conn, r)
+        })
+        .await;
+        self.servers = conns;
+        sessions.into_iter().collect::<Result<_, _>>().map_err(|e| format!("refresh setup: {e}").into())
+    }
 }

@@ -16,7 +16,8 @@ pub(super) async fn run(bench: &mut Bench, c: usize) -> Result<(), AnyError> {
     drop(vus);
     if let Some(path) = bench.o.wrk().map(str::to_owned) {
         log(format!("jwks c={c}: timed {:?} with wrk (cross-check)", bench.o.duration));
-        let (addr, duration, cpu) = (bench.o.addr, bench.o.duration, bench.cpu.clone());
+        // wrk loads the first instance only.
+        let (addr, duration, cpu) = (bench.o.instances[0], bench.o.duration, bench.cpu.clone());
         let result = tokio::task::spawn_blocking(move || wrk::run(&path, addr, c, duration, &cpu)).await??;
         bench.results.push(result);
     }

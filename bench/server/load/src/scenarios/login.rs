@@ -4,16 +4,16 @@
 
 use super::Bench;
 use crate::phase::{CodePool, Vu, Work};
-use crate::prepare::{mint, LIVE_CODES_BUDGET};
+use crate::prepare::LIVE_CODES_BUDGET;
 use crate::{log, AnyError};
 
 pub(super) async fn run(bench: &mut Bench, c: usize) -> Result<(), AnyError> {
-    let conns = bench.prep_conns().await?;
+    let mut prep = bench.prep_conns().await?;
     // Warm-up codes: enough for a few seconds at a few hundred logins/s;
     // the warm-up also measures the rate that sizes the timed pool.
     let warm_n = 1500 + 25 * c;
-    let (conns, openids) = bench.allocate(conns, warm_n, false).await?;
-    let (conns, codes, _) = mint(conns, openids).await?;
+    let openids = bench.allocate(&mut prep, warm_n, false).await?;
+    let (codes, _) = prep.mint(openids).await?;
     let pool = CodePool::new(codes);
     let vus = bench.vus(c, |_| Work::Login(pool.clone())).await?;
     log(format!("login c={c}: warm-up ({warm_n} codes, at most {:?})", bench.o.warmup));
@@ -27,9 +27,9 @@ pub(super) async fn run(bench: &mut Bench, c: usize) -> Result<(), AnyError> {
     let wanted = (rate * bench.o.duration.as_secs_f64() * 1.6).ceil() as usize + 10 * c;
     let room = LIVE_CODES_BUDGET.saturating_sub(bench.users.live_codes());
     let n = wanted.min(room).min(bench.o.max_requests);
-    let (conns, openids) = bench.allocate(conns, n, false).await?;
+    let openids = bench.allocate(&mut prep, n, false).await?;
     log(format!("login c={c}: minting {n} codes (warm-up ran {:.0}/s)", warm.rps()));
-    let (_conns, codes, mut mint_result) = mint(conns, openids).await?;
+    let (codes, mut mint_result) = prep.mint(openids).await?;
     mint_result.notes.push(format!("{} codes for login c={c}, over {} connections", n, bench.o.prep_connections));
     mint_result.scenario = format!("mint (for login c={c})");
     mint_result.concurrency = bench.o.prep_connections;

@@ -6,10 +6,10 @@ mod login;
 mod refresh;
 
 use crate::cpu::CpuMeter;
-use crate::http::{open_connections, Conn};
+use crate::http::open_connections;
 use crate::options::{Options, Scenario};
 use crate::phase::{run_phase, Vu, Work};
-use crate::prepare::{self, Users};
+use crate::prepare::{Prep, Users};
 use crate::stats::PhaseResult;
 use crate::{log, AnyError};
 use std::time::Duration;
@@ -36,28 +36,27 @@ impl Bench {
     }
 
     /// Connections for preparation steps.
-    pub async fn prep_conns(&self) -> Result<Vec<Conn>, AnyError> {
-        open_connections(self.o.addr, self.o.prep_connections, self.o.timeout).await
+    pub async fn prep_conns(&self) -> Result<Prep, AnyError> {
+        let (n, timeout) = (self.o.prep_connections, self.o.timeout);
+        Ok(Prep {
+            wechat: open_connections(&[self.o.wechat_sim()], n, timeout).await?,
+            servers: open_connections(&self.o.instances, n, timeout).await?,
+        })
     }
 
     /// `c` virtual users on new connections, the `i`th doing `work(i)`.
     async fn vus(&self, c: usize, work: impl Fn(usize) -> Work) -> Result<Vec<Vu>, AnyError> {
-        let conns = open_connections(self.o.addr, c, self.o.timeout).await?;
+        let conns = open_connections(&self.o.instances, c, self.o.timeout).await?;
         Ok(conns.into_iter().enumerate().map(|(i, conn)| Vu { conn, work: work(i) }).collect())
     }
 
-    /// [`prepare::allocate`], saying when it had to register users.
-    async fn allocate(
-        &mut self,
-        conns: Vec<Conn>,
-        k: usize,
-        distinct: bool,
-    ) -> Result<(Vec<Conn>, Vec<String>), AnyError> {
-        let (conns, openids, registered) = prepare::allocate(conns, &mut self.users, k, distinct).await?;
+    /// [`Prep::allocate`], saying when it had to register users.
+    async fn allocate(&mut self, prep: &mut Prep, k: usize, distinct: bool) -> Result<Vec<String>, AnyError> {
+        let (openids, registered) = prep.allocate(&mut self.users, k, distinct).await?;
         if registered > 0 {
             log(format!("registered {registered} more bound users"));
         }
-        Ok((conns, openids))
+        Ok(openids)
     }
 
     async fn phase(&self, scenario: &str, vus: Vec<Vu>, duration: Duration) -> (Vec<Vu>, PhaseResult) {
