@@ -797,6 +797,22 @@ impl TestServer {
     }
 
     /// How many session tokens the family of `session_token` has issued.
+    /// Checks that concurrent refreshes of `parent` rotated it once: every
+    /// answer is the same new pair, the family gained one token, and one
+    /// token is live. Returns the pair.
+    pub async fn rotated_once(&self, parent: &str, answers: &[Answer]) -> Tokens {
+        let tokens: Vec<Tokens> = answers.iter().map(Answer::refreshed).collect();
+        assert!(tokens.iter().all(|t| *t == tokens[0]), "all {} got the same new pair: {tokens:?}", tokens.len());
+        assert_ne!(tokens[0].session_token, parent);
+        assert_eq!(self.family_size(parent).await, 2, "exactly one new session token");
+        let (live,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM session_tokens WHERE rotated_at IS NULL")
+            .fetch_one(&self.app.db.write)
+            .await
+            .unwrap();
+        assert_eq!(live, 1, "one live token");
+        tokens[0].clone()
+    }
+
     pub async fn family_size(&self, session_token: &str) -> i64 {
         let (count,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM session_tokens WHERE family_id = (SELECT family_id FROM session_tokens WHERE token_hash = $1)",

@@ -37,10 +37,10 @@
 //!   once.
 //!
 //! Secrets: the AppSecret (for `jscode2session`) and the access token travel
-//! in query strings, so no URL is ever logged or put in an error (`reqwest::Error::without_url`), and
-//! redirects are not followed. The `session_key` only lives in
-//! [`SessionKey`], whose `Debug` is redacted. Logs are `debug` and carry the
-//! path and the `errcode` only.
+//! in query strings, so no URL is ever logged or put in an error
+//! (`reqwest::Error::without_url`), and redirects are not followed. The
+//! `session_key` only lives in [`SessionKey`], whose `Debug` is redacted.
+//! Logs are `debug` and carry the path and the `errcode` only.
 
 use super::{PhoneInfo, Session, SessionKey, WechatConfig, WechatError};
 use crate::server::clock::{Clock, Millis};

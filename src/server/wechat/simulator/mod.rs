@@ -162,8 +162,6 @@ struct SimState {
     issued: VecDeque<(Millis, String)>,
     /// Access tokens of both kinds that may still work.
     tokens: HashMap<String, AccessToken>,
-    /// The current stable access token, if one was issued.
-    stable: Option<String>,
     /// When the stable token was force-refreshed, within the last day.
     forced_refreshes: VecDeque<Millis>,
     /// openid → when it exchanged codes, within the last minute.
@@ -222,9 +220,7 @@ impl Simulator {
     /// Forgets every access token, as if WeChat had revoked them: the next
     /// call with one answers 40001.
     pub fn revoke_access_tokens(&self) {
-        let mut state = self.state();
-        state.tokens.clear();
-        state.stable = None;
+        self.state().tokens.clear();
     }
 
     /// The calls served since the simulator was made (never reset), and the
@@ -315,9 +311,6 @@ impl SimState {
             self.issued.pop_front();
         }
         self.tokens.retain(|_, token| now < token.expires_at);
-        if self.stable.as_ref().is_some_and(|token| !self.tokens.contains_key(token)) {
-            self.stable = None;
-        }
         if now - self.last_exchange_sweep >= RATE_WINDOW_MS || now < self.last_exchange_sweep {
             self.exchanges.retain(|_, times| times.back().is_some_and(|at| *at + RATE_WINDOW_MS > now));
             self.last_exchange_sweep = now;
@@ -334,6 +327,13 @@ impl SimState {
             }
         }
         self.tokens.insert(token, AccessToken { expires_at: now + ACCESS_TOKEN_LIFETIME_SECS * 1000, stable });
+    }
+
+    /// The current stable token and its expiry: the stable token issued
+    /// last, which expires last.
+    fn current_stable_token(&self) -> Option<(String, Millis)> {
+        let stable = self.tokens.iter().filter(|(_, t)| t.stable);
+        stable.max_by_key(|(_, t)| t.expires_at).map(|(token, t)| (token.clone(), t.expires_at))
     }
 
     /// Whether `token` works now.

@@ -112,7 +112,7 @@ impl Simulator {
         }
         self.check_app(field("appid"), field("secret"))?;
         let force = body.get("force_refresh").and_then(Value::as_bool).unwrap_or(false);
-        let current = state.stable.clone().and_then(|token| state.tokens.get(&token).map(|t| (token, t.expires_at)));
+        let current = state.current_stable_token();
         let answer = |token: &str, expires_at: Millis| json!({ "access_token": token, "expires_in": (expires_at - now).div_euclid(1000) });
         if let Some((token, expires_at)) = &current {
             let recently_forced = state.forced_refreshes.back().is_some_and(|at| now - at < FORCED_REFRESH_SPACING_MS);
@@ -136,7 +136,6 @@ impl Simulator {
         }
         let token = self.random(48, URL_SAFE_NO_PAD);
         state.issue_token(token.clone(), now, true);
-        state.stable = Some(token.clone());
         Ok(answer(&token, now + ACCESS_TOKEN_LIFETIME_SECS * 1000))
     }
 
