@@ -150,6 +150,9 @@ async fn open_sqlite(path: &std::path::Path) -> Result<Db, sqlx::Error> {
         let url = AnyConnectOptions::from_url(&options.to_url_lossy())?;
         AnyPoolOptions::new()
             .max_connections(size)
+            // A connection to a local file does not drop: a ping before each
+            // use would only cost a round trip to its worker thread.
+            .test_before_acquire(false)
             .after_connect(|conn, _| {
                 Box::pin(async move {
                     conn.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000")

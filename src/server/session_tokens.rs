@@ -135,7 +135,9 @@ impl Sessions {
         .bind(now + self.settings.session_absolute_ttl_ms)
         .execute(&mut *tx)
         .await?;
-        self.insert_token(&mut tx, &family_id, &session_token, now).await?;
+        if !self.insert_token(&mut tx, &family_id, &session_token, None, now).await? {
+            return Err(AppError::internal("a new session token collided with a stored one"));
+        }
         tx.commit().await?;
         Ok(self.tokens(id_token, session_token, now, now, now + self.settings.session_absolute_ttl_ms))
     }
@@ -182,7 +184,6 @@ impl Sessions {
         session_token: &str,
         now: Millis,
     ) -> AppResult<Refreshed> {
-        let pool = &db.write;
         let hash = token_hash(session_token);
         let row: Option<TokenRow> = sqlx::query_as(
             "SELECT t.family_id, t.idle_expires_at, t.rotated_at, f.user_id, f.amr, f.auth_time,
@@ -190,7 +191,9 @@ impl Sessions {
              FROM session_tokens t JOIN session_families f ON f.id = t.family_id WHERE t.token_hash = $1",
         )
         .bind(&hash)
-        .fetch_optional(pool)
+        // A read that races a rotation is safe: only one successor gets in,
+        // and the loser learns of the winner below.
+        .fetch_optional(&db.read)
         .await?;
         let Some(row) = row else {
             return Err(AppError::invalid_session("unknown session token"));
@@ -209,14 +212,14 @@ impl Sessions {
             Some(rotated_at) => (rotated_at, false),
             None => {
                 limits.check_account(Scope::Refresh, &format!("family:{}", row.family_id))?;
-                match self.rotate_once(pool, &hash, &row.family_id, &successor, now).await? {
+                match self.rotate_once(&db.write, &hash, &row.family_id, &successor, now).await? {
                     Some(rotated_at) => (rotated_at, false),
                     None => (now, true),
                 }
             }
         };
         if now - rotated_at > self.settings.refresh_grace_ms {
-            self.revoke_family(pool, &row.family_id, "replay", now).await?;
+            self.revoke_family(&db.write, &row.family_id, "replay", now).await?;
             tracing::warn!(family = %row.family_id, "rotated session token replayed; session family revoked");
             return Ok(Refreshed::ReuseDetected);
         }
@@ -232,9 +235,10 @@ impl Sessions {
         Ok(if rotated_here { Refreshed::Rotated(tokens) } else { Refreshed::GraceReplay(tokens) })
     }
 
-    /// Marks the token with `hash` rotated and stores its successor, in one
-    /// transaction, unless someone rotated it first: then answers when that
-    /// was. Of concurrent rotations, on any instance, exactly one succeeds.
+    /// Stores the successor of the token with `hash`, which marks that token
+    /// rotated (migration 0007's trigger), unless someone rotated it first:
+    /// then answers when that was. Of concurrent rotations, on any instance,
+    /// exactly one succeeds; each is one statement, so one commit.
     async fn rotate_once(
         &self,
         pool: &AnyPool,
@@ -243,19 +247,9 @@ impl Sessions {
         successor: &str,
         now: Millis,
     ) -> AppResult<Option<Millis>> {
-        let mut tx = pool.begin().await?;
-        let marked =
-            sqlx::query("UPDATE session_tokens SET rotated_at = $1 WHERE token_hash = $2 AND rotated_at IS NULL")
-                .bind(now)
-                .bind(hash)
-                .execute(&mut *tx)
-                .await?;
-        if marked.rows_affected() == 1 {
-            self.insert_token(&mut tx, family_id, successor, now).await?;
-            tx.commit().await?;
+        if self.insert_token(&mut *pool.acquire().await?, family_id, successor, Some(hash), now).await? {
             return Ok(None);
         }
-        tx.rollback().await?;
         let (rotated_at,): (Option<i64>,) =
             sqlx::query_as("SELECT rotated_at FROM session_tokens WHERE token_hash = $1")
                 .bind(hash)
@@ -289,23 +283,28 @@ impl Sessions {
         Ok(())
     }
 
+    /// Stores `token` in `family_id`, as the successor of the token with
+    /// hash `parent` if given; false if that parent already has one.
     async fn insert_token(
         &self,
-        tx: &mut sqlx::AnyConnection,
+        conn: &mut sqlx::AnyConnection,
         family_id: &str,
         token: &str,
+        parent: Option<&[u8]>,
         now: Millis,
-    ) -> AppResult<()> {
-        sqlx::query(
-            "INSERT INTO session_tokens (token_hash, family_id, issued_at, idle_expires_at) VALUES ($1, $2, $3, $4)",
+    ) -> AppResult<bool> {
+        let inserted = sqlx::query(
+            "INSERT INTO session_tokens (token_hash, family_id, issued_at, idle_expires_at, parent_hash)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
         )
         .bind(token_hash(token))
         .bind(family_id)
         .bind(now)
         .bind(now + self.settings.session_idle_ttl_ms)
-        .execute(&mut *tx)
+        .bind(parent)
+        .execute(conn)
         .await?;
-        Ok(())
+        Ok(inserted.rows_affected() == 1)
     }
 
     /// The answer for tokens issued at `issued_at`, with lifetimes as left
