@@ -24,6 +24,7 @@ pub mod profile;
 pub mod purge;
 pub mod ratelimit;
 pub mod ring_provider;
+pub mod rotations;
 pub mod secrets;
 mod serve;
 pub mod session_tokens;
@@ -38,6 +39,7 @@ use clock::Clock;
 use codes::{Budgets, NoSender, Outbox, OutboxSender, Sender, SmsCountries, WebhookSender};
 use config::Config;
 use ratelimit::{Limits, RateLimiter};
+use rotations::Rotations;
 use session_tokens::{Sessions, Settings};
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -234,7 +236,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
         state_token_ttl_ms: i64::from(config.state_token_ttl) * 1000,
         id_token_validation: Validation::from_json(validation.to_string().as_bytes())
             .map_err(|e| fail("settings", &e))?,
-        sessions: Sessions::new(settings, rotation_key, metrics.clone()),
+        sessions: Sessions::new(settings, rotation_key, Rotations::start(db.write.clone()), metrics.clone()),
         wechat: WechatClient::new(wechat_config, clock.clone(), metrics.clone()),
         sender,
         code_budgets: Budgets {

@@ -15,9 +15,10 @@ use super::db::Db;
 use super::error::{AppError, AppResult};
 use super::keys::KeyRing;
 use super::ratelimit::{RateLimiter, Scope};
+use super::rotations::{self, NewToken, Rotations};
 use super::secrets::{derived_token, new_id, new_token, token_hash};
 use super::telemetry::{Metrics, RefreshOutcome};
-use super::users::{self, User};
+use super::users::{User, UserRow, USER_COLUMNS};
 use crate::protocol::{ApiErrorCode, Tokens, UserInfo};
 use serde::Serialize;
 use sqlx::AnyPool;
@@ -92,16 +93,19 @@ pub struct Sessions {
     rotation_key: Vec<u8>,
     /// Counts refresh outcomes.
     metrics: Metrics,
+    /// Stores rotations, many in one commit under load.
+    rotations: Rotations,
 }
 
 /// The domain of the `jti` derived from a rotated session's new token.
 const JTI_DOMAIN: &[u8] = b"miniauth id_token jti";
 
 impl Sessions {
-    /// Sessions with `settings`, deriving rotated tokens with `rotation_key`
-    /// and counting refresh outcomes in `metrics`.
-    pub fn new(settings: Settings, rotation_key: Vec<u8>, metrics: Metrics) -> Self {
-        Self { settings, rotation_key, metrics }
+    /// Sessions with `settings`, deriving rotated tokens with `rotation_key`,
+    /// storing them through `rotations` and counting refresh outcomes in
+    /// `metrics`.
+    pub fn new(settings: Settings, rotation_key: Vec<u8>, rotations: Rotations, metrics: Metrics) -> Self {
+        Self { settings, rotation_key, metrics, rotations }
     }
 
     /// The issuer, audience and lifetimes given to [`Sessions::new`]; fixed
@@ -135,7 +139,8 @@ impl Sessions {
         .bind(now + self.settings.session_absolute_ttl_ms)
         .execute(&mut *tx)
         .await?;
-        if !self.insert_token(&mut tx, &family_id, &session_token, None, now).await? {
+        let token = self.new_token(&family_id, &session_token, None, now);
+        if !rotations::insert(&mut tx, &[&token]).await?.contains(&token.hash) {
             return Err(AppError::internal("a new session token collided with a stored one"));
         }
         tx.commit().await?;
@@ -185,11 +190,12 @@ impl Sessions {
         now: Millis,
     ) -> AppResult<Refreshed> {
         let hash = token_hash(session_token);
-        let row: Option<TokenRow> = sqlx::query_as(
-            "SELECT t.family_id, t.idle_expires_at, t.rotated_at, f.user_id, f.amr, f.auth_time,
-                    f.expires_at AS family_expires_at, f.revoked_at
-             FROM session_tokens t JOIN session_families f ON f.id = t.family_id WHERE t.token_hash = $1",
-        )
+        let row: Option<TokenRow> = sqlx::query_as(&format!(
+            "SELECT t.family_id, t.idle_expires_at, t.rotated_at, f.amr, f.auth_time,
+                    f.expires_at AS family_expires_at, f.revoked_at, {USER_COLUMNS}
+             FROM session_tokens t JOIN session_families f ON f.id = t.family_id JOIN users ON users.id = f.user_id
+             WHERE t.token_hash = $1"
+        ))
         .bind(&hash)
         // A read that races a rotation is safe: only one successor gets in,
         // and the loser learns of the winner below.
@@ -223,9 +229,7 @@ impl Sessions {
             tracing::warn!(family = %row.family_id, "rotated session token replayed; session family revoked");
             return Ok(Refreshed::ReuseDetected);
         }
-        let user = users::by_id(&db.read, &row.user_id)
-            .await?
-            .ok_or_else(|| AppError::invalid_session("the user no longer exists"))?;
+        let user = User::from(row.user);
         let amr: Vec<String> = serde_json::from_str(&row.amr).map_err(AppError::internal)?;
         // Issued as of the rotation, with a jti of the successor's: a retry
         // gets the same claims (and, with RS256 and EdDSA, the same token).
@@ -236,9 +240,8 @@ impl Sessions {
     }
 
     /// Stores the successor of the token with `hash`, which marks that token
-    /// rotated (migration 0007's trigger), unless someone rotated it first:
-    /// then answers when that was. Of concurrent rotations, on any instance,
-    /// exactly one succeeds; each is one statement, so one commit.
+    /// rotated, unless someone rotated it first: then answers when that was.
+    /// Of concurrent rotations, on any instance, exactly one succeeds.
     async fn rotate_once(
         &self,
         pool: &AnyPool,
@@ -247,7 +250,8 @@ impl Sessions {
         successor: &str,
         now: Millis,
     ) -> AppResult<Option<Millis>> {
-        if self.insert_token(&mut *pool.acquire().await?, family_id, successor, Some(hash), now).await? {
+        let successor = self.new_token(family_id, successor, Some(hash.to_vec()), now);
+        if self.rotations.rotate(successor).await.map_err(AppError::internal)? {
             return Ok(None);
         }
         let (rotated_at,): (Option<i64>,) =
@@ -283,28 +287,16 @@ impl Sessions {
         Ok(())
     }
 
-    /// Stores `token` in `family_id`, as the successor of the token with
-    /// hash `parent` if given; false if that parent already has one.
-    async fn insert_token(
-        &self,
-        conn: &mut sqlx::AnyConnection,
-        family_id: &str,
-        token: &str,
-        parent: Option<&[u8]>,
-        now: Millis,
-    ) -> AppResult<bool> {
-        let inserted = sqlx::query(
-            "INSERT INTO session_tokens (token_hash, family_id, issued_at, idle_expires_at, parent_hash)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-        )
-        .bind(token_hash(token))
-        .bind(family_id)
-        .bind(now)
-        .bind(now + self.settings.session_idle_ttl_ms)
-        .bind(parent)
-        .execute(conn)
-        .await?;
-        Ok(inserted.rows_affected() == 1)
+    /// `token` of `family_id` as stored, issued `now`; the successor of the
+    /// token with hash `parent_hash` if given.
+    fn new_token(&self, family_id: &str, token: &str, parent_hash: Option<Vec<u8>>, now: Millis) -> NewToken {
+        NewToken {
+            hash: token_hash(token),
+            family_id: family_id.to_owned(),
+            issued_at: now,
+            idle_expires_at: now + self.settings.session_idle_ttl_ms,
+            parent_hash,
+        }
     }
 
     /// The answer for tokens issued at `issued_at`, with lifetimes as left
@@ -364,17 +356,18 @@ enum Refreshed {
     ReuseDetected,
 }
 
-/// A session token with its family, as a refresh reads it.
+/// A session token with its family and user, as a refresh reads it.
 #[derive(sqlx::FromRow)]
 struct TokenRow {
     family_id: String,
     idle_expires_at: i64,
     rotated_at: Option<i64>,
-    user_id: String,
     amr: String,
     auth_time: i64,
     family_expires_at: i64,
     revoked_at: Option<i64>,
+    #[sqlx(flatten)]
+    user: UserRow,
 }
 
 fn secs(ms: Millis) -> u64 {

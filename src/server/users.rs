@@ -32,9 +32,10 @@ pub struct User {
     pub profile: Profile,
 }
 
-/// A user as stored: the flags are integers (0 or 1) on both backends.
+/// A user as stored, selected with [`USER_COLUMNS`]: the flags are
+/// integers (0 or 1) on both backends.
 #[derive(sqlx::FromRow)]
-struct UserRow {
+pub(super) struct UserRow {
     id: String,
     username: Option<String>,
     name: Option<String>,
@@ -76,8 +77,10 @@ pub struct Profile {
     pub locale: Option<String>,
 }
 
-const USER_COLUMNS: &str =
-    "id, username, name, phone, phone_verified, email, email_verified, nickname, picture, gender, birthdate, locale";
+/// The columns of a [`UserRow`], named by table so that a query joining
+/// `users` to other tables can select them too.
+pub(super) const USER_COLUMNS: &str = "users.id, users.username, users.name, users.phone, users.phone_verified, \
+    users.email, users.email_verified, users.nickname, users.picture, users.gender, users.birthdate, users.locale";
 
 impl User {
     /// The profile as `/v1/userinfo` answers it.
