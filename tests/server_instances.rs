@@ -10,8 +10,10 @@ mod server;
 
 use miniauth::protocol::ApiErrorCode as Code;
 use miniauth::protocol::Channel;
+use miniauth::server::db;
+use miniauth::server::rotations::{self, NewToken, Rotations};
 use serde_json::json;
-use server::{concurrently, TestServer, UserSpec};
+use server::{concurrently, test_database, TempDir, TestServer, UserSpec};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The two instances, `a` first, alternately: request `i` goes to
@@ -130,4 +132,68 @@ async fn both_instances_use_one_wechat_access_token_and_neither_retires_the_othe
     assert_eq!(stats.stable_token_requests, 2, "each instance fetched the token once");
     assert_eq!((stats.token_requests, stats.live_access_tokens), (0, 1), "and it is one token");
     assert_eq!(stats.phone_requests, 4, "no call was refused");
+}
+
+/// A token named `name` of the family `fam`, the successor of `parent`.
+fn token(name: &str, parent: Option<&str>, issued_at: i64) -> NewToken {
+    NewToken {
+        hash: name.as_bytes().to_vec(),
+        family_id: "fam".into(),
+        issued_at,
+        idle_expires_at: issued_at + 1_000,
+        parent_hash: parent.map(|p| p.as_bytes().to_vec()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rotation_queues_of_two_instances_store_one_successor_per_token() {
+    let dir = TempDir::new("rotations");
+    let location = test_database(&dir).await;
+    let (a, b) = (db::open(&location).await.unwrap(), db::open(&location).await.unwrap());
+    for statement in [
+        "INSERT INTO users (id, created_at) VALUES ('usr', 0)",
+        "INSERT INTO session_families (id, user_id, amr, auth_time, created_at, expires_at) VALUES ('fam', 'usr', '[]', 0, 0, 9000)",
+    ] {
+        sqlx::query(statement).execute(&a.write).await.unwrap();
+    }
+    let roots = [token("a", None, 0), token("b", None, 0), token("c", None, 0)];
+    let mut conn = a.write.acquire().await.unwrap();
+    assert_eq!(rotations::insert(&mut conn, &roots.iter().collect::<Vec<_>>()).await.unwrap().len(), 3);
+    let again = rotations::insert(&mut conn, &[&token("a", None, 0)]).await.unwrap();
+    assert!(again.is_empty(), "a stored token is not stored twice");
+    drop(conn);
+
+    let (queue_a, queue_b) = (Rotations::start(a.write.clone()), Rotations::start(b.write.clone()));
+    assert!(queue_a.rotate(token("c1", Some("c"), 5)).await.unwrap());
+    // Submitted together, so that they share batches within and race
+    // across the instances: a twice on each, b on both, c again with
+    // another successor.
+    let (a1, a2, a3, a4, b1, b2, c2) = tokio::join!(
+        queue_a.rotate(token("a1", Some("a"), 10)),
+        queue_a.rotate(token("a1", Some("a"), 10)),
+        queue_b.rotate(token("a1", Some("a"), 10)),
+        queue_b.rotate(token("a1", Some("a"), 10)),
+        queue_a.rotate(token("b1", Some("b"), 20)),
+        queue_b.rotate(token("b1", Some("b"), 20)),
+        queue_b.rotate(token("c2", Some("c"), 30)),
+    );
+    let stored = |answers: &[Result<bool, String>]| answers.iter().filter(|a| *a.as_ref().unwrap()).count();
+    assert_eq!(stored(&[a1, a2, a3, a4]), 1, "a rotated once");
+    assert_eq!(stored(&[b1, b2]), 1, "b rotated once");
+    assert!(!c2.unwrap(), "c already had a successor");
+    // Each parent was marked rotated, by the trigger, when its successor went in.
+    let rotated: Vec<(Vec<u8>, Option<i64>)> =
+        sqlx::query_as("SELECT token_hash, rotated_at FROM session_tokens ORDER BY token_hash")
+            .fetch_all(&a.read)
+            .await
+            .unwrap();
+    let expected: Vec<(Vec<u8>, Option<i64>)> =
+        [("a", Some(10)), ("a1", None), ("b", Some(20)), ("b1", None), ("c", Some(5)), ("c1", None)]
+            .into_iter()
+            .map(|(name, at)| (name.as_bytes().to_vec(), at))
+            .collect();
+    assert_eq!(rotated, expected, "a, b, c and one successor each");
+    drop((queue_a, queue_b));
+    a.close().await;
+    b.close().await;
 }
