@@ -160,6 +160,14 @@ pub enum Channel {
 impl Channel {
     /// Every channel.
     pub const ALL: [Self; 2] = [Self::Sms, Self::Email];
+
+    /// The wire name: `sms`, `email`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Sms => "sms",
+            Self::Email => "email",
+        }
+    }
 }
 
 /// `POST /v1/verify-codes`: send a one-time code.
@@ -331,6 +339,113 @@ pub struct ProfileUpdate {
     pub locale: Option<Option<Text<2, 35>>>,
 }
 
+/// A chat contact as the bot sees it (Wechaty's `Contact`): its id at that
+/// bot, and the name and avatar it shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ChatContact {
+    /// The contact's id at the bot. Only stable ids link: not a search
+    /// result's (`$search$…`) nor a stranger's (`…@stranger`).
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub id: Text<1, 128>,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub name: Option<Text<1, 64>>,
+    /// URL of the contact's avatar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub avatar: Option<Text<1, 2048>>,
+}
+
+/// `POST /v1/bot/link-tickets`: a ticket for a login card sent to `contact`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LinkTicketRequest {
+    /// Who the card is for.
+    pub contact: ChatContact,
+}
+
+/// A link ticket, to put in a login card's `pagePath`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct LinkTicket {
+    /// Single use, bound to the bot and the contact.
+    pub ticket: String,
+    /// Seconds until it expires.
+    pub expires_in: u64,
+}
+
+/// `POST /v1/chat-links`: the signed-in user opened a login card.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ChatLinkRequest {
+    /// The card's ticket.
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub ticket: Text<1, 128>,
+}
+
+/// `POST /v1/chat-links/confirm`: the code the contact got in chat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ChatLinkConfirm {
+    /// The card's ticket, as given to `POST /v1/chat-links`.
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub ticket: Text<1, 128>,
+    /// The six digits the contact received. A wrong code uses up one of
+    /// five tries.
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub code: Text<1, 16>,
+}
+
+/// A chat contact linked to the signed-in user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct ChatLink {
+    /// The name of the bot the contact talks to.
+    pub bot: String,
+    /// The contact's id at that bot.
+    pub contact_id: String,
+    /// The contact's display name, as the bot gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_name: Option<String>,
+}
+
+/// Something a bot is to deliver in chat (`GET /v1/bot/deliveries`), until
+/// it acknowledges it by `id`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Delivery {
+    /// Say `text` to the contact `to`.
+    Text {
+        /// Acknowledge with this.
+        id: String,
+        /// The contact's id.
+        to: String,
+        /// What to say.
+        text: String,
+    },
+    /// The contact was linked to a user: its profile changed.
+    Linked {
+        /// Acknowledge with this.
+        id: String,
+        /// The contact's id.
+        contact_id: String,
+    },
+    /// The contact's user unlinked it: it has no profile any more.
+    Unlinked {
+        /// Acknowledge with this.
+        id: String,
+        /// The contact's id.
+        contact_id: String,
+    },
+}
+
 /// A field that is present in the body, `null` or not: told apart from one
 /// that is absent (which `#[serde(default)]` leaves `None`).
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
@@ -409,6 +524,9 @@ pub enum ApiErrorCode {
     InvalidSession,
     /// The bearer token is missing or does not verify.
     Unauthorized,
+    /// The link ticket is unknown, expired or used, or another user
+    /// opened it first: ask the bot for a new card.
+    InvalidTicket,
     /// Something failed on the server.
     Internal,
     /// The server cannot serve yet or any more (`GET /readyz`): its
@@ -418,7 +536,7 @@ pub enum ApiErrorCode {
 
 impl ApiErrorCode {
     /// Every code, for documentation and for tests that compare lists.
-    pub const ALL: [Self; 29] = [
+    pub const ALL: [Self; 30] = [
         Self::InvalidRequest,
         Self::PayloadTooLarge,
         Self::UnsupportedMediaType,
@@ -446,6 +564,7 @@ impl ApiErrorCode {
         Self::AlreadyBound,
         Self::InvalidSession,
         Self::Unauthorized,
+        Self::InvalidTicket,
         Self::Internal,
         Self::NotReady,
     ];
@@ -480,6 +599,7 @@ impl ApiErrorCode {
             Self::AlreadyBound => "already_bound",
             Self::InvalidSession => "invalid_session",
             Self::Unauthorized => "unauthorized",
+            Self::InvalidTicket => "invalid_ticket",
             Self::Internal => "internal_error",
             Self::NotReady => "not_ready",
         }

@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use miniauth::protocol::Channel;
+use miniauth::server::chat::bots;
 use miniauth::server::clock::{Clock, SystemClock};
 use miniauth::server::config::{Config, LogFormat};
 use miniauth::server::db::{self, Location};
@@ -31,6 +32,9 @@ enum Command {
     /// Manages signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manages chat bots (the Wechaty plugin's keys).
+    #[command(subcommand)]
+    Bots(BotsCommand),
     /// Runs the WeChat simulator alone (WeChat's API and the /sim/wx/ endpoints).
     WechatSim {
         /// Address to listen on.
@@ -89,6 +93,34 @@ enum KeysCommand {
         /// Algorithm of the new key.
         #[arg(long, value_enum, default_value_t = SigningAlgorithm::Rs256)]
         signing_alg: SigningAlgorithm,
+    },
+}
+
+#[derive(Subcommand)]
+enum BotsCommand {
+    /// Adds a bot and prints its key, once, alone on the last line; the
+    /// server keeps only a hash. Give it to the bot as MINIAUTH_BOT_KEY.
+    Add {
+        /// The server's database: an SQLite file or a `postgres://` URL.
+        #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db", hide_env_values = true)]
+        database: Location,
+        /// The bot's name (letters, digits, `-`, `_`, `.`), unique.
+        #[arg(long)]
+        name: String,
+    },
+    /// Revokes a bot: its key is refused from now on.
+    Revoke {
+        /// The server's database: an SQLite file or a `postgres://` URL.
+        #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db", hide_env_values = true)]
+        database: Location,
+        /// The bot's name.
+        name: String,
+    },
+    /// Lists the bots, current and revoked.
+    List {
+        /// The server's database: an SQLite file or a `postgres://` URL.
+        #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db", hide_env_values = true)]
+        database: Location,
     },
 }
 
@@ -175,6 +207,24 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             let pool = db::open(&database).await?.write;
             let kid = keys::rotate(&pool, signing_alg, clock.now()).await?;
             println!("new signing key {kid}");
+        }
+        Command::Bots(BotsCommand::Add { database, name }) => {
+            let pool = db::open(&database).await?.write;
+            let key = bots::add(&pool, &name, clock.now()).await?;
+            println!("bot {name} added; its key, shown only now:");
+            println!("{key}");
+        }
+        Command::Bots(BotsCommand::Revoke { database, name }) => {
+            let pool = db::open(&database).await?.write;
+            bots::revoke(&pool, &name, clock.now()).await?;
+            println!("bot {name} revoked");
+        }
+        Command::Bots(BotsCommand::List { database }) => {
+            let pool = db::open(&database).await?.write;
+            for bot in bots::list(&pool).await? {
+                let state = if bot.revoked_at.is_some() { "revoked" } else { "current" };
+                println!("{}\t{state}", bot.name);
+            }
         }
         Command::WechatSim { listen, appid, secret } => {
             let simulator = miniauth::server::wechat::Simulator::new(appid, secret, clock);

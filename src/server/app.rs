@@ -2,11 +2,12 @@
 //! document generated from the handlers.
 
 use super::binding::Mode;
+use super::chat::deliveries::Deliveries;
 use super::clock::{Clock, Millis};
 use super::codes::{Budgets, Outbox, Sender, SmsCountries};
 use super::db::Db;
 use super::error::{status_of, AppError};
-use super::handlers::{bind, discovery, health, login, outbox, signed_in};
+use super::handlers::{bind, bot, chat, discovery, health, login, outbox, signed_in};
 use super::keys::KeyRing;
 use super::ratelimit::RateLimiter;
 use super::session_tokens::Sessions;
@@ -16,7 +17,7 @@ use crate::protocol::{self, ApiErrorCode};
 use crate::verifier::Validation;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, Method};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use std::sync::{Arc, RwLock};
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -47,6 +48,8 @@ pub struct App {
     pub wechat: WechatClient,
     /// Delivers one-time codes.
     pub sender: Arc<dyn Sender>,
+    /// The bots' long-polls for what to deliver in chat.
+    pub deliveries: Deliveries,
     /// How many codes may go out.
     pub code_budgets: Budgets,
     /// Where SMS codes may go.
@@ -87,7 +90,7 @@ impl App {
 /// the listed origins (`*` for any); no origin listed, no CORS headers.
 pub fn cors(origins: &[String]) -> CorsLayer {
     let layer = CorsLayer::new()
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
         .max_age(std::time::Duration::from_secs(600));
     if origins.iter().any(|o| o == "*") {
@@ -113,6 +116,13 @@ pub fn router(app: AppState, cors: CorsLayer) -> Router {
             "/v1/userinfo",
             get(signed_in::userinfo).patch(signed_in::update_userinfo).post(signed_in::update_userinfo),
         )
+        .route("/v1/chat-links", get(chat::list).post(chat::open))
+        .route("/v1/chat-links/confirm", post(chat::confirm))
+        .route("/v1/chat-links/{contact_id}", delete(chat::unlink))
+        .route("/v1/bot/link-tickets", post(bot::link_ticket))
+        .route("/v1/bot/contacts/{contact_id}", get(bot::contact))
+        .route("/v1/bot/deliveries", get(bot::deliveries))
+        .route("/v1/bot/deliveries/{id}/ack", post(bot::ack))
         .route("/.well-known/jwks.json", get(discovery::jwks))
         .route("/.well-known/openid-configuration", get(discovery::openid_configuration))
         .route("/openapi.json", get(discovery::openapi))
@@ -152,6 +162,8 @@ pub const SIMULATED_WECHAT_PATH: &str = "/sim/wechat";
         bind::send_code, bind::wechat_phone, bind::verify_code, bind::password, bind::register,
         signed_in::refresh, signed_in::logout, signed_in::userinfo, signed_in::update_userinfo,
         discovery::jwks, discovery::openid_configuration,
+        chat::open, chat::confirm, chat::list, chat::unlink,
+        bot::link_ticket, bot::contact, bot::deliveries, bot::ack,
         health::healthz, health::readyz,
     ),
     components(schemas(
@@ -159,7 +171,8 @@ pub const SIMULATED_WECHAT_PATH: &str = "/sim/wechat";
         protocol::Channel, protocol::VerifyCodeRequest, protocol::VerifyCodeSent, protocol::BindWechatPhoneRequest,
         protocol::BindVerifyCodeRequest, protocol::BindPasswordRequest, protocol::RegisterRequest,
         protocol::SessionRequest, protocol::UserInfo, protocol::ProfileUpdate, protocol::ErrorBody,
-        health::HealthStatus,
+        protocol::ChatContact, protocol::LinkTicketRequest, protocol::LinkTicket, protocol::ChatLinkRequest,
+        protocol::ChatLinkConfirm, protocol::ChatLink, protocol::Delivery, health::HealthStatus,
     )),
     modifiers(&BearerAuth, &BodyRefusals),
 )]
@@ -173,6 +186,8 @@ impl utoipa::Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         let scheme = Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build();
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        let bot_key = Http::builder().scheme(HttpAuthScheme::Bearer).description(Some("a bot key (mab_…)")).build();
+        components.add_security_scheme("bot_key", SecurityScheme::Http(bot_key));
     }
 }
 

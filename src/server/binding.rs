@@ -49,6 +49,13 @@ pub struct Pending {
     pub mode: Mode,
 }
 
+impl Pending {
+    /// The bind as the owner of the codes it asks for.
+    pub fn code_owner(&self) -> super::codes::Owner<'_> {
+        super::codes::Owner { token_hash: &self.token_hash, identity: self.identity.key() }
+    }
+}
+
 /// Issues a state token for `identity`.
 pub async fn challenge(
     pool: &AnyPool,

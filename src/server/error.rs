@@ -100,7 +100,9 @@ pub fn status_of(code: ApiErrorCode) -> StatusCode {
     use ApiErrorCode::*;
     match code {
         InvalidRequest | WechatCodeInvalid | InvalidStateToken | StateTokenExpired | InvalidRecipient
-        | InvalidVerifyCode | VerifyCodeExpired | VerifyCodeExhausted | RecipientNotAllowed => StatusCode::BAD_REQUEST,
+        | InvalidVerifyCode | VerifyCodeExpired | VerifyCodeExhausted | RecipientNotAllowed | InvalidTicket => {
+            StatusCode::BAD_REQUEST
+        }
         Unauthorized | InvalidCredentials | InvalidSession => StatusCode::UNAUTHORIZED,
         FlowNotAllowed => StatusCode::FORBIDDEN,
         NotFound | UserNotFound => StatusCode::NOT_FOUND,

@@ -2,6 +2,7 @@
 //! plain-text rejections.
 
 use super::app::AppState;
+use super::chat::bots::{self, Bot};
 use super::error::AppError;
 use crate::protocol::ApiErrorCode;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -72,6 +73,24 @@ where
     }
 }
 
+/// A path parameter; one that does not decode is `400 invalid_request`.
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(rejection) => Err(AppError::invalid_request(format!("invalid path: {}", rejection.body_text()))),
+        }
+    }
+}
+
 /// The client's address, for per-address limits: the peer's, or what a
 /// trusted proxy says it is ([`super::client_ip`]).
 pub struct ClientIp(pub IpAddr);
@@ -105,5 +124,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
             return Err(unauthorized());
         }
         Ok(Self(token.trim().to_string()))
+    }
+}
+
+/// The bot whose current key is in `Authorization: Bearer`.
+pub struct BotKey(pub Bot);
+
+impl FromRequestParts<AppState> for BotKey {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+        let Bearer(key) = Bearer::from_request_parts(parts, app)
+            .await
+            .map_err(|_| AppError::new(ApiErrorCode::Unauthorized, "a current bot key is required"))?;
+        Ok(Self(bots::authenticate(&app.db.read, &key).await?))
     }
 }

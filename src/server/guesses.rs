@@ -1,12 +1,13 @@
 //! Ceilings on guessing: one-time codes and passwords. Every guess counts
 //! against three subjects over a rolling day:
 //!
-//! - the guesser (the WeChat identity of the state token): 5 free failures,
-//!   then waits that double from 2 s (capped at 15 minutes), and at most 20;
+//! - the guesser (the WeChat identity of a bind's state token, or the
+//!   signed-in user linking a chat contact): 5 free failures, then waits
+//!   that double from 2 s (capped at 15 minutes), and at most 20;
 //! - the source address (an IPv6 address by its /64): 20 free, then the same
 //!   waits, and at most 100;
-//! - the target (the recipient or username guessed at): at most 50, no
-//!   waits.
+//! - the target (the recipient, chat contact or username guessed at): at
+//!   most 50, no waits.
 //!
 //! The waits fall on whoever failed, so a stranger's failures never delay
 //! the owner's own attempt; only the target's ceiling is shared, and
@@ -39,16 +40,18 @@ struct Rule {
     whose: &'static str,
 }
 
-const GUESSER: Rule = Rule { free: 5, ceiling: 20, whose: "this WeChat account" };
+const GUESSER: Rule = Rule { free: 5, ceiling: 20, whose: "this account" };
 const SOURCE: Rule = Rule { free: 20, ceiling: 100, whose: "this network address" };
 const TARGET: Rule = Rule { free: i64::MAX, ceiling: 50, whose: "this recipient or username" };
 
 /// One guess: at what, by whom, from where.
 #[derive(Debug)]
 pub struct Guess {
-    /// The recipient (`sms:+86…`, `email:…`) or `username:…` guessed at.
+    /// The recipient (`sms:+86…`, `email:…`, `wechat:<bot>/<contact>`) or
+    /// `username:…` guessed at.
     pub target: String,
-    /// The guessing WeChat identity (`appid:openid`).
+    /// The guessing WeChat identity (`appid:openid`) or signed-in user
+    /// (`user:<id>`).
     pub guesser: String,
     /// The client's address.
     pub source: IpAddr,

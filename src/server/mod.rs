@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod binding;
+pub mod chat;
 pub mod client_ip;
 pub mod clock;
 pub mod codes;
@@ -34,6 +35,7 @@ pub mod wechat;
 
 use crate::verifier::Validation;
 use app::{App, AppState, SIMULATED_WECHAT_PATH};
+use chat::deliveries::Deliveries;
 use client_ip::Proxies;
 use clock::Clock;
 use codes::{Budgets, NoSender, Outbox, OutboxSender, Sender, SmsCountries, WebhookSender};
@@ -239,6 +241,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
         sessions: Sessions::new(settings, rotation_key, Rotations::start(db.write.clone()), metrics.clone()),
         wechat: WechatClient::new(wechat_config, clock.clone(), metrics.clone()),
         sender,
+        deliveries: Deliveries::default(),
         code_budgets: Budgets {
             per_recipient_per_day: config.codes_per_recipient_per_day,
             per_identity_per_day: config.codes_per_identity_per_day,

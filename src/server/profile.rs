@@ -61,7 +61,8 @@ fn field<const MIN: usize, const MAX: usize>(
     }
 }
 
-fn picture(url: &str) -> bool {
+/// An `https:` URL with a host, printable ASCII only, naming no user.
+pub fn picture(url: &str) -> bool {
     let Some(rest) = url.strip_prefix("https://") else { return false };
     let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     host_end > 0 && url.bytes().all(|b| b.is_ascii_graphic()) && !rest[..host_end].contains(['@', '\\'])

@@ -1,7 +1,8 @@
 //! The periodic purge: rows that no rule reads any more are deleted, so
 //! that storage follows the live state and not the server's history.
 //!
-//! - state tokens and one-time codes a day after they expired;
+//! - state tokens, one-time codes and login-card tickets a day after they
+//!   expired, and the chat texts that carried codes once undeliverable;
 //! - the sends and failed guesses the budgets and ceilings count, once out
 //!   of their one-day window;
 //! - session families a day after they ended (revoked, past their absolute
@@ -26,9 +27,11 @@ const BATCH: i64 = 5_000;
 
 /// Each statement deletes up to `BATCH` rows of a table, by its key, that
 /// the condition (given `$1` = the cut-off) selects.
-const PURGES: [(&str, &str, &str); 6] = [
+const PURGES: [(&str, &str, &str); 8] = [
     ("state_tokens", "token_hash", "expires_at <= $1"),
     ("verify_codes", "state_token_hash", "expires_at <= $1"),
+    ("link_tickets", "ticket_hash", "expires_at <= $1"),
+    ("deliveries", "id", "expires_at <= $1"),
     ("code_sends", "id", "sent_at <= $1"),
     ("failed_guesses", "id", "failed_at <= $1"),
     (

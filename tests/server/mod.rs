@@ -245,6 +245,16 @@ impl Http {
         self.send(self.client.post(self.url(path)).json(&body)).await
     }
 
+    /// POST of `body` with `Authorization: Bearer <token>`.
+    pub async fn post_bearer(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.send(self.client.post(self.url(path)).bearer_auth(token).json(&body)).await
+    }
+
+    /// DELETE with `Authorization: Bearer <token>`.
+    pub async fn delete_bearer(&self, path: &str, token: &str) -> Answer {
+        self.send(self.client.delete(self.url(path)).bearer_auth(token)).await
+    }
+
     /// POST of raw bytes with the given `Content-Type` (none if `None`).
     pub async fn post_raw(&self, path: &str, content_type: Option<&str>, body: impl Into<Vec<u8>>) -> Answer {
         let mut request = self.client.post(self.url(path)).body(body.into());
@@ -782,6 +792,18 @@ impl TestServer {
         let new =
             NewUser { username: spec.username, password_hash, name: spec.name, phone: spec.phone, email: spec.email };
         users::create(&self.app.db.write, new, self.clock.now()).await.expect("the user is added")
+    }
+
+    /// Adds a bot the way `miniauth bots add` does; returns its key.
+    pub async fn add_bot(&self, name: &str) -> String {
+        miniauth::server::chat::bots::add(&self.app.db.write, name, self.clock.now()).await.expect("the bot is added")
+    }
+
+    /// Revokes a bot the way `miniauth bots revoke` does.
+    pub async fn revoke_bot(&self, name: &str) {
+        miniauth::server::chat::bots::revoke(&self.app.db.write, name, self.clock.now())
+            .await
+            .expect("the bot is revoked")
     }
 
     /// Binds `openid` (of this server's Mini Program) to `user_id`.

@@ -1,10 +1,10 @@
-//! One-time codes for binding by phone or email: six digits, five minutes,
-//! single use. A code belongs to the bind (the state token) that asked for
-//! it: only that bind's latest code counts, one new code a minute, five
-//! wrong tries kill it, and nobody else's sends or guesses touch it. Codes
-//! are stored as salted hashes and compared in constant time; the plain
-//! code goes only to the [`Sender`]. How many codes go out is bounded by
-//! [`Budgets`], and guessing by [`super::guesses`].
+//! One-time codes: six digits, five minutes, single use. A code belongs to
+//! the flow that asked for it (a bind's state token, a chat link's ticket):
+//! only that flow's latest code counts, one new code a minute, five wrong
+//! tries kill it, and nobody else's sends or guesses touch it. Codes are
+//! stored as salted hashes and compared in constant time; the plain code
+//! goes only to its recipient, by the [`Sender`] or in chat. How many codes
+//! go out is bounded by [`Budgets`], and guessing by [`super::guesses`].
 
 mod budget;
 mod delivery;
@@ -15,41 +15,84 @@ pub use delivery::{Message, NoSender, Outbox, OutboxSender, Sender, Sending, Und
 pub use recipient::{normalize_recipient, SmsCountries};
 
 use super::app::App;
-use super::binding::Pending;
+use super::chat::deliveries;
 use super::clock::Millis;
 use super::db::take_turn;
 use super::error::AppError;
 use super::guesses::{self, Guess};
 use super::secrets::{constant_time_eq, new_six_digit_code, random_bytes, salted_hash};
 use super::telemetry::CodeSendOutcome;
-use crate::protocol::{ApiErrorCode, Channel};
+use crate::protocol::{ApiErrorCode, Channel, VerifyCodeSent};
 use sqlx::AnyPool;
 
 /// How long a code lives.
 pub const CODE_TTL_MS: Millis = 5 * 60_000;
-/// The least time between two codes for one bind.
+/// The least time between two codes for one flow.
 pub const RESEND_AFTER_MS: Millis = 60_000;
 /// Wrong tries after which a code is dead.
 pub const MAX_ATTEMPTS: i64 = 5;
 
-fn channel_name(channel: Channel) -> &'static str {
-    match channel {
-        Channel::Sms => "sms",
-        Channel::Email => "email",
+/// The answer to a request that sent a code.
+pub fn sent() -> VerifyCodeSent {
+    let secs = |ms: Millis| u64::try_from(ms / 1000).unwrap_or(0);
+    VerifyCodeSent { expires_in: secs(CODE_TTL_MS), resend_after: secs(RESEND_AFTER_MS) }
+}
+
+/// The flow a code is for: only it can spend the code, and the budgets
+/// count its sends.
+pub struct Owner<'a> {
+    /// The hash of the flow's secret: a bind's state token, a chat link's
+    /// ticket.
+    pub token_hash: &'a [u8],
+    /// Who asks, as the budgets count them: `appid:openid` of a bind,
+    /// `user:<id>` of a signed-in user.
+    pub identity: String,
+}
+
+/// Where a code goes.
+#[derive(Clone, Copy)]
+pub enum Destination<'a> {
+    /// A phone number or email address (normalised), by the app's
+    /// [`Sender`].
+    Address(Channel, &'a str),
+    /// A chat contact, through the bot it talks to.
+    Chat {
+        /// The bot's id.
+        bot_id: &'a str,
+        /// The contact's id at that bot.
+        contact_id: &'a str,
+    },
+}
+
+impl Destination<'_> {
+    /// How it travels, as codes and metrics name it.
+    pub fn medium(&self) -> &'static str {
+        match self {
+            Self::Address(channel, _) => channel.as_str(),
+            Self::Chat { .. } => "wechat",
+        }
+    }
+
+    /// The recipient as a code records it.
+    fn address(&self) -> String {
+        match self {
+            Self::Address(_, to) => (*to).to_owned(),
+            Self::Chat { bot_id, contact_id } => format!("{bot_id}/{contact_id}"),
+        }
+    }
+
+    /// The recipient as the budgets and guess ceilings count it:
+    /// `sms:+86…`, `wechat:<bot>/<contact>`.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.medium(), self.address())
     }
 }
 
-/// A recipient as the budgets and guess ceilings count it: `sms:+86…`.
-pub fn recipient_key(channel: Channel, to: &str) -> String {
-    format!("{}:{to}", channel_name(channel))
-}
-
-/// Issues a new code for the bind `pending` to `to` (normalised) and hands
-/// it to the app's sender, counting what the sender said. The new code
-/// replaces the bind's earlier one.
-pub async fn issue(app: &App, pending: &Pending, channel: Channel, to: &str, now: Millis) -> Result<(), AppError> {
-    let (pool, sender, budgets) = (&app.db.write, app.sender.as_ref(), &app.code_budgets);
-    let recipient = recipient_key(channel, to);
+/// Issues a new code for `owner` and sends it to `to`, counting what the
+/// sending said. The new code replaces the owner's earlier one.
+pub async fn issue(app: &App, owner: &Owner<'_>, to: Destination<'_>, now: Millis) -> Result<(), AppError> {
+    let (pool, budgets) = (&app.db.write, &app.code_budgets);
+    let recipient = to.key();
     let code = new_six_digit_code();
     let salt = random_bytes::<16>();
     let code_hash = salted_hash(&salt, &code);
@@ -59,16 +102,16 @@ pub async fn issue(app: &App, pending: &Pending, channel: Channel, to: &str, now
     // One sender at a time: the server-wide budgets count every send.
     take_turn(&mut tx, "code-sends").await?;
     let last: Option<(i64,)> = sqlx::query_as("SELECT created_at FROM verify_codes WHERE state_token_hash = $1")
-        .bind(&pending.token_hash)
+        .bind(owner.token_hash)
         .fetch_optional(&mut *tx)
         .await?;
     if let Some((created_at,)) = last.filter(|(created_at,)| created_at + RESEND_AFTER_MS > now) {
         let secs = u64::try_from((created_at + RESEND_AFTER_MS - now + 999) / 1000).unwrap_or(1);
-        let message = "this sign-in was sent a code less than a minute ago";
+        let message = "a code was sent for this less than a minute ago";
         return Err(AppError::too_many(ApiErrorCode::VerifyCodeTooFrequent, message, secs));
     }
-    let identity = pending.identity.key();
-    let request = budget::Request { state_token_hash: &pending.token_hash, recipient: &recipient, identity: &identity };
+    let request =
+        budget::Request { state_token_hash: owner.token_hash, recipient: &recipient, identity: &owner.identity };
     budgets.check(&mut tx, &request, now).await?;
     sqlx::query(
         "INSERT INTO verify_codes (state_token_hash, channel, recipient, code_hash, salt, created_at, expires_at)
@@ -78,9 +121,9 @@ pub async fn issue(app: &App, pending: &Pending, channel: Channel, to: &str, now
            salt = excluded.salt, created_at = excluded.created_at, expires_at = excluded.expires_at,
            attempts = 0, used_at = NULL",
     )
-    .bind(&pending.token_hash)
-    .bind(channel_name(channel))
-    .bind(to)
+    .bind(owner.token_hash)
+    .bind(to.medium())
+    .bind(to.address())
     .bind(&code_hash)
     .bind(salt.as_slice())
     .bind(now)
@@ -92,34 +135,47 @@ pub async fn issue(app: &App, pending: &Pending, channel: Channel, to: &str, now
     )
     .bind(now)
     .bind(&recipient)
-    .bind(&identity)
-    .bind(&pending.token_hash)
+    .bind(&owner.identity)
+    .bind(owner.token_hash)
     .fetch_one(&mut *tx)
     .await?;
+    let channel = match to {
+        Destination::Address(channel, _) => channel,
+        Destination::Chat { bot_id, contact_id } => {
+            // In chat the code is queued for the bot in the same
+            // transaction: it is delivered, or it does not exist.
+            let text = chat_text(&code);
+            deliveries::enqueue_text(&mut tx, bot_id, contact_id, &text, now + CODE_TTL_MS, now).await?;
+            tx.commit().await?;
+            app.deliveries.wake();
+            app.metrics.code_sent(to.medium(), CodeSendOutcome::Sent);
+            return Ok(());
+        }
+    };
     tx.commit().await?;
 
-    let message = Message { channel, to: to.to_string(), code };
-    let sent = sender.send(&message).await;
+    let message = Message { channel, to: to.address(), code };
+    let sent = app.sender.send(&message).await;
     let outcome = match &sent {
         Ok(()) => CodeSendOutcome::Sent,
         Err(Undelivered::Unknown(_)) => CodeSendOutcome::Unknown,
         Err(Undelivered::NotSent(_)) => CodeSendOutcome::NotSent,
     };
-    app.metrics.code_sent(channel, outcome);
+    app.metrics.code_sent(to.medium(), outcome);
     match sent {
         Ok(()) => Ok(()),
         Err(Undelivered::Unknown(why)) => {
             // It may have gone out: keep the code and the resend rule, so a
             // slow gateway cannot be made to send one code after another.
-            tracing::warn!(channel = channel_name(channel), %why, "a one-time code may not have been delivered");
+            tracing::warn!(channel = to.medium(), %why, "a one-time code may not have been delivered");
             Ok(())
         }
         Err(Undelivered::NotSent(why)) => {
-            tracing::warn!(channel = channel_name(channel), %why, "could not deliver a one-time code");
+            tracing::warn!(channel = to.medium(), %why, "could not deliver a one-time code");
             // Nothing went out: forget the code and uncount the send, so the
             // retry is neither refused as too frequent nor charged.
             sqlx::query("DELETE FROM verify_codes WHERE state_token_hash = $1 AND code_hash = $2")
-                .bind(&pending.token_hash)
+                .bind(owner.token_hash)
                 .bind(&code_hash)
                 .execute(pool)
                 .await?;
@@ -147,20 +203,20 @@ enum Refusal {
     NoGuess(AppError),
 }
 
-/// Spends the bind's code if it was sent to `to` (normalised) and `code`
-/// is right. Each wrong try counts against the code (the fifth kills it)
-/// and, through `guess`, against the guessing ceilings.
+/// Spends the code of the flow whose secret hashes to `owner` if it was
+/// sent to `to` and `code` is right. Each wrong try counts against the code
+/// (the fifth kills it) and, through `guess`, against the guessing
+/// ceilings.
 pub async fn redeem(
     pool: &AnyPool,
-    pending: &Pending,
-    channel: Channel,
-    to: &str,
+    owner: &[u8],
+    to: Destination<'_>,
     code: &str,
     guess: &Guess,
     now: Millis,
 ) -> Result<(), AppError> {
     let attempt = guesses::begin(pool, guess, now).await?;
-    match compare(pool, pending, channel, to, code, now).await? {
+    match compare(pool, owner, to, code, now).await? {
         Ok(()) => attempt.forgive(pool).await,
         Err(Refusal::NoGuess(error)) => {
             attempt.forgive(pool).await?;
@@ -172,9 +228,8 @@ pub async fn redeem(
 
 async fn compare(
     pool: &AnyPool,
-    pending: &Pending,
-    channel: Channel,
-    to: &str,
+    owner: &[u8],
+    to: Destination<'_>,
     code: &str,
     now: Millis,
 ) -> Result<Result<(), Refusal>, AppError> {
@@ -187,11 +242,11 @@ async fn compare(
         "SELECT channel, recipient, code_hash, salt, expires_at, attempts, used_at
          FROM verify_codes WHERE state_token_hash = $1",
     )
-    .bind(&pending.token_hash)
+    .bind(owner)
     .fetch_optional(pool)
     .await?;
-    let Some(row) = row.filter(|row| row.channel == channel_name(channel) && row.recipient == to) else {
-        // No code was sent to this recipient for this bind: nothing to guess.
+    let Some(row) = row.filter(|row| row.channel == to.medium() && row.recipient == to.address()) else {
+        // No code was sent to this recipient for this flow: nothing to guess.
         return Ok(Err(Refusal::NoGuess(wrong())));
     };
     if row.attempts >= MAX_ATTEMPTS {
@@ -207,7 +262,7 @@ async fn compare(
              AND used_at IS NULL AND attempts < $4",
         )
         .bind(now)
-        .bind(&pending.token_hash)
+        .bind(owner)
         .bind(&row.code_hash)
         .bind(MAX_ATTEMPTS)
         .execute(pool)
@@ -218,7 +273,7 @@ async fn compare(
         "UPDATE verify_codes SET attempts = attempts + 1 WHERE state_token_hash = $1 AND code_hash = $2
          RETURNING attempts",
     )
-    .bind(&pending.token_hash)
+    .bind(owner)
     .bind(&row.code_hash)
     .fetch_optional(pool)
     .await?;
@@ -226,4 +281,14 @@ async fn compare(
         Some((attempts,)) if attempts >= MAX_ATTEMPTS => exhausted(),
         _ => wrong(),
     })))
+}
+
+/// The chat message that carries `code`: the person who gets it may not
+/// have asked, so it says what to do then.
+fn chat_text(code: &str) -> String {
+    format!(
+        "{code} is your code to link this chat to your account. It expires in {} minutes. \
+         Enter it only in the Mini Program you opened from this chat; if you did not ask for it, ignore this message.",
+        CODE_TTL_MS / 60_000
+    )
 }

@@ -9,7 +9,7 @@ use crate::protocol::{
 };
 use crate::server::app::AppState;
 use crate::server::binding::{self, Mode, Pending, Target};
-use crate::server::codes;
+use crate::server::codes::{self, Destination};
 use crate::server::error::{AppError, AppResult};
 use crate::server::extract::{ApiJson, ClientIp};
 use crate::server::guesses::{self, Guess};
@@ -44,12 +44,8 @@ pub async fn send_code(
     let now = app.clock.now();
     let pending = binding::pending(&app.db.read, &request.state_token, flow_of(request.channel), now).await?;
     app.limits.check_account(Scope::VerifyCode, &pending.identity.key())?;
-    codes::issue(&app, &pending, request.channel, &to, now).await?;
-    let sent = VerifyCodeSent {
-        expires_in: u64::try_from(codes::CODE_TTL_MS / 1000).unwrap_or(0),
-        resend_after: u64::try_from(codes::RESEND_AFTER_MS / 1000).unwrap_or(0),
-    };
-    Ok((StatusCode::ACCEPTED, Json(sent)))
+    codes::issue(&app, &pending.code_owner(), Destination::Address(request.channel, &to), now).await?;
+    Ok((StatusCode::ACCEPTED, Json(codes::sent())))
 }
 
 /// Binds with the phone number WeChat vouches for.
@@ -104,9 +100,9 @@ pub async fn verify_code(
     let pending = binding::pending(&app.db.read, &request.state_token, flow_of(request.channel), now).await?;
     app.limits.check_account(Scope::Bind, &pending.identity.openid)?;
     let to = codes::normalize_recipient(request.channel, &request.to)?;
-    let guess =
-        Guess { target: codes::recipient_key(request.channel, &to), guesser: pending.identity.key(), source: ip };
-    codes::redeem(&app.db.write, &pending, request.channel, &to, &request.code, &guess, now).await?;
+    let destination = Destination::Address(request.channel, &to);
+    let guess = Guess { target: destination.key(), guesser: pending.identity.key(), source: ip };
+    codes::redeem(&app.db.write, &pending.token_hash, destination, &request.code, &guess, now).await?;
     let (existing, method) = match request.channel {
         Channel::Sms => (users::by_phone(&app.db.read, &to).await?, Method::Sms),
         Channel::Email => (users::by_email(&app.db.read, &to).await?, Method::Email),

@@ -2,6 +2,8 @@
 //! them. Each handler returns `AppResult<Json<T>>` with the protocol's types.
 
 pub mod bind;
+pub mod bot;
+pub mod chat;
 pub mod discovery;
 pub mod health;
 pub mod login;

@@ -95,7 +95,7 @@ pub async fn update_userinfo(
 
 /// The user an id_token names, once it verifies. The server checks its own
 /// tokens with the miniauth core, as any backend would.
-async fn signed_in_user(app: &AppState, id_token: &str) -> AppResult<users::User> {
+pub(super) async fn signed_in_user(app: &AppState, id_token: &str) -> AppResult<users::User> {
     let verified = app
         .id_token_validation
         .verify(&app.keys().verify_keys, id_token, app.clock.now() as f64)

@@ -1,0 +1,323 @@
+//! Chat identity over HTTP: bots and their keys, login-card tickets, links
+//! confirmed by a code sent in chat, and the deliveries a bot long-polls.
+
+mod server;
+
+use miniauth::protocol::ApiErrorCode as Code;
+use serde_json::{json, Value};
+use server::{Answer, TestServer};
+
+const ALICE: &str = "wxid_alice";
+
+/// A ticket for a card to `contact`, asked for with `bot_key`.
+async fn ticket(s: &TestServer, bot_key: &str, contact: Value) -> Answer {
+    s.http.post_bearer("/v1/bot/link-tickets", bot_key, json!({ "contact": contact })).await
+}
+
+async fn ticket_for_alice(s: &TestServer, bot_key: &str) -> String {
+    let answer = ticket(s, bot_key, json!({ "id": ALICE, "name": "Alice" })).await;
+    answer.expect(200);
+    assert_eq!(answer.json["expires_in"], 600);
+    answer.json["ticket"].as_str().unwrap().to_string()
+}
+
+async fn deliveries(s: &TestServer, bot_key: &str, wait: u32) -> Vec<Value> {
+    let answer = s.http.get_authorized(&format!("/v1/bot/deliveries?wait={wait}"), &format!("Bearer {bot_key}")).await;
+    answer.expect(200);
+    answer.json.as_array().unwrap().clone()
+}
+
+async fn ack(s: &TestServer, bot_key: &str, delivery: &Value) {
+    let path = format!("/v1/bot/deliveries/{}/ack", delivery["id"].as_str().unwrap());
+    s.http.post_bearer(&path, bot_key, json!({})).await.expect(204);
+}
+
+/// The six digits of a text delivery.
+fn code_in(delivery: &Value) -> String {
+    assert_eq!(delivery["kind"], "text", "{delivery}");
+    let text = delivery["text"].as_str().unwrap();
+    let code: String = text.chars().take_while(char::is_ascii_digit).collect();
+    assert_eq!(code.len(), 6, "the text starts with the code: {text}");
+    code
+}
+
+async fn open(s: &TestServer, id_token: &str, ticket: &str) -> Answer {
+    s.http.post_bearer("/v1/chat-links", id_token, json!({ "ticket": ticket })).await
+}
+
+async fn confirm(s: &TestServer, id_token: &str, ticket: &str, code: &str) -> Answer {
+    s.http.post_bearer("/v1/chat-links/confirm", id_token, json!({ "ticket": ticket, "code": code })).await
+}
+
+async fn contact(s: &TestServer, bot_key: &str, contact_id: &str) -> Answer {
+    s.http.get_authorized(&format!("/v1/bot/contacts/{contact_id}"), &format!("Bearer {bot_key}")).await
+}
+
+/// The code the bot was given for its contact, acknowledged.
+async fn code_sent_in_chat(s: &TestServer, bot_key: &str, to: &str) -> String {
+    let due = deliveries(s, bot_key, 0).await;
+    assert_eq!(due.len(), 1, "one delivery: {due:?}");
+    assert_eq!(due[0]["to"], to);
+    ack(s, bot_key, &due[0]).await;
+    code_in(&due[0])
+}
+
+/// With every log line of the process captured: the bot key, the ticket
+/// and the code reach no log, and the code no answer but the bot's.
+#[tokio::test]
+async fn a_contact_is_linked_by_the_code_it_gets_in_chat_and_unlinked_by_its_user() {
+    let logs = server::capture_logs();
+    let s = TestServer::start().await;
+    let bot = s.add_bot("helper").await;
+    let ticket = ticket_for_alice(&s, &bot).await;
+    let alice = s.register("o_alice").await;
+    let sub = s.verify(&alice.id_token).await.1["sub"].as_str().unwrap().to_string();
+    contact(&s, &bot, ALICE).await.expect_error(404, Code::NotFound);
+
+    let sent = open(&s, &alice.id_token, &ticket).await;
+    sent.expect(202);
+    assert_eq!(sent.json, json!({ "expires_in": 300, "resend_after": 60 }));
+    let code = code_sent_in_chat(&s, &bot, ALICE).await;
+    open(&s, &alice.id_token, &ticket).await.expect_error(429, Code::VerifyCodeTooFrequent);
+
+    let linked = confirm(&s, &alice.id_token, &ticket, &code).await;
+    linked.expect(200);
+    assert_eq!(linked.json, json!({ "bot": "helper", "contact_id": ALICE, "contact_name": "Alice" }));
+    let news = deliveries(&s, &bot, 0).await;
+    assert_eq!(news.len(), 1);
+    assert_eq!((&news[0]["kind"], &news[0]["contact_id"]), (&json!("linked"), &json!(ALICE)));
+    ack(&s, &bot, &news[0]).await;
+    let profile = contact(&s, &bot, ALICE).await;
+    profile.expect(200);
+    assert_eq!(profile.json["sub"], sub.as_str());
+    let listed = s.http.get_authorized("/v1/chat-links", &format!("Bearer {}", alice.id_token)).await;
+    assert_eq!(listed.json, json!([{ "bot": "helper", "contact_id": ALICE, "contact_name": "Alice" }]));
+
+    // The ticket is spent.
+    confirm(&s, &alice.id_token, &ticket, &code).await.expect_error(400, Code::InvalidTicket);
+    open(&s, &alice.id_token, &ticket).await.expect_error(400, Code::InvalidTicket);
+
+    // Only the code's delivery to the bot ever held the code.
+    for answer in s.http.transcript() {
+        if !answer.path.starts_with("/v1/bot/deliveries") {
+            assert!(!answer.body.contains(&code), "the code leaked: {}", answer.whole());
+        }
+    }
+
+    let path = format!("/v1/chat-links/{ALICE}");
+    s.http.delete_bearer(&path, &alice.id_token).await.expect(204);
+    s.http.delete_bearer(&path, &alice.id_token).await.expect_error(404, Code::NotFound);
+    let news = deliveries(&s, &bot, 0).await;
+    assert_eq!((&news[0]["kind"], &news[0]["contact_id"]), (&json!("unlinked"), &json!(ALICE)));
+    contact(&s, &bot, ALICE).await.expect_error(404, Code::NotFound);
+    s.http.check_answers().await;
+    let logged = logs.text();
+    for (what, secret) in [("bot key", &bot), ("ticket", &ticket), ("code", &code)] {
+        assert!(!logged.contains(secret.as_str()), "the {what} was logged");
+    }
+}
+
+#[tokio::test]
+async fn a_forwarded_card_cannot_link_whoever_opens_it() {
+    let s = TestServer::start().await;
+    let bot = s.add_bot("helper").await;
+    let ticket = ticket_for_alice(&s, &bot).await;
+    let mallory = s.register("o_mallory").await;
+    let alice = s.register("o_alice").await;
+
+    // Mallory got the forwarded card and opens it first: it is his, but the
+    // code goes to Alice's chat, and he never sees it.
+    open(&s, &mallory.id_token, &ticket).await.expect(202);
+    open(&s, &alice.id_token, &ticket).await.expect_error(400, Code::InvalidTicket);
+    let code = code_sent_in_chat(&s, &bot, ALICE).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..4 {
+        confirm(&s, &mallory.id_token, &ticket, wrong).await.expect_error(400, Code::InvalidVerifyCode);
+    }
+    confirm(&s, &mallory.id_token, &ticket, wrong).await.expect_error(400, Code::VerifyCodeExhausted);
+    // Alice, who has the code, cannot use Mallory's ticket; and after five
+    // wrong tries not even the right code links it.
+    confirm(&s, &alice.id_token, &ticket, &code).await.expect_error(400, Code::InvalidTicket);
+    confirm(&s, &mallory.id_token, &ticket, &code).await.expect_error(429, Code::TooManyFailures);
+    s.advance(60);
+    confirm(&s, &mallory.id_token, &ticket, &code).await.expect_error(400, Code::VerifyCodeExhausted);
+    contact(&s, &bot, ALICE).await.expect_error(404, Code::NotFound);
+
+    // A new card for Alice links her.
+    let ticket = ticket_for_alice(&s, &bot).await;
+    open(&s, &alice.id_token, &ticket).await.expect(202);
+    let code = code_sent_in_chat(&s, &bot, ALICE).await;
+    confirm(&s, &alice.id_token, &ticket, &code).await.expect(200);
+    let alice_sub = s.verify(&alice.id_token).await.1["sub"].clone();
+    assert_eq!(contact(&s, &bot, ALICE).await.json["sub"], alice_sub);
+    s.http.check_answers().await;
+}
+
+#[tokio::test]
+async fn deliveries_come_again_until_acknowledged_and_outlive_the_instance() {
+    let s = TestServer::start().await;
+    let bot = s.add_bot("helper").await;
+    let ticket = ticket_for_alice(&s, &bot).await;
+    let alice = s.register("o_alice").await;
+    open(&s, &alice.id_token, &ticket).await.expect(202);
+
+    let first = deliveries(&s, &bot, 0).await;
+    assert_eq!(first.len(), 1);
+    assert!(deliveries(&s, &bot, 0).await.is_empty(), "leased: not handed out twice at once");
+    s.advance(61);
+    // Unacknowledged: handed out again, by another instance on the same
+    // database as well.
+    let other = s.second_instance().await;
+    let again = deliveries(&other, &bot, 0).await;
+    assert_eq!(again, first);
+    ack(&other, &bot, &again[0]).await;
+    ack(&other, &bot, &again[0]).await; // a retried ack is harmless
+    s.advance(61);
+    assert!(deliveries(&s, &bot, 0).await.is_empty(), "acknowledged: gone");
+
+    // A code's text that nobody fetched in time expires with the code.
+    s.advance(60);
+    open(&s, &alice.id_token, &ticket).await.expect(202);
+    s.advance(301);
+    assert!(deliveries(&s, &bot, 0).await.is_empty(), "an expired code is not delivered");
+    other.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_poll_answers_when_a_delivery_is_queued() {
+    let s = TestServer::start().await;
+    let bot = s.add_bot("helper").await;
+    let ticket = ticket_for_alice(&s, &bot).await;
+    let alice = s.register("o_alice").await;
+    assert!(deliveries(&s, &bot, 1).await.is_empty(), "nothing due: empty after the wait");
+    let poll = {
+        let (http, bot) = (s.http.clone(), bot.clone());
+        tokio::spawn(async move { http.get_authorized("/v1/bot/deliveries?wait=20", &format!("Bearer {bot}")).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    open(&s, &alice.id_token, &ticket).await.expect(202);
+    let answer = poll.await.unwrap();
+    answer.expect(200);
+    assert_eq!(answer.json.as_array().map(Vec::len), Some(1), "{}", answer.body);
+    code_in(&answer.json[0]);
+}
+
+#[tokio::test]
+async fn the_bot_api_answers_only_a_current_key_and_each_bot_its_own() {
+    let s = TestServer::start().await;
+    let bot = s.add_bot("helper").await;
+    let other = s.add_bot("other").await;
+    let alice = s.register("o_alice").await;
+    for key in ["", "mab_", "mab_not-a-key", alice.id_token.as_str(), &bot[4..]] {
+        ticket(&s, key, json!({ "id": ALICE })).await.expect_error(401, Code::Unauthorized);
+    }
+    let answer = s.http.get("/v1/bot/deliveries").await;
+    answer.expect_error(401, Code::Unauthorized);
+
+    let ticket = ticket_for_alice(&s, &bot).await;
+    open(&s, &alice.id_token, &ticket).await.expect(202);
+    assert!(deliveries(&s, &other, 0).await.is_empty(), "another bot's deliveries are not this one's");
+    let due = deliveries(&s, &bot, 0).await;
+    ack(&s, &other, &due[0]).await; // not its delivery: nothing happens
+    s.advance(61);
+    assert_eq!(deliveries(&s, &bot, 0).await, due, "still there for its bot");
+    confirm(&s, &alice.id_token, &ticket, &code_in(&due[0])).await.expect(200);
+    contact(&s, &bot, ALICE).await.expect(200);
+    contact(&s, &other, ALICE).await.expect_error(404, Code::NotFound);
+
+    s.revoke_bot("helper").await;
+    contact(&s, &bot, ALICE).await.expect_error(401, Code::Unauthorized);
+    s.http.check_answers().await;
+}
+
+#[tokio::test]
+async fn tickets_are_for_stable_contacts_and_expire() {
+    let s = TestServer::start().await;
+    let bot = s.add_bot("helper").await;
+    for contact in [
+        json!({ "id": "$search$-3f2a" }),
+        json!({ "id": "v1_abc@stranger" }),
+        json!({ "id": "wxid a" }),
+        json!({ "id": "" }),
+        json!({ "id": "x".repeat(129) }),
+        json!({ "id": ALICE, "name": "Al\u{202e}ice" }),
+        json!({ "id": ALICE, "avatar": "http://example.com/a.png" }),
+        json!({ "id": ALICE, "extra": 1 }),
+        json!({ "name": "Alice" }),
+    ] {
+        ticket(&s, &bot, contact).await.expect_error(400, Code::InvalidRequest);
+    }
+    let answer = ticket(&s, &bot, json!({ "id": ALICE, "avatar": "https://wx.qlogo.cn/a/132" })).await;
+    answer.expect(200);
+    let alice = s.register("o_alice").await;
+    s.advance(601);
+    open(&s, &alice.id_token, answer.json["ticket"].as_str().unwrap()).await.expect_error(400, Code::InvalidTicket);
+    open(&s, &alice.id_token, "not-a-ticket").await.expect_error(400, Code::InvalidTicket);
+    s.http
+        .post_bearer("/v1/chat-links", "not-a-token", json!({ "ticket": "x" }))
+        .await
+        .expect_error(401, Code::Unauthorized);
+    s.http.check_answers().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polls_racing_on_two_instances_never_get_the_same_delivery() {
+    let s = TestServer::start().await;
+    let other = s.second_instance().await;
+    let bot = s.add_bot("helper").await;
+    for n in 0..6 {
+        let ticket = ticket(&s, &bot, json!({ "id": format!("wxid_{n}") })).await.json["ticket"].clone();
+        let user = s.register(&format!("o_{n}")).await;
+        open(&s, &user.id_token, ticket.as_str().unwrap()).await.expect(202);
+    }
+    let mut polls = Vec::new();
+    for instance in [&s, &other, &s, &other] {
+        let (http, bot) = (instance.http.clone(), bot.clone());
+        polls.push(tokio::spawn(async move {
+            http.get_authorized("/v1/bot/deliveries?wait=0", &format!("Bearer {bot}")).await.json
+        }));
+    }
+    let mut ids = Vec::new();
+    for poll in polls {
+        ids.extend(poll.await.unwrap().as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_string()));
+    }
+    ids.sort();
+    let handed_out = ids.len();
+    ids.dedup();
+    assert_eq!((handed_out, ids.len()), (6, 6), "each of the six handed out once");
+    other.stop().await;
+}
+
+/// `miniauth bots add` prints the key alone on its last line, the key
+/// works until `miniauth bots revoke`, and names are not reused.
+#[tokio::test]
+async fn the_bots_command_adds_lists_and_revokes() {
+    let dir = server::TempDir::new("bots");
+    let miniauth = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_miniauth"))
+            .args(args)
+            .arg("--database")
+            .arg(dir.database())
+            .output()
+            .expect("the miniauth binary runs");
+        (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned(), output.stderr)
+    };
+    let (ok, out, _) = miniauth(&["bots", "add", "--name", "helper"]);
+    assert!(ok, "{out}");
+    let key = out.lines().last().unwrap().to_string();
+    assert!(key.starts_with("mab_") && key.len() == 47 && !key.contains(' '), "the last line is the key: {out}");
+    let db = miniauth::server::db::open(&miniauth::server::db::Location::Sqlite(dir.database())).await.unwrap();
+    assert_eq!(miniauth::server::chat::bots::authenticate(&db.read, &key).await.unwrap().name, "helper");
+    db.close().await;
+
+    let (ok, _, stderr) = miniauth(&["bots", "add", "--name", "helper"]);
+    assert!(!ok && String::from_utf8_lossy(&stderr).contains("exists"));
+    let (ok, _, _) = miniauth(&["bots", "add", "--name", "no spaces"]);
+    assert!(!ok);
+    assert!(miniauth(&["bots", "revoke", "helper"]).0);
+    assert!(!miniauth(&["bots", "revoke", "helper"]).0, "revoked already");
+    assert_eq!(miniauth(&["bots", "list"]).1, "helper\trevoked\n");
+    let db = miniauth::server::db::open(&miniauth::server::db::Location::Sqlite(dir.database())).await.unwrap();
+    let refused = miniauth::server::chat::bots::authenticate(&db.read, &key).await.unwrap_err();
+    assert_eq!(refused.code(), Code::Unauthorized);
+}
