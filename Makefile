@@ -25,7 +25,8 @@ test: setup
 	$(MAKE) test-js
 
 ## lint: the gates, warnings as errors: rustfmt, clippy and rustdoc over the
-## workspace, ESLint and tsc --checkJs over the package's JavaScript (js/)
+## workspace, ESLint and tsc --checkJs over the package's JavaScript (js/) and
+## the Wechaty plugin's (plugins/wechaty/), tsc over the plugin's declarations
 lint: setup
 	cargo fmt --all --check
 	cargo fmt --manifest-path fuzz/Cargo.toml --check
@@ -33,8 +34,10 @@ lint: setup
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
 	CARGO_TARGET_DIR=target/bench-server-load cargo clippy --manifest-path bench/server/load/Cargo.toml --locked -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --all-features
-	npx eslint --max-warnings 0 js/
+	npx eslint --max-warnings 0 js/ plugins/wechaty/src plugins/wechaty/test
 	npx tsc -p js/tsconfig.json
+	npx tsc -p plugins/wechaty/tsconfig.json
+	npx tsc -p plugins/wechaty/test/tsconfig.json
 
 setup:
 	scripts/setup.sh
@@ -85,10 +88,11 @@ fuzz-smoke: setup
 	$(call fuzz_each,-max_total_time=$(FUZZ_SMOKE_SECONDS))
 
 ## test-js: the JavaScript suite on the built package: everything with Node on
-## the native addon, then the Node suites again on the WebAssembly module
+## the native addon (the Wechaty plugin on its mock puppet too), then the Node
+## suites again on the WebAssembly module
 NODE_SUITES = tests/js/node.test.mjs tests/js/remote-jwks.test.mjs tests/js/token-cache.test.mjs tests/js/auth-client.test.mjs
 test-js:
-	MINIAUTH_BACKEND=native node --test --test-concurrency=1 tests/js/ tests/miniprogram-sim/ tests/types/
+	MINIAUTH_BACKEND=native node --test --test-concurrency=1 tests/js/ tests/miniprogram-sim/ tests/types/ plugins/wechaty/test/
 	MINIAUTH_BACKEND=wasm node --test --test-concurrency=1 $(NODE_SUITES)
 
 ## bench: verify throughput, size and cold start against other libraries

@@ -1,5 +1,6 @@
 // ESLint for the package's JavaScript (js/): every file is written once for
 // several hosts, so each folder declares only the globals its hosts have.
+// The Wechaty plugin (plugins/wechaty/) runs in Node only.
 import js from '@eslint/js';
 import globals from 'globals';
 
@@ -9,7 +10,7 @@ const everyHost = { setTimeout: 'readonly', clearTimeout: 'readonly', console: '
 export default [
   js.configs.recommended,
   {
-    files: ['js/**/*.js', 'js/**/*.mjs'],
+    files: ['js/**/*.js', 'js/**/*.mjs', 'plugins/wechaty/src/**/*.js', 'plugins/wechaty/test/**/*.mjs'],
     languageOptions: { ecmaVersion: 2022, sourceType: 'module', globals: everyHost },
     rules: {
       'no-unused-vars': ['error', { ignoreRestSiblings: true, caughtErrors: 'none' }],
@@ -27,7 +28,7 @@ export default [
       globals: { fetch: 'readonly', Request: 'readonly', crypto: 'readonly', AbortController: 'readonly', TextDecoder: 'readonly' },
     },
   },
-  { files: ['js/node/**'], languageOptions: { globals: { ...globals.node } } },
+  { files: ['js/node/**', 'plugins/wechaty/**'], languageOptions: { globals: { ...globals.node } } },
   { files: ['js/web/**'], languageOptions: { globals: { ...globals.browser } } },
   {
     files: ['js/miniprogram/**'],

@@ -342,7 +342,17 @@ export interface AuthEventDetails<Claims = JWTClaims> {
   error?: MiniAuthError;
 }
 
-/** The server's answer to sendVerifyCode. */
+/** A chat contact linked to the signed-in user (POST /v1/chat-links/confirm). */
+export interface ChatLink {
+  /** The name of the bot the contact talks to. */
+  bot: string;
+  /** The contact's id at that bot. */
+  contact_id: string;
+  /** The contact's display name, as the bot gave it. */
+  contact_name?: string;
+}
+
+/** The server's answer to sendVerifyCode (and linkChat). */
 export interface VerifyCodeSent {
   /** Seconds the code stays valid. */
   expires_in: number;
@@ -392,6 +402,13 @@ export class AuthClient<Claims = JWTClaims> {
    * id_token has been refreshed to carry them; emits USER_UPDATED.
    */
   updateProfile(fields: ProfileFields): Promise<UserInfo>;
+  /**
+   * Opens a chat bot's login card with the ticket its pagePath carries; the
+   * contact it was sent to then gets a code in chat, for confirmChatLink.
+   */
+  linkChat(options: { ticket: string }): Promise<VerifyCodeSent>;
+  /** Links the card's chat contact to the signed-in user with the code sent in chat. */
+  confirmChatLink(options: { ticket: string; code: string }): Promise<ChatLink>;
   /**
    * Web and Node: fetch() for the app's own API. A request to one of
    * `tokenOrigins` carries `Authorization: Bearer <fresh id_token>`; on a 401

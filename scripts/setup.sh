@@ -52,7 +52,11 @@ fi
 command -v curl >/dev/null 2>&1 || { as_root apt-get update -qq; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; }
 
 # npm ci when node_modules is missing or older than the lock file.
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  log "installing npm packages"
-  npm ci --no-audit --no-fund
-fi
+# The Wechaty plugin (plugins/wechaty) has its own: Wechaty stays out of the
+# package's tooling.
+for dir in . plugins/wechaty; do
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    log "installing npm packages in $dir"
+    npm ci --prefix "$dir" --no-audit --no-fund
+  fi
+done

@@ -292,6 +292,34 @@ export function createAuthClientClass(platform) {
       return profile;
     }
 
+    // ---- chat links ----
+
+    /**
+     * Opens a login card a chat bot sent: `ticket` is the one its pagePath
+     * carries. The contact the card was sent to is then sent a code in chat,
+     * which confirmChatLink takes. Resolves to `{ expires_in, resend_after }`.
+     * @param {{ ticket?: string }} [options]
+     */
+    async linkChat({ ticket } = {}) {
+      requireString(ticket, 'ticket');
+      const { status, text } = await this._authorized('POST', '/v1/chat-links', { ticket });
+      if (status !== 202) throw serverError(status, text);
+      return parseObject(text);
+    }
+
+    /**
+     * Links the card's chat contact to the signed-in user with the code the
+     * contact got in chat. Resolves to `{ bot, contact_id, contact_name? }`.
+     * @param {{ ticket?: string, code?: string }} [options]
+     */
+    async confirmChatLink({ ticket, code } = {}) {
+      requireString(ticket, 'ticket');
+      requireString(code, 'code');
+      const { status, text } = await this._authorized('POST', '/v1/chat-links/confirm', { ticket, code });
+      if (status !== 200) throw serverError(status, text);
+      return parseObject(text);
+    }
+
     // ---- the app's own API ----
 
     /**

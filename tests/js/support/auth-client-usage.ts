@@ -1,7 +1,7 @@
 // Compiled (not run) by auth-client.test.mjs against pkg/index.d.ts: how a
 // TypeScript user calls AuthClient. Lines marked @ts-expect-error must fail
 // to type-check, so the declarations are known to reject misuse too.
-import { AuthClient, fileStorage, memoryStorage, MiniAuthError, type AuthEvent, type LoginResult, type StorageAdapter, type UserInfo } from 'miniauth';
+import { AuthClient, fileStorage, memoryStorage, MiniAuthError, type AuthEvent, type ChatLink, type LoginResult, type StorageAdapter, type UserInfo } from 'miniauth';
 
 interface IdClaims {
   sub: string;
@@ -45,6 +45,9 @@ async function main(): Promise<void> {
   unsubscribe();
   const profile: UserInfo = await client.updateProfile({ nickname: '小明', picture: null });
   const nickname: string | undefined = (await client.getUserInfo()).nickname ?? profile.nickname;
+  const opened: number = (await client.linkChat({ ticket: 't' })).expires_in;
+  const link: ChatLink = await client.confirmChatLink({ ticket: 't', code: '123456' });
+  const contactName: string | undefined = link.contact_name ?? link.bot;
   const api = new AuthClient({ baseUrl: 'https://id.example.com', tokenOrigins: ['https://api.example.com'] });
   const response = await api.fetch('https://api.example.com/orders', { method: 'POST', body: '{}' });
   const status: number = response.status;
@@ -66,6 +69,8 @@ async function main(): Promise<void> {
 
   // @ts-expect-error the phone number is not a profile field
   await client.updateProfile({ phone_number: '+8613800000000' });
+  // @ts-expect-error confirming a link needs the code
+  await client.confirmChatLink({ ticket: 't' });
   // @ts-expect-error tokenOrigins is a list
   new AuthClient({ baseUrl: 'https://id.example.com', tokenOrigins: 'https://api.example.com' });
   // @ts-expect-error request needs a url

@@ -1,0 +1,259 @@
+// miniauth-wechaty on Wechaty's mock puppet against the real reference
+// server (target/debug/miniauth serve, simulator mode, a temporary
+// database), with people signing in through the built miniauth package
+// (pkg/node) as a Mini Program page would: a contact writes to the bot and
+// gets the login card, opens it signed in, gets the code in chat, confirms,
+// and from then on the bot knows who they are.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { WechatyBuilder } from 'wechaty';
+import { PuppetMock, mock } from 'wechaty-puppet-mock';
+import { MiniAuthWechaty, MiniAuthWechatyError } from '../src/index.js';
+import { PKG_DIR } from '../../../tests/js/support/paths.mjs';
+import { SERVER_BINARY, buildServer, miniauthServer } from '../../../tests/js/support/miniauth-server.mjs';
+
+const run = promisify(execFile);
+const { AuthClient, memoryStorage } = createRequire(import.meta.url)(join(PKG_DIR, 'node', 'index.cjs'));
+
+const CARD = { appid: 'wx_simulator_appid', username: 'gh_0123456789ab@app', title: 'Sign in', pagePath: 'pages/link/link' };
+
+/** The mock puppet drops Mini Program cards; this one records them for the tests. */
+class RecordingPuppet extends PuppetMock {
+  cards = [];
+  #waiters = [];
+
+  async messageSendMiniProgram(conversationId, payload) {
+    this.cards.push({ to: conversationId, payload });
+    for (const waiter of this.#waiters.splice(0)) waiter();
+  }
+
+  /** The next card sent to `contactId` from now on. */
+  nextCard(contactId) {
+    const seen = this.cards.length;
+    return waitFor(() => this.cards.slice(seen).find((card) => card.to === contactId), `a card to ${contactId}`, (wake) => this.#waiters.push(wake));
+  }
+}
+
+/** Polls `find` (and wakes on `subscribe`'s callback) until it returns something, or fails after 10 s. */
+async function waitFor(find, what, subscribe) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const found = await find();
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => {
+      const timer = setTimeout(resolve, 50);
+      subscribe?.(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+async function botsCommand(database, ...args) {
+  const { stdout } = await run(SERVER_BINARY, ['bots', ...args, '--database', database]);
+  return stdout.trim().split('\n').at(-1);
+}
+
+let workDir;
+let database;
+let server;
+let botKey;
+
+before(async () => {
+  await buildServer();
+  workDir = mkdtempSync(join(tmpdir(), 'miniauth-wechaty-'));
+  database = join(workDir, 'miniauth.db');
+  botKey = await botsCommand(database, 'add', '--name', 'helper');
+  server = miniauthServer({ database });
+  await server.start();
+});
+
+after(async () => {
+  await server?.kill();
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+/**
+ * A logged-in bot on a mock puppet with the plugin and the greeting of the
+ * package's README; `texts(contact)` are the texts a mock contact received.
+ */
+async function startBot(key = botKey, name = 'Helper') {
+  const mocker = new mock.Mocker();
+  const puppet = new RecordingPuppet({ mocker });
+  const bot = WechatyBuilder.build({ puppet });
+  // The mock emits errors of its own (e.g. on room events); they must not end the process.
+  bot.on('error', () => {});
+  const errors = [];
+  const auth = new MiniAuthWechaty({ baseUrl: server.url, botKey: key, miniProgram: CARD, onError: (error) => errors.push(error) });
+  bot.use(auth.plugin());
+  bot.on('message', async (message) => {
+    if (message.self()) return;
+    const talker = message.talker();
+    const profile = await auth.getProfile(talker);
+    if (!profile) await talker.say(await auth.getAuthMiniProgram(talker));
+    else await message.say(`Hello again, ${profile.name}`);
+  });
+  await bot.start();
+  const self = mocker.createContact({ name });
+  mocker.login(self);
+  await new Promise((resolve) => (bot.isLoggedIn ? resolve() : bot.once('login', resolve)));
+  const received = new Map();
+  const contact = (contactName) => {
+    const person = mocker.createContact({ name: contactName });
+    received.set(person.id, []);
+    person.on('message', (message) => {
+      if (message.talker().id === self.id) received.get(person.id).push(message.text());
+    });
+    return person;
+  };
+  const texts = (person) => received.get(person.id);
+  /** The next text `person` receives that matches `pattern`. */
+  const nextText = (person, pattern) => {
+    const seen = texts(person).length;
+    return waitFor(() => texts(person).slice(seen).find((text) => pattern.test(text)), `a text to ${person.payload.name} matching ${pattern}`);
+  };
+  return { bot, puppet, auth, self, contact, texts, nextText, errors, stop: () => bot.stop() };
+}
+
+/** A person signed in to the Mini Program as the WeChat user `openid`. */
+async function signedIn(openid, name) {
+  const client = new AuthClient({ baseUrl: server.url, storage: memoryStorage() });
+  const login = await client.loginWithWechat({ code: await server.wxLoginCode(openid) });
+  if (login.status === 'USER_REGISTER') await client.register({ name });
+  return client;
+}
+
+const ticketOf = (card) => new URLSearchParams(card.payload.pagePath.split('?')[1]).get('ticket');
+const codeIn = (text) => /^(\d{6}) /.exec(text)[1];
+
+describe('miniauth-wechaty on the mock puppet', () => {
+  test('a contact gets the card, links with the code sent in chat, and is known from then on', async () => {
+    const b = await startBot();
+    try {
+      const alice = b.contact('Alice');
+      const card = b.puppet.nextCard(alice.id);
+      alice.say('hello').to(b.self);
+      const sent = await card;
+      assert.equal(sent.payload.appid, CARD.appid);
+      assert.equal(sent.payload.username, CARD.username);
+      assert.match(sent.payload.pagePath, /^pages\/link\/link\?ticket=[\w-]{43}$/);
+
+      const client = await signedIn('o_alice_chat', 'Alice');
+      const codeText = b.nextText(alice, /^\d{6} /);
+      const opened = await client.linkChat({ ticket: ticketOf(sent) });
+      assert.deepEqual(opened, { expires_in: 300, resend_after: 60 });
+      const code = codeIn(await codeText);
+      const link = await client.confirmChatLink({ ticket: ticketOf(sent), code });
+      assert.deepEqual(link, { bot: 'helper', contact_id: alice.id, contact_name: 'Alice' });
+
+      // The first message cached "not linked"; the server's news of the link clears it.
+      const contact = await b.bot.Contact.find({ id: alice.id });
+      const profile = await waitFor(() => b.auth.getProfile(contact), 'the profile');
+      assert.equal(profile.name, 'Alice');
+      assert.equal(profile.sub, (await client.getClaims()).sub);
+      const greeting = b.nextText(alice, /^Hello again/);
+      alice.say('hi').to(b.self);
+      assert.equal(await greeting, 'Hello again, Alice');
+      assert.deepEqual(b.errors, []);
+      client.close();
+    } finally {
+      await b.stop();
+    }
+  });
+
+  test('a forwarded card opened by someone else cannot complete the link', async () => {
+    const b = await startBot();
+    try {
+      const carol = b.contact('Carol');
+      const card = b.puppet.nextCard(carol.id);
+      carol.say('hello').to(b.self);
+      const ticket = ticketOf(await card);
+      const mallory = await signedIn('o_mallory_chat', 'Mallory');
+      // The code goes to Carol's chat, not to whoever opened the card.
+      const codeText = b.nextText(carol, /^\d{6} /);
+      await mallory.linkChat({ ticket });
+      const code = codeIn(await codeText);
+      const wrong = code === '000000' ? '111111' : '000000';
+      await assert.rejects(mallory.confirmChatLink({ ticket, code: wrong }), { code: 'ERR_SERVER', error: 'invalid_verify_code' });
+      // Carol, who has the code, cannot take over the card Mallory opened.
+      const carolClient = await signedIn('o_carol_chat', 'Carol');
+      await assert.rejects(carolClient.confirmChatLink({ ticket, code }), { code: 'ERR_SERVER', error: 'invalid_ticket' });
+      assert.equal(await b.auth.getProfile(await b.bot.Contact.find({ id: carol.id })), null);
+      mallory.close();
+      carolClient.close();
+    } finally {
+      await b.stop();
+    }
+  });
+
+  test('codes queued while the bot and the server were down are delivered once both are back', async () => {
+    const b = await startBot();
+    const dave = b.contact('Dave');
+    const card = b.puppet.nextCard(dave.id);
+    dave.say('hello').to(b.self);
+    const ticket = ticketOf(await card);
+    await b.stop();
+    const client = await signedIn('o_dave_chat', 'Dave');
+    await client.linkChat({ ticket });
+    await server.kill();
+    await server.start();
+    // The same bot comes back: its mock contact Dave still hears it.
+    const codeText = b.nextText(dave, /^\d{6} /);
+    await b.bot.start();
+    b.puppet.mocker.login(b.self);
+    try {
+      const code = codeIn(await codeText);
+      await client.confirmChatLink({ ticket, code });
+      assert.equal(b.texts(dave).filter((text) => /^\d{6} /.test(text)).length, 1, 'said once');
+      client.close();
+    } finally {
+      await b.stop();
+    }
+  });
+
+  test('a bot sees only its own contacts, and a revoked key is refused', async () => {
+    const otherKey = await botsCommand(database, 'add', '--name', 'other');
+    const b = await startBot();
+    const other = await startBot(otherKey, 'Other');
+    try {
+      const erin = b.contact('Erin');
+      const card = b.puppet.nextCard(erin.id);
+      erin.say('hello').to(b.self);
+      const ticket = ticketOf(await card);
+      const client = await signedIn('o_erin_chat', 'Erin');
+      const codeText = b.nextText(erin, /^\d{6} /);
+      await client.linkChat({ ticket });
+      await client.confirmChatLink({ ticket, code: codeIn(await codeText) });
+      const asSeenByHelper = await b.bot.Contact.find({ id: erin.id });
+      assert.equal((await waitFor(() => b.auth.getProfile(asSeenByHelper), 'the profile')).name, 'Erin');
+      // The same contact id at another bot is nobody.
+      assert.equal(await other.auth.getProfile({ id: erin.id }), null);
+
+      await botsCommand(database, 'revoke', 'other');
+      const refused = other.auth.getAuthMiniProgram({ id: 'wxid_anyone' });
+      await assert.rejects(refused, (error) => error instanceof MiniAuthWechatyError && error.status === 401 && error.error === 'unauthorized');
+      client.close();
+    } finally {
+      await other.stop();
+      await b.stop();
+    }
+  });
+
+  test('the options are checked', () => {
+    const good = { baseUrl: 'https://id.example.com', botKey: 'mab_x', miniProgram: CARD };
+    for (const bad of [{ ...good, baseUrl: 'id.example.com' }, { ...good, botKey: '' }, { ...good, miniProgram: { ...CARD, pagePath: '' } }]) {
+      assert.throws(() => new MiniAuthWechaty(bad), { code: 'ERR_INVALID_ARGUMENT' });
+    }
+    const auth = new MiniAuthWechaty(good);
+    return assert.rejects(auth.getAuthMiniProgram({ id: 'x' }), { code: 'ERR_NOT_INSTALLED' });
+  });
+});
