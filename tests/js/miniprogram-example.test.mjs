@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MiniProgramSim } from './support/miniprogram.mjs';
-import { SIMULATOR_AUDIENCE, buildServer, miniauthServer } from './support/miniauth-server.mjs';
+import { SIMULATOR_AUDIENCE, botsCommand, buildServer, miniauthServer } from './support/miniauth-server.mjs';
 import { PKG_DIR, ROOT } from './support/paths.mjs';
 
 const require = createRequire(import.meta.url);
@@ -29,20 +29,44 @@ const STORAGE_KEY = 'miniauth.session';
 const LOGIN = 'pages/login/login';
 const BIND = 'pages/bind/bind';
 const PROFILE = 'pages/profile/profile';
+const LINK = 'pages/link/link';
 
 const unique = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 const newPhone = () => `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
 
 let workDir;
 let server;
+let botKey;
 const sims = [];
 
 before(async () => {
   await buildServer();
   workDir = mkdtempSync(join(tmpdir(), 'miniauth-example-'));
-  server = miniauthServer({ database: join(workDir, 'server.db') });
+  const database = join(workDir, 'server.db');
+  botKey = await botsCommand(database, 'add', '--name', 'helper');
+  server = miniauthServer({ database });
   await server.start();
 });
+
+/** A call to the bot API, as miniauth-wechaty makes it. */
+async function asBot(method, path, body) {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${botKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+}
+
+/** The code the bot was handed for `contactId`, acknowledged. */
+async function codeSentInChat(contactId) {
+  const { body: due } = await asBot('GET', '/v1/bot/deliveries');
+  const text = due.find((delivery) => delivery.kind === 'text' && delivery.to === contactId);
+  assert.ok(text, `a text to ${contactId}: ${JSON.stringify(due)}`);
+  await asBot('POST', `/v1/bot/deliveries/${text.id}/ack`);
+  return /^(\d{6}) /.exec(text.text)[1];
+}
 
 after(async () => {
   for (const sim of sims) sim.dispose();
@@ -333,5 +357,53 @@ describe('examples/miniprogram in the simulator against the reference server', {
     assert.equal(profile.data.claims.phone_number, undefined);
     await profile.onLogout();
     profile.onUnload();
+  });
+
+  test('the link page a bot\'s card opens: signs in, the code arrives in chat, the contact is linked', async () => {
+    const contactId = `wxid_${unique()}`;
+    const { body: card } = await asBot('POST', '/v1/bot/link-tickets', { contact: { id: contactId, name: 'Lin' } });
+    const pagePath = `/${LINK}?ticket=${encodeURIComponent(card.ticket)}`;
+
+    // A WeChat user with an account, signed out on this phone: the page logs in itself.
+    const app = await launch({ root });
+    const registered = await openFrom(app.sim, `/${LOGIN}`);
+    await registered.onLogin();
+    const bind = await openFrom(app.sim, app.navigations()[0].url);
+    await bind.onRegister();
+    bind.onUnload();
+    await app.sim.app.auth.logout();
+    const link = await openFrom(app.sim, pagePath);
+    assert.equal(link.data.error, '');
+    assert.equal(link.data.step, 'code-sent');
+    const code = await codeSentInChat(contactId);
+
+    await link.onConfirm();
+    assert.equal(link.data.error, 'Enter the six digits the bot sent you.');
+    link.onInput({ detail: { value: code.replace(/\d$/, (digit) => String((Number(digit) + 1) % 10)) } });
+    await link.onConfirm();
+    assert.equal(link.data.error, 'Wrong code.');
+    link.onInput({ detail: { value: code } });
+    await link.onConfirm();
+    assert.equal(link.data.error, '');
+    assert.equal(link.data.step, 'linked');
+    assert.deepEqual(link.data.linked, { bot: 'helper', contact_id: contactId, contact_name: 'Lin' });
+    assert.deepEqual(app.toasts(), ['Linked']);
+    const { status, body: profile } = await asBot('GET', `/v1/bot/contacts/${contactId}`);
+    assert.equal(status, 200);
+    assert.equal(profile.sub, (await app.sim.app.auth.getClaims()).sub);
+
+    // The card again, forwarded to someone else: spent.
+    const other = await launch({ root });
+    const otherLogin = await openFrom(other.sim, `/${LOGIN}`);
+    await otherLogin.onLogin();
+    const otherBind = await openFrom(other.sim, other.navigations()[0].url);
+    await otherBind.onRegister();
+    otherBind.onUnload();
+    const forwarded = await openFrom(other.sim, pagePath);
+    assert.equal(forwarded.data.step, 'failed');
+    assert.equal(forwarded.data.error, 'This card has expired or was opened already; ask the bot for a new one.');
+    // Opened without a ticket.
+    const bare = await openFrom(other.sim, `/${LINK}`);
+    assert.equal(bare.data.step, 'failed');
   });
 });

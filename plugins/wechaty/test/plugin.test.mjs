@@ -6,20 +6,17 @@
 // and from then on the bot knows who they are.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { WechatyBuilder } from 'wechaty';
 import { PuppetMock, mock } from 'wechaty-puppet-mock';
 import { MiniAuthWechaty, MiniAuthWechatyError } from '../src/index.js';
 import { PKG_DIR } from '../../../tests/js/support/paths.mjs';
-import { SERVER_BINARY, buildServer, miniauthServer } from '../../../tests/js/support/miniauth-server.mjs';
+import { botsCommand, buildServer, miniauthServer } from '../../../tests/js/support/miniauth-server.mjs';
 
-const run = promisify(execFile);
 const { AuthClient, memoryStorage } = createRequire(import.meta.url)(join(PKG_DIR, 'node', 'index.cjs'));
 
 const CARD = { appid: 'wx_simulator_appid', username: 'gh_0123456789ab@app', title: 'Sign in', pagePath: 'pages/link/link' };
@@ -56,11 +53,6 @@ async function waitFor(find, what, subscribe) {
       });
     });
   }
-}
-
-async function botsCommand(database, ...args) {
-  const { stdout } = await run(SERVER_BINARY, ['bots', ...args, '--database', database]);
-  return stdout.trim().split('\n').at(-1);
 }
 
 let workDir;

@@ -62,6 +62,16 @@ export function addPasswordUser(database, { username, password, phone }) {
 }
 
 /**
+ * `miniauth bots <args> --database <database>` (e.g. `add --name helper`,
+ * `revoke helper`). Resolves to the last line of its output: the key, for
+ * `add`.
+ */
+export async function botsCommand(database, ...args) {
+  const { stdout } = await run(SERVER_BINARY, ['bots', ...args, '--database', database], { timeout: 30_000 });
+  return stdout.trim().split('\n').at(-1);
+}
+
+/**
  * A loopback port nobody listened on a moment ago, for a test that needs a
  * connection to be refused. Servers choose their own port (`127.0.0.1:0`).
  */

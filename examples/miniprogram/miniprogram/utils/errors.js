@@ -17,6 +17,7 @@ const SERVER_MESSAGES = {
   too_many_failures: 'Too many wrong attempts; please try again later.',
   already_bound: 'This account is already bound to another WeChat user.',
   rate_limited: 'Too many attempts; please wait a moment.',
+  invalid_ticket: 'This card has expired or was opened already; ask the bot for a new one.',
 };
 
 function messageOf(error) {
