@@ -45,6 +45,17 @@ async fn codes_go_only_to_a_bind_in_progress_and_within_budget() {
     s.send_code(Channel::Sms, "+447911123456", &state).await.expect_error(400, Code::RecipientNotAllowed);
     assert_eq!(s.http.get("/sim/outbox?to=%2B447911123456").await.json, json!([]), "nothing went abroad");
 
+    // One bind asks for three codes at most, a minute apart; a new login
+    // may ask again at once (Retry-After 1).
+    let state = s.challenge("o_one_bind").await.state_token;
+    for i in 0..3 {
+        s.send_code(Channel::Sms, &format!("1370000000{i}"), &state).await.expect(202);
+        s.advance(61);
+    }
+    let fourth = s.send_code(Channel::Sms, "13700000003", &state).await;
+    fourth.expect_error(429, Code::VerifyCodeLimitReached);
+    assert_eq!(fourth.retry_after(), Some(1));
+
     // One WeChat user, a fresh bind for each number: its daily budget.
     let mut accepted = 0;
     for i in 0..130 {

@@ -143,7 +143,17 @@ async fn malformed_codes_and_tokens_are_invalid_request() {
         s.logout(bad).await.expect_error(400, Code::InvalidRequest);
     }
     let long = "n".repeat(65);
-    for name in ["", "   ", long.as_str(), "a\u{0}b", "two\nlines", "evil\u{202E}txt", "\u{2066}x"] {
+    for name in [
+        "",
+        "   ",
+        long.as_str(),
+        "a\u{0}b",
+        "two\nlines",
+        "evil\u{202E}txt",
+        "\u{2066}x",
+        "line\u{2028}sep",
+        "zero\u{200B}width",
+    ] {
         s.register_with(&challenge.state_token, Some(name)).await.expect_error(400, Code::InvalidRequest);
     }
     let long = "p".repeat(1025);

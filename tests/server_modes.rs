@@ -28,6 +28,19 @@ async fn without_credentials_or_the_flag_the_server_does_not_start() {
 }
 
 #[tokio::test]
+async fn empty_wechat_credentials_are_refused() {
+    for (appid, secret) in [("", "real-secret"), ("wx_real", " ")] {
+        let error = refusal(|c| {
+            c.simulator = false;
+            c.wechat_appid = Some(appid.into());
+            c.wechat_secret = Some(secret.into());
+        })
+        .await;
+        assert!(error.contains("must not be empty"), "{error}");
+    }
+}
+
+#[tokio::test]
 async fn the_simulator_refuses_a_public_address_unless_told() {
     // Refused before binding, so nothing listens on 0.0.0.0 even briefly.
     let error = refusal(|c| c.listen = SocketAddr::from(([0, 0, 0, 0], 0))).await;

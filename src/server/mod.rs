@@ -144,6 +144,9 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
     ring_provider::install();
 
     let simulated = config.simulator;
+    if [&config.wechat_appid, &config.wechat_secret].into_iter().flatten().any(|value| value.trim().is_empty()) {
+        return Err(StartError("WECHAT_APPID and WECHAT_SECRET must not be empty".into()));
+    }
     match (simulated, config.wechat_appid.is_some()) {
         (false, false) => {
             return Err(StartError(

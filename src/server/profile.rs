@@ -42,9 +42,24 @@ pub fn display_text<const MIN: usize, const MAX: usize>(
     })
 }
 
+/// Control characters, bidirectional overrides and marks, line and
+/// paragraph separators, and the invisible spaces (zero-width space, word
+/// joiner, BOM). The zero-width joiners stay: scripts and emoji need them.
 fn is_forbidden(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+        || matches!(
+            c,
+            '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{061C}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{200B}'
+                | '\u{2060}'
+                | '\u{FEFF}'
+        )
 }
 
 fn field<const MIN: usize, const MAX: usize>(

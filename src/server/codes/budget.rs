@@ -53,7 +53,12 @@ impl Budgets {
     /// transaction that records the send.
     pub async fn check(&self, conn: &mut AnyConnection, request: &Request<'_>, now: Millis) -> AppResult<()> {
         let rules = [
-            (Scope::StateToken(request.state_token_hash), PER_STATE_TOKEN, DAY_MS, "for this sign-in; log in again"),
+            (
+                Scope::StateToken(request.state_token_hash),
+                PER_STATE_TOKEN,
+                DAY_MS,
+                "for this sign-in; start again (log in, or ask the bot for a new card)",
+            ),
             (
                 Scope::Pair(request.recipient, request.identity),
                 PER_PAIR_PER_DAY,
@@ -66,6 +71,9 @@ impl Budgets {
             (Scope::Everyone, self.per_day, DAY_MS, "by this server today"),
         ];
         for (scope, limit, window, what) in rules {
+            // A flow's own budget never frees up while it lives; a new flow
+            // (a new login, a new card) may start at once.
+            let start_again = matches!(scope, Scope::StateToken(_));
             let since = now - window;
             let query = match scope {
                 Scope::StateToken(hash) => sqlx::query_as(
@@ -90,7 +98,7 @@ impl Budgets {
             let (count, oldest): (i64, Option<i64>) = query.bind(since).fetch_one(&mut *conn).await?;
             if count >= i64::from(limit) {
                 let retry_at = oldest.map_or(now + window, |oldest| oldest + window);
-                let secs = u64::try_from((retry_at - now + 999) / 1000).unwrap_or(1);
+                let secs = if start_again { 1 } else { u64::try_from((retry_at - now + 999) / 1000).unwrap_or(1) };
                 let message = format!("no more codes can be sent {what}");
                 return Err(AppError::too_many(ApiErrorCode::VerifyCodeLimitReached, message, secs));
             }
