@@ -342,6 +342,16 @@ export interface AuthEventDetails<Claims = JWTClaims> {
   error?: MiniAuthError;
 }
 
+/** A chat sign-in under way (loginWithChat). */
+export interface ChatLogin<Claims = JWTClaims> {
+  /** Six digits for the person to send to the bot. */
+  challenge: string;
+  /** Seconds until the challenge expires. */
+  expires_in: number;
+  /** The login's result once the challenge arrives in chat. */
+  outcome: Promise<LoginResult<Claims>>;
+}
+
 /** A chat contact linked to the signed-in user (POST /v1/chat-links/confirm). */
 export interface ChatLink {
   /** The name of the bot the contact talks to. */
@@ -409,6 +419,13 @@ export class AuthClient<Claims = JWTClaims> {
   linkChat(options: { ticket: string }): Promise<VerifyCodeSent>;
   /** Links the card's chat contact to the signed-in user with the code sent in chat. */
   confirmChatLink(options: { ticket: string; code: string }): Promise<ChatLink>;
+  /**
+   * Signs in through a chat bot (the web has no wx.login): show `challenge`
+   * and ask the person to send it to the bot in WeChat; `outcome` settles
+   * once it arrives (SUCCESS, or SOCIAL_BIND / USER_REGISTER to bind the
+   * chat contact), or rejects when it expires.
+   */
+  loginWithChat(options?: { bot?: string }): Promise<ChatLogin<Claims>>;
   /**
    * Web and Node: fetch() for the app's own API. A request to one of
    * `tokenOrigins` carries `Authorization: Bearer <fresh id_token>`; on a 401

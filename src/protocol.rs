@@ -415,6 +415,74 @@ pub struct ChatLink {
     pub contact_name: Option<String>,
 }
 
+/// `POST /v1/login/chat`: sign in through a chat bot, where there is no
+/// `wx.login` (the web).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ChatLoginRequest {
+    /// The name of the bot the person will write to; any bot when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub bot: Option<Text<1, 64>>,
+}
+
+/// A chat sign-in under way: show `challenge`, poll with `state_token`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct ChatLoginChallenge {
+    /// Six digits for the person to send to the bot in WeChat.
+    pub challenge: String,
+    /// Collects the outcome at `POST /v1/login/chat/poll`, once.
+    pub state_token: String,
+    /// Seconds until the challenge expires.
+    pub expires_in: u64,
+}
+
+/// `POST /v1/login/chat/poll`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ChatLoginPoll {
+    /// From the `POST /v1/login/chat` answer.
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub state_token: Text<1, 128>,
+}
+
+/// The answer to a poll while the challenge has not arrived (202).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(tag = "status", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ChatLoginWaiting {
+    /// Not yet: poll again.
+    Pending {
+        /// Seconds until the challenge expires.
+        expires_in: u64,
+    },
+}
+
+/// `POST /v1/bot/challenges`: a text a contact sent that may be a chat
+/// sign-in challenge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ChatChallengeRequest {
+    /// Who sent it (the contact's id at this bot).
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub contact_id: Text<1, 128>,
+    /// What they sent.
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub text: Text<1, 64>,
+}
+
+/// Whether a text was a live challenge, which the contact then took.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct ChatChallengeAnswer {
+    /// True: do not answer it as an ordinary message.
+    pub matched: bool,
+}
+
 /// Something a bot is to deliver in chat (`GET /v1/bot/deliveries`), until
 /// it acknowledges it by `id`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 
 mod server;
 
-use miniauth::protocol::ApiErrorCode as Code;
+use miniauth::protocol::{ApiErrorCode as Code, BindFlow};
 use serde_json::{json, Value};
 use server::{Answer, TestServer};
 
@@ -320,4 +320,118 @@ async fn the_bots_command_adds_lists_and_revokes() {
     let db = miniauth::server::db::open(&miniauth::server::db::Location::Sqlite(dir.database())).await.unwrap();
     let refused = miniauth::server::chat::bots::authenticate(&db.read, &key).await.unwrap_err();
     assert_eq!(refused.code(), Code::Unauthorized);
+}
+
+async fn start_chat_login(s: &TestServer, body: Value) -> (String, String) {
+    let answer = s.http.post("/v1/login/chat", body).await;
+    answer.expect(200);
+    assert_eq!(answer.json["expires_in"], 120);
+    let challenge = answer.json["challenge"].as_str().unwrap().to_string();
+    assert!(challenge.len() == 6 && challenge.bytes().all(|b| b.is_ascii_digit()), "{challenge}");
+    (challenge, answer.json["state_token"].as_str().unwrap().to_string())
+}
+
+async fn send_to_bot(s: &TestServer, bot_key: &str, contact_id: &str, text: &str) -> Answer {
+    s.http.post_bearer("/v1/bot/challenges", bot_key, json!({ "contact_id": contact_id, "text": text })).await
+}
+
+async fn poll(s: &TestServer, state_token: &str) -> Answer {
+    s.http.post("/v1/login/chat/poll", json!({ "state_token": state_token })).await
+}
+
+/// Links `contact_id` at `bot` to the user registered for `openid`; answers
+/// the user's id.
+async fn linked_user(s: &TestServer, bot: &str, contact_id: &str, openid: &str) -> String {
+    let ticket = ticket(s, bot, json!({ "id": contact_id })).await.json["ticket"].as_str().unwrap().to_string();
+    let user = s.register(openid).await;
+    open(s, &user.id_token, &ticket).await.expect(202);
+    let code = code_sent_in_chat(s, bot, contact_id).await;
+    confirm(s, &user.id_token, &ticket, &code).await.expect(200);
+    deliveries(s, bot, 0).await.iter().for_each(drop);
+    s.verify(&user.id_token).await.1["sub"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn chat_sign_in_gives_a_linked_contact_its_users_tokens() {
+    let s = TestServer::start().await;
+    let bot = s.add_bot("helper").await;
+    let sub = linked_user(&s, &bot, ALICE, "o_alice").await;
+    for news in deliveries(&s, &bot, 0).await {
+        ack(&s, &bot, &news).await;
+    }
+
+    let (challenge, state_token) = start_chat_login(&s, json!({ "bot": "helper" })).await;
+    let waiting = poll(&s, &state_token).await;
+    waiting.expect(202);
+    assert_eq!(waiting.json, json!({ "status": "PENDING", "expires_in": 120 }));
+    let wrong = if challenge == "000000" { "111111" } else { "000000" };
+    assert_eq!(send_to_bot(&s, &bot, ALICE, wrong).await.json, json!({ "matched": false }));
+    assert_eq!(send_to_bot(&s, &bot, ALICE, "hello").await.json, json!({ "matched": false }));
+    let taken = send_to_bot(&s, &bot, ALICE, &format!(" {challenge}\n")).await;
+    assert_eq!(taken.json, json!({ "matched": true }));
+    // Only the first contact takes it.
+    assert_eq!(send_to_bot(&s, &bot, "wxid_bob", &challenge).await.json, json!({ "matched": false }));
+    let notice = deliveries(&s, &bot, 0).await;
+    assert_eq!(notice.len(), 1);
+    assert_eq!(notice[0]["to"], ALICE);
+    assert!(notice[0]["text"].as_str().unwrap().contains(&challenge));
+
+    let signed_in = poll(&s, &state_token).await.success();
+    let (_, claims) = s.verify(&signed_in.id_token).await;
+    assert_eq!(claims["sub"], sub.as_str());
+    assert_eq!(claims["amr"], json!(["chat"]));
+    poll(&s, &state_token).await.expect_error(400, Code::InvalidStateToken);
+    s.http.check_answers().await;
+}
+
+#[tokio::test]
+async fn chat_sign_in_of_a_new_contact_binds_and_links_it() {
+    let s = TestServer::start().await;
+    let bot = s.add_bot("helper").await;
+    let (challenge, state_token) = start_chat_login(&s, json!({})).await;
+    assert_eq!(send_to_bot(&s, &bot, "wxid_new", &challenge).await.json, json!({ "matched": true }));
+    let bind = poll(&s, &state_token).await.challenge("USER_REGISTER");
+    assert!(!bind.flows.contains(&BindFlow::WechatPhone), "no Mini Program to ask: {:?}", bind.flows);
+    s.bind_wechat_phone(&bind.state_token, "+8613800138000").await.expect_error(403, Code::FlowNotAllowed);
+    let tokens = s.register_with(&bind.state_token, Some("Newton")).await.success();
+    let (_, claims) = s.verify(&tokens.id_token).await;
+    assert_eq!(claims["amr"], json!(["chat"]));
+    let profile = contact(&s, &bot, "wxid_new").await;
+    profile.expect(200);
+    assert_eq!(profile.json["sub"], claims["sub"]);
+    assert_eq!(profile.json["name"], "Newton");
+    let news = deliveries(&s, &bot, 0).await;
+    assert!(news.iter().any(|d| d["kind"] == "linked" && d["contact_id"] == "wxid_new"), "{news:?}");
+    s.http.check_answers().await;
+}
+
+#[tokio::test]
+async fn chat_sign_in_with_registration_closed_binds_an_existing_user_by_password() {
+    let s = TestServer::start_closed().await;
+    let bot = s.add_bot("helper").await;
+    let user = s.add_user(server::UserSpec::with_password("lilei")).await;
+    let (challenge, state_token) = start_chat_login(&s, json!({ "bot": "helper" })).await;
+    send_to_bot(&s, &bot, "wxid_lilei", &challenge).await.expect(200);
+    let bind = poll(&s, &state_token).await.challenge("SOCIAL_BIND");
+    let tokens = s.bind_password(&bind.state_token, "lilei", server::PASSWORD).await.success();
+    let (_, claims) = s.verify(&tokens.id_token).await;
+    assert_eq!(claims["sub"], user.as_str());
+    assert_eq!(claims["amr"], json!(["chat", "pwd"]));
+    assert_eq!(contact(&s, &bot, "wxid_lilei").await.json["sub"], user.as_str());
+}
+
+#[tokio::test]
+async fn chat_sign_in_refuses_other_bots_expired_challenges_and_unknown_bots() {
+    let s = TestServer::start().await;
+    let bot = s.add_bot("helper").await;
+    let other = s.add_bot("other").await;
+    s.http.post("/v1/login/chat", json!({ "bot": "nobody" })).await.expect_error(400, Code::InvalidRequest);
+    let (challenge, state_token) = start_chat_login(&s, json!({ "bot": "helper" })).await;
+    assert_eq!(send_to_bot(&s, &other, ALICE, &challenge).await.json, json!({ "matched": false }), "for helper only");
+    s.advance(121);
+    assert_eq!(send_to_bot(&s, &bot, ALICE, &challenge).await.json, json!({ "matched": false }), "expired");
+    poll(&s, &state_token).await.expect_error(400, Code::StateTokenExpired);
+    poll(&s, "not-a-state-token").await.expect_error(400, Code::InvalidStateToken);
+    send_to_bot(&s, "mab_nope", ALICE, &challenge).await.expect_error(401, Code::Unauthorized);
+    s.http.check_answers().await;
 }

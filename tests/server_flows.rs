@@ -414,6 +414,8 @@ async fn openapi_document_lists_every_path() {
     let expected = [
         ("/v1/login/wechat", "post"),
         ("/v1/login/wechat-phone", "post"),
+        ("/v1/login/chat", "post"),
+        ("/v1/login/chat/poll", "post"),
         ("/v1/verify-codes", "post"),
         ("/v1/bind/wechat-phone", "post"),
         ("/v1/bind/verify-code", "post"),
@@ -428,6 +430,7 @@ async fn openapi_document_lists_every_path() {
         ("/v1/chat-links/{contactId}", "delete"),
         ("/v1/bot/link-tickets", "post"),
         ("/v1/bot/contacts/{contactId}", "get"),
+        ("/v1/bot/challenges", "post"),
         ("/v1/bot/deliveries", "get"),
         ("/v1/bot/deliveries/{id}/ack", "post"),
         ("/.well-known/jwks.json", "get"),

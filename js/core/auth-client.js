@@ -12,6 +12,9 @@ import { MiniAuthError, callCore } from './errors.js';
 import { isStorage } from './storage.js';
 import { fetchTransport, requestTransport } from './transports.js';
 
+/** ms between two polls of a chat sign-in. */
+const CHAT_POLL_INTERVAL = 1500;
+
 /** setTimeout's longest delay; a longer one would fire at once. */
 const MAX_TIMER_DELAY = 0x7fffffff;
 
@@ -208,9 +211,39 @@ export function createAuthClientClass(platform) {
       return stateToken;
     }
 
+    /**
+     * Signs in through a chat bot, where there is no wx.login (the web): the
+     * person sends `challenge` (six digits) to the bot in WeChat. Resolves at
+     * once to `{ challenge, expires_in, outcome }`; `outcome` is a promise of
+     * the login's result (SUCCESS, or SOCIAL_BIND / USER_REGISTER to bind
+     * the chat contact), settled once the challenge arrives, or rejected
+     * when it expires (ERR_SERVER, state_token_expired).
+     * @param {{ bot?: string }} [options]  the bot's name; any bot when left out
+     */
+    async loginWithChat({ bot } = {}) {
+      if (bot !== undefined) requireString(bot, 'bot');
+      await this.ready;
+      const { status, text } = await this._request('/v1/login/chat', bot === undefined ? {} : { bot });
+      if (status !== 200) throw serverError(status, text);
+      const started = parseObject(text);
+      const poll = async () => {
+        for (;;) {
+          const answer = await this._request('/v1/login/chat/poll', { state_token: started.state_token });
+          // 202: the challenge has not arrived yet.
+          if (answer.status !== 202) return this._loginAnswer(answer);
+          await new Promise((resolve) => setTimeout(resolve, CHAT_POLL_INTERVAL));
+        }
+      };
+      return { challenge: started.challenge, expires_in: started.expires_in, outcome: poll() };
+    }
+
     async _login(path, body) {
       await this.ready;
-      const { status, text } = await this._request(path, body);
+      return this._loginAnswer(await this._request(path, body));
+    }
+
+    /** Takes a login or bind answer: the core keeps its tokens or state token. */
+    async _loginAnswer({ status, text }) {
       if (status !== 200) throw serverError(status, text);
       const answer = JSON.parse(callCore(() => this._core.login_answer(text, this._now())));
       await this._run(answer.actions);

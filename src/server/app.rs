@@ -105,6 +105,8 @@ pub fn router(app: AppState, cors: CorsLayer) -> Router {
     let api = Router::new()
         .route("/v1/login/wechat", post(login::wechat))
         .route("/v1/login/wechat-phone", post(login::wechat_phone))
+        .route("/v1/login/chat", post(login::chat))
+        .route("/v1/login/chat/poll", post(login::chat_poll))
         .route("/v1/verify-codes", post(bind::send_code))
         .route("/v1/bind/wechat-phone", post(bind::wechat_phone))
         .route("/v1/bind/verify-code", post(bind::verify_code))
@@ -121,6 +123,7 @@ pub fn router(app: AppState, cors: CorsLayer) -> Router {
         .route("/v1/chat-links/{contact_id}", delete(chat::unlink))
         .route("/v1/bot/link-tickets", post(bot::link_ticket))
         .route("/v1/bot/contacts/{contact_id}", get(bot::contact))
+        .route("/v1/bot/challenges", post(bot::challenge))
         .route("/v1/bot/deliveries", get(bot::deliveries))
         .route("/v1/bot/deliveries/{id}/ack", post(bot::ack))
         .route("/.well-known/jwks.json", get(discovery::jwks))
@@ -158,12 +161,12 @@ pub const SIMULATED_WECHAT_PATH: &str = "/sim/wechat";
 #[openapi(
     info(title = "miniauth identity server", version = "1", description = "WeChat Mini Program login, binding and sessions."),
     paths(
-        login::wechat, login::wechat_phone,
+        login::wechat, login::wechat_phone, login::chat, login::chat_poll,
         bind::send_code, bind::wechat_phone, bind::verify_code, bind::password, bind::register,
         signed_in::refresh, signed_in::logout, signed_in::userinfo, signed_in::update_userinfo,
         discovery::jwks, discovery::openid_configuration,
         chat::open, chat::confirm, chat::list, chat::unlink,
-        bot::link_ticket, bot::contact, bot::deliveries, bot::ack,
+        bot::link_ticket, bot::contact, bot::challenge, bot::deliveries, bot::ack,
         health::healthz, health::readyz,
     ),
     components(schemas(
@@ -172,7 +175,9 @@ pub const SIMULATED_WECHAT_PATH: &str = "/sim/wechat";
         protocol::BindVerifyCodeRequest, protocol::BindPasswordRequest, protocol::RegisterRequest,
         protocol::SessionRequest, protocol::UserInfo, protocol::ProfileUpdate, protocol::ErrorBody,
         protocol::ChatContact, protocol::LinkTicketRequest, protocol::LinkTicket, protocol::ChatLinkRequest,
-        protocol::ChatLinkConfirm, protocol::ChatLink, protocol::Delivery, health::HealthStatus,
+        protocol::ChatLinkConfirm, protocol::ChatLink, protocol::Delivery, protocol::ChatLoginRequest,
+        protocol::ChatLoginChallenge, protocol::ChatLoginPoll, protocol::ChatLoginWaiting,
+        protocol::ChatChallengeRequest, protocol::ChatChallengeAnswer, health::HealthStatus,
     )),
     modifiers(&BearerAuth, &BodyRefusals),
 )]

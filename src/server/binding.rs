@@ -3,11 +3,13 @@
 //! identity, and spent by the bind that succeeds, in the same transaction
 //! as the binding itself.
 
+use super::chat::links;
 use super::clock::Millis;
 use super::error::{AppError, AppResult};
 use super::secrets::{new_token, token_hash};
+use super::session_tokens::Method;
 use super::users::{self, NewUser, WechatIdentity};
-use crate::protocol::{ApiErrorCode, BindChallenge, BindFlow};
+use crate::protocol::{ApiErrorCode, BindChallenge, BindFlow, LoginResponse};
 use sqlx::AnyPool;
 
 /// Whether unbound identities may register, which decides the answer.
@@ -27,13 +29,68 @@ impl Mode {
         }
     }
 
-    /// The flows offered in this mode.
-    pub fn flows(self) -> Vec<BindFlow> {
+    /// The flows offered in this mode to `identity`: a chat contact on the
+    /// web has no Mini Program to ask WeChat for its phone number.
+    pub fn flows(self, identity: &Identity) -> Vec<BindFlow> {
         let last = match self {
             Self::SocialBind => BindFlow::Password,
             Self::UserRegister => BindFlow::Register,
         };
-        vec![BindFlow::WechatPhone, BindFlow::SmsCode, BindFlow::EmailCode, last]
+        let mut flows = vec![BindFlow::SmsCode, BindFlow::EmailCode, last];
+        if let Identity::Wechat(_) = identity {
+            flows.insert(0, BindFlow::WechatPhone);
+        }
+        flows
+    }
+
+    /// The login answer that hands out `challenge`.
+    pub fn answer(self, challenge: BindChallenge) -> LoginResponse {
+        match self {
+            Self::SocialBind => LoginResponse::SocialBind(challenge),
+            Self::UserRegister => LoginResponse::UserRegister(challenge),
+        }
+    }
+}
+
+/// Who a state token carries, for a bind to attach to a user.
+#[derive(Clone, Debug)]
+pub enum Identity {
+    /// A WeChat user of the Mini Program (`wx.login`).
+    Wechat(WechatIdentity),
+    /// A bot's chat contact (chat sign-in on the web): the bind links it.
+    Chat {
+        /// The bot's id.
+        bot_id: String,
+        /// The contact's id at that bot.
+        contact_id: String,
+    },
+}
+
+impl Identity {
+    /// The identity as the abuse budgets count it: `appid:openid`, or
+    /// `chat:<bot>/<contact>`.
+    pub fn key(&self) -> String {
+        match self {
+            Self::Wechat(wechat) => wechat.key(),
+            Self::Chat { bot_id, contact_id } => format!("chat:{bot_id}/{contact_id}"),
+        }
+    }
+
+    /// How this identity signed in: the first `amr` of a bind's session.
+    pub fn method(&self) -> Method {
+        match self {
+            Self::Wechat(_) => Method::Wechat,
+            Self::Chat { .. } => Method::Chat,
+        }
+    }
+
+    /// The state token's columns: `kind`, `appid`, `openid`, `unionid` (for
+    /// a chat contact, the bot's id and the contact's id).
+    fn columns(&self) -> (&'static str, &str, &str, Option<&str>) {
+        match self {
+            Self::Wechat(w) => ("wechat", &w.appid, &w.openid, w.unionid.as_deref()),
+            Self::Chat { bot_id, contact_id } => ("chat", bot_id, contact_id, None),
+        }
     }
 }
 
@@ -42,8 +99,8 @@ impl Mode {
 pub struct Pending {
     /// The stored hash, to spend it.
     pub token_hash: Vec<u8>,
-    /// The WeChat identity the token was issued to, which the bind attaches.
-    pub identity: WechatIdentity,
+    /// The identity the token was issued to, which the bind attaches.
+    pub identity: Identity,
     /// The registration mode when the token was issued; it, not the current
     /// setting, decides the flows this bind may use.
     pub mode: Mode,
@@ -59,28 +116,33 @@ impl Pending {
 /// Issues a state token for `identity`.
 pub async fn challenge(
     pool: &AnyPool,
-    identity: &WechatIdentity,
+    identity: &Identity,
     mode: Mode,
     ttl_ms: Millis,
     now: Millis,
 ) -> AppResult<BindChallenge> {
     let token = new_token();
+    let (kind, appid, openid, unionid) = identity.columns();
     sqlx::query(
-        "INSERT INTO state_tokens (token_hash, appid, openid, unionid, mode, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO state_tokens (token_hash, kind, appid, openid, unionid, mode, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(token_hash(&token))
-    .bind(&identity.appid)
-    .bind(&identity.openid)
-    .bind(&identity.unionid)
+    .bind(kind)
+    .bind(appid)
+    .bind(openid)
+    .bind(unionid)
     .bind(mode.as_str())
     .bind(now + ttl_ms)
     .execute(pool)
     .await?;
-    Ok(BindChallenge { state_token: token, expires_in: u64::try_from(ttl_ms / 1000).unwrap_or(0), flows: mode.flows() })
+    let expires_in = u64::try_from(ttl_ms / 1000).unwrap_or(0);
+    Ok(BindChallenge { state_token: token, expires_in, flows: mode.flows(identity) })
 }
 
 #[derive(sqlx::FromRow)]
 struct StateRow {
+    kind: String,
     appid: String,
     openid: String,
     unionid: Option<String>,
@@ -93,13 +155,15 @@ struct StateRow {
 pub async fn pending(pool: &AnyPool, state_token: &str, flow: BindFlow, now: Millis) -> AppResult<Pending> {
     let hash = token_hash(state_token);
     let row: Option<StateRow> = sqlx::query_as(
-        "SELECT appid, openid, unionid, mode, expires_at, spent_at FROM state_tokens WHERE token_hash = $1",
+        "SELECT kind, appid, openid, unionid, mode, expires_at, spent_at FROM state_tokens WHERE token_hash = $1",
     )
     .bind(&hash)
     .fetch_optional(pool)
     .await?;
     let invalid = || AppError::new(ApiErrorCode::InvalidStateToken, "unknown or already used state token");
-    let Some(StateRow { appid, openid, unionid, mode, expires_at, spent_at }) = row else { return Err(invalid()) };
+    let Some(StateRow { kind, appid, openid, unionid, mode, expires_at, spent_at }) = row else {
+        return Err(invalid());
+    };
     if spent_at.is_some() {
         return Err(invalid());
     }
@@ -107,10 +171,14 @@ pub async fn pending(pool: &AnyPool, state_token: &str, flow: BindFlow, now: Mil
         return Err(AppError::new(ApiErrorCode::StateTokenExpired, "the state token has expired; log in again"));
     }
     let mode = if mode == Mode::UserRegister.as_str() { Mode::UserRegister } else { Mode::SocialBind };
-    if !mode.flows().contains(&flow) {
+    let identity = match kind.as_str() {
+        "chat" => Identity::Chat { bot_id: appid, contact_id: openid },
+        _ => Identity::Wechat(WechatIdentity { appid, openid, unionid }),
+    };
+    if !mode.flows(&identity).contains(&flow) {
         return Err(AppError::new(ApiErrorCode::FlowNotAllowed, "this bind flow is not offered for this login"));
     }
-    Ok(Pending { token_hash: hash, identity: WechatIdentity { appid, openid, unionid }, mode })
+    Ok(Pending { token_hash: hash, identity, mode })
 }
 
 /// Whom a bind attaches the identity to.
@@ -139,7 +207,13 @@ pub async fn complete(pool: &AnyPool, pending: &Pending, target: Target, now: Mi
         Target::Existing(id) => id,
         Target::New(new) => users::create(&mut *tx, new, now).await?,
     };
-    users::bind_identity(&mut tx, &pending.identity, &user_id, now).await?;
+    match &pending.identity {
+        Identity::Wechat(wechat) => users::bind_identity(&mut tx, wechat, &user_id, now).await?,
+        Identity::Chat { bot_id, contact_id } => {
+            let contact = links::Contact { bot_id, contact_id, name: None, avatar: None };
+            links::link(&mut tx, &contact, &user_id, now).await?
+        }
+    }
     tx.commit().await?;
     Ok(user_id)
 }

@@ -1,7 +1,8 @@
 //! The periodic purge: rows that no rule reads any more are deleted, so
 //! that storage follows the live state and not the server's history.
 //!
-//! - state tokens, one-time codes and login-card tickets a day after they
+//! - state tokens, one-time codes, login-card tickets and chat sign-ins a
+//!   day after they
 //!   expired, and the chat texts that carried codes once undeliverable;
 //! - the sends and failed guesses the budgets and ceilings count, once out
 //!   of their one-day window;
@@ -27,10 +28,11 @@ const BATCH: i64 = 5_000;
 
 /// Each statement deletes up to `BATCH` rows of a table, by its key, that
 /// the condition (given `$1` = the cut-off) selects.
-const PURGES: [(&str, &str, &str); 8] = [
+const PURGES: [(&str, &str, &str); 9] = [
     ("state_tokens", "token_hash", "expires_at <= $1"),
     ("verify_codes", "state_token_hash", "expires_at <= $1"),
     ("link_tickets", "ticket_hash", "expires_at <= $1"),
+    ("chat_logins", "state_token_hash", "expires_at <= $1"),
     ("deliveries", "id", "expires_at <= $1"),
     ("code_sends", "id", "sent_at <= $1"),
     ("failed_guesses", "id", "failed_at <= $1"),

@@ -53,6 +53,8 @@ pub enum Method {
     Email,
     /// A username and password (`amr` `pwd`).
     Password,
+    /// A challenge sent to a chat bot from a linked contact.
+    Chat,
 }
 
 impl Method {
@@ -63,6 +65,7 @@ impl Method {
             Self::Sms => "sms",
             Self::Email => "otp",
             Self::Password => "pwd",
+            Self::Chat => "chat",
         }
     }
 }

@@ -1,5 +1,5 @@
 // Types of miniauth-wechaty. The bot's objects are Wechaty's own.
-import type { Contact, MiniProgram, WechatyPlugin } from 'wechaty';
+import type { Contact, Message, MiniProgram, WechatyPlugin } from 'wechaty';
 
 /** The login card: a Mini Program whose `pagePath` page links the contact. */
 export interface LoginCard {
@@ -65,5 +65,7 @@ export class MiniAuthWechaty {
   getAuthMiniProgram(contact: Contact): Promise<MiniProgram>;
   /** The profile of the user `contact` is linked to, or null. */
   getProfile(contact: Contact): Promise<ChatProfile | null>;
+  /** Whether the plugin took `message` (a chat sign-in challenge); then do not answer it. */
+  handled(message: Message): Promise<boolean>;
 }
 

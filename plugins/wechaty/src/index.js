@@ -14,6 +14,8 @@ const POLL_WAIT_SECONDS = 25;
 /** The first and the longest wait between failed polls, in ms. */
 const FIRST_BACKOFF = 500;
 const MAX_BACKOFF = 30_000;
+/** A text that may be a chat sign-in challenge. */
+const CHALLENGE = /^\s*\d{6}\s*$/;
 /** Delivery ids said but maybe not acknowledged, remembered so that one that comes again is not said twice. */
 const SAID_REMEMBERED = 1000;
 
@@ -76,6 +78,8 @@ export class MiniAuthWechaty {
     this._profiles = new Map();
     /** @type {Set<string>} */
     this._said = new Set();
+    /** Whether each message forwarded as a challenge was one. @type {WeakMap<object, Promise<boolean>>} */
+    this._challenges = new WeakMap();
     this._bot = null;
     this._polling = null;
   }
@@ -92,12 +96,17 @@ export class MiniAuthWechaty {
       auth._bot = bot;
       const onLogin = () => auth._startPolling();
       const onLogout = () => auth._stopPolling();
+      const onMessage = (message) => auth._takeChallenge(message);
       bot.on('login', onLogin);
       bot.on('logout', onLogout);
+      // Installed before the bot's own message handlers, so that they can
+      // ask handled(message) about any message.
+      bot.on('message', onMessage);
       if (loggedIn(bot)) auth._startPolling();
       return () => {
         bot.off('login', onLogin);
         bot.off('logout', onLogout);
+        bot.off('message', onMessage);
         auth._stopPolling();
         auth._bot = null;
       };
@@ -138,6 +147,31 @@ export class MiniAuthWechaty {
     // A failure is not remembered.
     profile.catch(() => this._profiles.get(contactId) === entry && this._profiles.delete(contactId));
     return profile;
+  }
+
+  /**
+   * Whether the plugin took `message`: a chat sign-in challenge (six digits
+   * a web page showed) that the server matched. The bot's own handlers
+   * should not answer such a message:
+   * `if (message.self() || await auth.handled(message)) return`.
+   */
+  async handled(message) {
+    return (await this._challenges.get(message)) ?? false;
+  }
+
+  /** Forwards a text that may be a chat sign-in challenge to the server. */
+  _takeChallenge(message) {
+    if (message.self()) return;
+    const text = message.text();
+    if (typeof text !== 'string' || !CHALLENGE.test(text)) return;
+    const taken = this._call('POST', '/v1/bot/challenges', { contact_id: message.talker().id, text: text.trim() }).then(
+      (answer) => answer?.matched === true,
+      (error) => {
+        this._onError(error);
+        return false;
+      },
+    );
+    this._challenges.set(message, taken);
   }
 
   _installed() {

@@ -88,7 +88,7 @@ async function startBot(key = botKey, name = 'Helper') {
   const auth = new MiniAuthWechaty({ baseUrl: server.url, botKey: key, miniProgram: CARD, onError: (error) => errors.push(error) });
   bot.use(auth.plugin());
   bot.on('message', async (message) => {
-    if (message.self()) return;
+    if (message.self() || (await auth.handled(message))) return;
     const talker = message.talker();
     const profile = await auth.getProfile(talker);
     if (!profile) await talker.say(await auth.getAuthMiniProgram(talker));
@@ -236,6 +236,55 @@ describe('miniauth-wechaty on the mock puppet', () => {
       client.close();
     } finally {
       await other.stop();
+      await b.stop();
+    }
+  });
+
+  test('chat sign-in on the web: a linked contact signs in as its user, a new one registers and is linked', async () => {
+    const b = await startBot();
+    try {
+      // Gina links her contact in the Mini Program first.
+      const gina = b.contact('Gina');
+      const card = b.puppet.nextCard(gina.id);
+      gina.say('hello').to(b.self);
+      const ticket = ticketOf(await card);
+      const phone = await signedIn('o_gina_chat', 'Gina');
+      const codeText = b.nextText(gina, /^\d{6} /);
+      await phone.linkChat({ ticket });
+      await phone.confirmChatLink({ ticket, code: codeIn(await codeText) });
+      const sub = (await phone.getClaims()).sub;
+
+      // On the web: the page shows a challenge, Gina sends it to the bot.
+      const web = new AuthClient({ baseUrl: server.url, storage: memoryStorage() });
+      const chat = await web.loginWithChat({ bot: 'helper' });
+      assert.match(chat.challenge, /^\d{6}$/);
+      assert.equal(chat.expires_in, 120);
+      const cards = b.puppet.cards.length;
+      const notice = b.nextText(gina, /^You are signing in on the web page that showed/);
+      gina.say(chat.challenge).to(b.self);
+      const result = await chat.outcome;
+      assert.equal(result.status, 'SUCCESS');
+      assert.equal(result.claims.sub, sub);
+      assert.deepEqual(result.claims.amr, ['chat']);
+      await notice;
+      assert.equal(b.puppet.cards.length, cards, 'the challenge was not answered as a message');
+
+      // Hank has never linked: the page registers him, which links his contact.
+      const hank = b.contact('Hank');
+      const newcomer = new AuthClient({ baseUrl: server.url, storage: memoryStorage() });
+      const pending = await newcomer.loginWithChat();
+      hank.say(` ${pending.challenge} `).to(b.self);
+      const bind = await pending.outcome;
+      assert.equal(bind.status, 'USER_REGISTER');
+      assert.ok(!bind.flows.includes('wechat_phone') && bind.flows.includes('register'), `flows: ${bind.flows}`);
+      const registered = await newcomer.register({ name: 'Hank' });
+      assert.equal(registered.status, 'SUCCESS');
+      const contact = await b.bot.Contact.find({ id: hank.id });
+      const profile = await waitFor(() => b.auth.getProfile(contact), 'the profile');
+      assert.equal(profile.sub, registered.claims.sub);
+      assert.equal(profile.name, 'Hank');
+      for (const client of [phone, web, newcomer]) client.close();
+    } finally {
       await b.stop();
     }
   });

@@ -16,7 +16,7 @@ use super::super::users::{self, User};
 use super::bots::Bot;
 use super::deliveries::{self, LinkNews};
 use crate::protocol::{ApiErrorCode, ChatContact, ChatLink, LinkTicket, UserInfo};
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 use std::net::IpAddr;
 
 /// How long a login card's ticket lives.
@@ -135,24 +135,49 @@ pub async fn confirm(app: &App, user: &User, ticket: &str, code: &str, ip: IpAdd
     if spent.rows_affected() == 0 {
         return Err(invalid_ticket());
     }
+    let contact = Contact {
+        bot_id: &row.bot_id,
+        contact_id: &row.contact_id,
+        name: row.contact_name.as_deref(),
+        avatar: row.contact_avatar.as_deref(),
+    };
+    link(&mut tx, &contact, &user.id, now).await?;
+    tx.commit().await?;
+    app.deliveries.wake();
+    Ok(ChatLink { bot: row.bot_name, contact_id: row.contact_id, contact_name: row.contact_name })
+}
+
+/// A bot's contact, as a link keeps it.
+pub struct Contact<'a> {
+    /// The bot's id.
+    pub bot_id: &'a str,
+    /// The contact's id at that bot.
+    pub contact_id: &'a str,
+    /// The name the bot gave, if any.
+    pub name: Option<&'a str>,
+    /// The avatar URL the bot gave, if any.
+    pub avatar: Option<&'a str>,
+}
+
+/// Links `contact` to the user `user_id` (moving it from another user),
+/// and queues the news for its bot: in the transaction `conn` is in, to be
+/// followed by a [`super::deliveries::Deliveries::wake`] after the commit.
+pub async fn link(conn: &mut AnyConnection, contact: &Contact<'_>, user_id: &str, now: Millis) -> AppResult<()> {
     sqlx::query(
         "INSERT INTO chat_links (bot_id, contact_id, user_id, contact_name, contact_avatar, linked_at)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (bot_id, contact_id) DO UPDATE SET user_id = excluded.user_id,
            contact_name = excluded.contact_name, contact_avatar = excluded.contact_avatar, linked_at = excluded.linked_at",
     )
-    .bind(&row.bot_id)
-    .bind(&row.contact_id)
-    .bind(&user.id)
-    .bind(&row.contact_name)
-    .bind(&row.contact_avatar)
+    .bind(contact.bot_id)
+    .bind(contact.contact_id)
+    .bind(user_id)
+    .bind(contact.name)
+    .bind(contact.avatar)
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    deliveries::enqueue_news(&mut tx, &row.bot_id, &row.contact_id, LinkNews::Linked, now).await?;
-    tx.commit().await?;
-    app.deliveries.wake();
-    Ok(ChatLink { bot: row.bot_name, contact_id: row.contact_id, contact_name: row.contact_name })
+    deliveries::enqueue_news(conn, contact.bot_id, contact.contact_id, LinkNews::Linked, now).await
 }
 
 /// The contacts linked to `user`, at every bot.

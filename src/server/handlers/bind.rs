@@ -55,6 +55,7 @@ pub async fn send_code(
     responses(
         (status = 200, description = "SUCCESS with tokens", body = LoginResponse),
         (status = 400, description = "invalid_request, invalid_state_token, state_token_expired, wechat_code_invalid", body = ErrorBody),
+        (status = 403, description = "flow_not_allowed (a chat sign-in has no Mini Program to ask)", body = ErrorBody),
         (status = 404, description = "user_not_found (SOCIAL_BIND)", body = ErrorBody),
         (status = 409, description = "already_bound", body = ErrorBody),
         (status = 429, description = "rate_limited, wechat_rate_limited", body = ErrorBody),
@@ -70,7 +71,7 @@ pub async fn wechat_phone(
     app.limits.check_ip(Scope::Bind, &ip.to_string())?;
     check_code(&request.code)?;
     let pending = binding::pending(&app.db.read, &request.state_token, BindFlow::WechatPhone, app.clock.now()).await?;
-    app.limits.check_account(Scope::Bind, &pending.identity.openid)?;
+    app.limits.check_account(Scope::Bind, &pending.identity.key())?;
     let phone = app.wechat.phone_number(&request.code).await?.phone_number;
     let existing = users::by_phone(&app.db.read, &phone).await?.map(|u| u.id);
     let target = target_for(&pending, existing, || NewUser { phone: Some(phone), ..NewUser::default() })?;
@@ -98,7 +99,7 @@ pub async fn verify_code(
     app.limits.check_ip(Scope::Bind, &ip.to_string())?;
     let now = app.clock.now();
     let pending = binding::pending(&app.db.read, &request.state_token, flow_of(request.channel), now).await?;
-    app.limits.check_account(Scope::Bind, &pending.identity.openid)?;
+    app.limits.check_account(Scope::Bind, &pending.identity.key())?;
     let to = codes::normalize_recipient(request.channel, &request.to)?;
     let destination = Destination::Address(request.channel, &to);
     let guess = Guess { target: destination.key(), guesser: pending.identity.key(), source: ip };
@@ -135,7 +136,7 @@ pub async fn password(
     app.limits.check_ip(Scope::Bind, &ip.to_string())?;
     let now = app.clock.now();
     let pending = binding::pending(&app.db.read, &request.state_token, BindFlow::Password, now).await?;
-    app.limits.check_account(Scope::Bind, &pending.identity.openid)?;
+    app.limits.check_account(Scope::Bind, &pending.identity.key())?;
     let guess =
         Guess { target: format!("username:{}", &*request.username), guesser: pending.identity.key(), source: ip };
     let attempt = guesses::begin(&app.db.write, &guess, now).await?;
@@ -175,7 +176,7 @@ pub async fn register(
     let name = request.name.map(|name| profile::display_text(&name, "name")).transpose()?;
     let pending = binding::pending(&app.db.read, &request.state_token, BindFlow::Register, app.clock.now()).await?;
     let new = NewUser { name: name.map(Text::into_string), ..NewUser::default() };
-    finish(&app, &pending, Target::New(new), Method::Wechat).await
+    finish(&app, &pending, Target::New(new), pending.identity.method()).await
 }
 
 fn flow_of(channel: Channel) -> BindFlow {
@@ -200,10 +201,14 @@ fn target_for(pending: &Pending, existing: Option<String>, new: impl FnOnce() ->
 async fn finish(app: &AppState, pending: &Pending, target: Target, method: Method) -> AppResult<Json<LoginResponse>> {
     let now = app.clock.now();
     let user_id = binding::complete(&app.db.write, pending, target, now).await?;
+    // A chat contact's bind linked it: its bot hears of it.
+    app.deliveries.wake();
     let user = users::by_id(&app.db.read, &user_id).await?.ok_or_else(|| AppError::internal("bound user vanished"))?;
-    // The WeChat login always came first; a second method is added when the
-    // bind proved something more (a phone, an email, a password).
-    let methods: &[Method] = if method == Method::Wechat { &[Method::Wechat] } else { &[Method::Wechat, method] };
+    // The login (WeChat, or a chat contact) always came first; a second
+    // method is added when the bind proved something more (a phone, an
+    // email, a password).
+    let first = pending.identity.method();
+    let methods: &[Method] = if method == first { &[first] } else { &[first, method] };
     let tokens = app.sessions.start(&app.db.write, &app.keys(), &user, methods, now).await?;
     Ok(Json(LoginResponse::Success(tokens)))
 }

@@ -2,9 +2,12 @@
 //! current bot key (`Authorization: Bearer mab_…`), and a bot sees only its
 //! own tickets, contacts and deliveries.
 
-use crate::protocol::{ApiErrorCode, Delivery, ErrorBody, LinkTicket, LinkTicketRequest, UserInfo};
+use crate::protocol::{
+    ApiErrorCode, ChatChallengeAnswer, ChatChallengeRequest, Delivery, ErrorBody, LinkTicket, LinkTicketRequest,
+    UserInfo,
+};
 use crate::server::app::AppState;
-use crate::server::chat::{deliveries, links};
+use crate::server::chat::{deliveries, links, logins};
 use crate::server::error::{AppError, AppResult};
 use crate::server::extract::{ApiJson, ApiPath, ApiQuery, BotKey};
 use axum::extract::State;
@@ -50,6 +53,27 @@ pub async fn contact(
 ) -> AppResult<Json<UserInfo>> {
     let profile = links::profile_of(&app.db.read, &bot, &contact_id).await?;
     profile.map(Json).ok_or_else(|| AppError::new(ApiErrorCode::NotFound, "this contact is linked to nobody"))
+}
+
+/// A text a contact sent the bot that may be a chat sign-in challenge.
+#[utoipa::path(
+    post, path = "/v1/bot/challenges", tag = "bot",
+    security(("bot_key" = [])),
+    request_body = ChatChallengeRequest,
+    responses(
+        (status = 200, description = "whether it was a live challenge, which the contact took", body = ChatChallengeAnswer),
+        (status = 400, description = "invalid_request", body = ErrorBody),
+        (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 429, description = "rate_limited: this contact sent too many", body = ErrorBody),
+    )
+)]
+pub async fn challenge(
+    State(app): State<AppState>,
+    BotKey(bot): BotKey,
+    ApiJson(request): ApiJson<ChatChallengeRequest>,
+) -> AppResult<Json<ChatChallengeAnswer>> {
+    let matched = logins::answer(&app, &bot, &request.contact_id, &request.text, app.clock.now()).await?;
+    Ok(Json(ChatChallengeAnswer { matched }))
 }
 
 /// `?wait=`: seconds to wait for a delivery when none is due.

@@ -1,14 +1,21 @@
-//! `POST /v1/login/wechat` and `POST /v1/login/wechat-phone`.
+//! `POST /v1/login/wechat`, `POST /v1/login/wechat-phone`, and chat sign-in
+//! for the web: `POST /v1/login/chat` and `POST /v1/login/chat/poll`.
 
-use crate::protocol::{ApiErrorCode, CodeRequest, ErrorBody, LoginResponse};
+use crate::protocol::{
+    ApiErrorCode, ChatLoginChallenge, ChatLoginPoll, ChatLoginRequest, ChatLoginWaiting, CodeRequest, ErrorBody,
+    LoginResponse,
+};
 use crate::server::app::AppState;
-use crate::server::binding::{self, Mode};
+use crate::server::binding::{self, Identity, Mode};
+use crate::server::chat::logins::{self, Polled};
 use crate::server::error::{AppError, AppResult};
 use crate::server::extract::{ApiJson, ClientIp};
 use crate::server::ratelimit::Scope;
 use crate::server::session_tokens::Method;
 use crate::server::users::{self, NewUser, WechatIdentity};
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 /// Logs in with a `wx.login()` code.
@@ -39,11 +46,56 @@ pub async fn wechat(
         let tokens = app.sessions.start(&app.db.write, &app.keys(), &user, &[Method::Wechat], now).await?;
         return Ok(Json(LoginResponse::Success(tokens)));
     }
+    let identity = Identity::Wechat(identity);
     let challenge = binding::challenge(&app.db.write, &identity, app.registration, app.state_token_ttl_ms, now).await?;
-    Ok(Json(match app.registration {
-        Mode::SocialBind => LoginResponse::SocialBind(challenge),
-        Mode::UserRegister => LoginResponse::UserRegister(challenge),
-    }))
+    Ok(Json(app.registration.answer(challenge)))
+}
+
+/// Starts a chat sign-in (the web, where there is no `wx.login`): show the
+/// challenge; the person sends it to the bot in WeChat.
+#[utoipa::path(
+    post, path = "/v1/login/chat", tag = "login",
+    request_body = ChatLoginRequest,
+    responses(
+        (status = 200, description = "the challenge to show, and the state token to poll with", body = ChatLoginChallenge),
+        (status = 400, description = "invalid_request: no such bot", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody),
+    )
+)]
+pub async fn chat(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(request): ApiJson<ChatLoginRequest>,
+) -> AppResult<Json<ChatLoginChallenge>> {
+    app.limits.check_ip(Scope::Login, &ip.to_string())?;
+    Ok(Json(logins::start(&app, request.bot.as_deref(), app.clock.now()).await?))
+}
+
+/// The outcome of a chat sign-in: pending (202) until the challenge arrives
+/// in chat, then, once, SUCCESS (a linked contact) or SOCIAL_BIND /
+/// USER_REGISTER with a state token to bind the contact.
+#[utoipa::path(
+    post, path = "/v1/login/chat/poll", tag = "login",
+    request_body = ChatLoginPoll,
+    responses(
+        (status = 200, description = "SUCCESS with tokens, or SOCIAL_BIND / USER_REGISTER with a state token", body = LoginResponse),
+        (status = 202, description = "PENDING: poll again", body = ChatLoginWaiting),
+        (status = 400, description = "invalid_request, invalid_state_token, state_token_expired", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody),
+    )
+)]
+pub async fn chat_poll(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(request): ApiJson<ChatLoginPoll>,
+) -> AppResult<Response> {
+    app.limits.check_ip(Scope::Refresh, &ip.to_string())?;
+    Ok(match logins::poll(&app, &request.state_token, app.clock.now()).await? {
+        Polled::Pending(expires_in) => {
+            (StatusCode::ACCEPTED, Json(ChatLoginWaiting::Pending { expires_in })).into_response()
+        }
+        Polled::Done(answer) => Json(answer).into_response(),
+    })
 }
 
 /// Logs in with a `getPhoneNumber` code: the user who owns the number, or

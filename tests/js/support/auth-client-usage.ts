@@ -48,6 +48,9 @@ async function main(): Promise<void> {
   const opened: number = (await client.linkChat({ ticket: 't' })).expires_in;
   const link: ChatLink = await client.confirmChatLink({ ticket: 't', code: '123456' });
   const contactName: string | undefined = link.contact_name ?? link.bot;
+  const chat = await client.loginWithChat({ bot: 'helper' });
+  const shown: string = chat.challenge;
+  const chatResult: LoginResult<IdClaims> = await chat.outcome;
   const api = new AuthClient({ baseUrl: 'https://id.example.com', tokenOrigins: ['https://api.example.com'] });
   const response = await api.fetch('https://api.example.com/orders', { method: 'POST', body: '{}' });
   const status: number = response.status;
