@@ -1,5 +1,5 @@
 // The miniauth AuthClient in a web page, with plain DOM: sign in as a
-// (simulated) WeChat user, register or bind a new one, show the id_token's
+// (simulated) WeChat user or through a chat bot, register or bind a new one, show the id_token's
 // claims, call the API with the id_token, refresh, log out. The session is
 // kept in localStorage, so it survives a reload.
 //
@@ -113,6 +113,18 @@ function on(id, type, handler) {
 on('login-form', 'submit', async () => {
   const code = await simulatedWxLoginCode($('openid').value.trim());
   showLoginResult(await client.loginWithWechat({ code }));
+});
+
+// Chat sign-in: the page shows six digits, the person sends them to the bot.
+on('chat-form', 'submit', async () => {
+  const { challenge, outcome } = await client.loginWithChat();
+  $('challenge').textContent = challenge;
+  $('chat-challenge').hidden = false;
+  try {
+    showLoginResult(await outcome);
+  } finally {
+    $('chat-challenge').hidden = true;
+  }
 });
 
 on('register-form', 'submit', async () => {

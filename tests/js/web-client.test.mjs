@@ -17,7 +17,7 @@ import { registerClientCases } from './client-cases.mjs';
 import { commonJsAsEsModule, launchChromium } from './support/chromium.mjs';
 import { clientHandle, deviceTraffic, loginWithCode, movableClock, newPhone, startClientServers, unique } from './support/client-runtime.mjs';
 import { startServer } from './support/http-server.mjs';
-import { SIMULATOR_AUDIENCE } from './support/miniauth-server.mjs';
+import { SIMULATOR_AUDIENCE, botsCommand } from './support/miniauth-server.mjs';
 import { HARNESS_FILE, PKG_DIR, ROOT } from './support/paths.mjs';
 
 const EXAMPLE_DIR = join(ROOT, 'examples', 'web');
@@ -80,6 +80,7 @@ let site;
 let servers;
 let api;
 let browser;
+let botKey;
 const pageErrors = [];
 const consoleErrors = [];
 
@@ -88,6 +89,7 @@ before(async () => {
   site = await startServer(serveStatic);
   servers = await startClientServers(workDir, ['--cors-origins', site.url]);
   api = servers.open;
+  botKey = await botsCommand(join(workDir, 'open.db'), 'add', '--name', 'helper');
   browser = await launchChromium();
 });
 
@@ -133,7 +135,50 @@ function storedRecord(page, key) {
   return page.evaluate((k) => JSON.parse(localStorage.getItem(k) ?? 'null'), key);
 }
 
+/** What the page shows as the chat challenge, sent to the bot by `contactId` as miniauth-wechaty would. */
+async function sendShownChallenge(page, contactId) {
+  await page.locator('#chat-challenge').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  const text = await page.locator('#challenge').textContent();
+  assert.match(text, /^\d{6}$/);
+  const response = await fetch(`${api.url}/v1/bot/challenges`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${botKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ contact_id: contactId, text }),
+  });
+  assert.deepEqual(await response.json(), { matched: true });
+}
+
 describe('the web example in Chromium, against the server on another origin', () => {
+  test('chat sign-in: a new contact registers (and is linked), then signs in again as the same user', async () => {
+    const { context, page } = await openExample();
+    try {
+      await waitForView(page, 'signed-out');
+      const contactId = `wxid_web_${unique()}`;
+      await page.locator('#chat-login').click();
+      await sendShownChallenge(page, contactId);
+      await waitForView(page, 'bind');
+      assert.equal(await page.locator('#bind-status').textContent(), 'USER_REGISTER');
+      assert.doesNotMatch(await page.locator('#flows').textContent(), /WeChat phone/);
+      await page.locator('#register').click();
+      await waitForView(page, 'signed-in');
+      const claims = await shownClaims(page);
+      assert.deepEqual(claims.amr, ['chat']);
+      const profile = await fetch(`${api.url}/v1/bot/contacts/${contactId}`, { headers: { authorization: `Bearer ${botKey}` } });
+      assert.equal((await profile.json()).sub, claims.sub, 'registering linked the contact');
+
+      await page.locator('#logout').click();
+      await waitForView(page, 'signed-out');
+      await page.locator('#chat-login').click();
+      await sendShownChallenge(page, contactId);
+      await waitForView(page, 'signed-in');
+      assert.equal((await shownClaims(page)).sub, claims.sub);
+      assert.equal(await page.locator('#chat-challenge').isVisible(), false);
+    } finally {
+      await context.close();
+    }
+  });
+
+
   test('the server answers the page origin\'s CORS preflight', async () => {
     const response = await fetch(`${api.url}/v1/login/wechat`, {
       method: 'OPTIONS',
