@@ -207,6 +207,31 @@ $('new-user').addEventListener('click', () => {
   $('openid').value = `o_${Math.random().toString(36).slice(2, 10)}`;
 });
 
+// Chat sign-in: the wait for the chat message is not busy(), so that the
+// simulated chat's button stays usable meanwhile.
+on('chat-form', 'submit', async () => {
+  const { challenge, outcome } = await client.loginWithChat({ bot: 'simulator' });
+  $('challenge').textContent = challenge;
+  $('chat-challenge').hidden = false;
+  show('signed-out', `Waiting for ${challenge} in the chat…`);
+  outcome
+    .then(showResult, showError)
+    .finally(() => {
+      $('chat-challenge').hidden = true;
+    });
+});
+
+on('chat-send', 'click', async () => {
+  const response = await fetch('/sim/chat/say', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ contact_id: $('chat-contact').value.trim(), text: $('challenge').textContent }),
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(`POST /sim/chat/say answered HTTP ${response.status}${answer.message ? `: ${answer.message}` : ''}`);
+  if (!answer.matched) throw new Error('the bot did not take it: the challenge expired or was taken');
+});
+
 on('send-code', 'click', async () => {
   const channel = $('channel').value;
   const to = $('to').value.trim();

@@ -435,3 +435,17 @@ async fn chat_sign_in_refuses_other_bots_expired_challenges_and_unknown_bots() {
     send_to_bot(&s, "mab_nope", ALICE, &challenge).await.expect_error(401, Code::Unauthorized);
     s.http.check_answers().await;
 }
+
+/// Simulator mode's chat: `POST /sim/chat/say` is what a person would send
+/// its built-in bot, for chat sign-in without a real bot (the playground).
+#[tokio::test]
+async fn the_simulated_chat_answers_a_chat_sign_in() {
+    let s = TestServer::start().await;
+    let (challenge, state_token) = start_chat_login(&s, json!({ "bot": "simulator" })).await;
+    let said = s.http.post("/sim/chat/say", json!({ "contact_id": "wxid_sim", "text": challenge })).await;
+    assert_eq!(said.json, json!({ "matched": true }));
+    let bind = poll(&s, &state_token).await.challenge("USER_REGISTER");
+    s.register_with(&bind.state_token, None).await.success();
+    let again = s.http.post("/sim/chat/say", json!({ "contact_id": "wxid_sim", "text": challenge })).await;
+    assert_eq!(again.json, json!({ "matched": false }), "taken already");
+}

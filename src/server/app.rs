@@ -7,7 +7,7 @@ use super::clock::{Clock, Millis};
 use super::codes::{Budgets, Outbox, Sender, SmsCountries};
 use super::db::Db;
 use super::error::{status_of, AppError};
-use super::handlers::{bind, bot, chat, discovery, health, login, outbox, signed_in};
+use super::handlers::{bind, bot, chat, discovery, health, login, outbox, signed_in, sim_chat};
 use super::keys::KeyRing;
 use super::ratelimit::RateLimiter;
 use super::session_tokens::Sessions;
@@ -135,6 +135,7 @@ pub fn router(app: AppState, cors: CorsLayer) -> Router {
     if let Some(simulator) = &app.simulator {
         router = router
             .route("/sim/outbox", get(outbox::outbox))
+            .route("/sim/chat/say", post(sim_chat::say))
             .merge(simulator.control_router())
             .nest(SIMULATED_WECHAT_PATH, simulator.wechat_router());
     }

@@ -169,6 +169,13 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
         (false, true) => {}
     }
     let db = db::open(&config.database).await.map_err(|e| fail("database", &e))?;
+    if simulated {
+        // The simulated chat's bot (POST /sim/chat/say); its key is not needed.
+        match chat::bots::add(&db.write, handlers::sim_chat::SIMULATED_BOT, clock.now()).await {
+            Ok(_) | Err(chat::bots::BotError::NameTaken) => {}
+            Err(error) => return Err(fail("the simulated bot", &error)),
+        }
+    }
     let listener = TcpListener::bind(config.listen).await.map_err(|e| fail("listen", &e))?;
     let addr = listener.local_addr().map_err(|e| fail("listen", &e))?;
     let metrics_listener = match config.metrics_listen {

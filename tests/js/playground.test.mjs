@@ -219,6 +219,24 @@ test('a nickname saved in the page rides in the refreshed id_token; an API call 
   assert.equal(JSON.parse(answer.slice(answer.indexOf('\n') + 1)).nickname, 'Ming');
 });
 
+test('chat sign-in through the simulated chat: a new contact registers', async () => {
+  await page.click('#logout');
+  await expectStatus(/^Signed out\.$/);
+  await page.click('#chat-login');
+  await page.locator('#chat-challenge').waitFor({ timeout: UI_TIMEOUT });
+  const challenge = await text('#challenge');
+  assert.match(challenge, /^\d{6}$/);
+  await expectStatus(new RegExp(`^Waiting for ${challenge} in the chat`));
+  await page.fill('#chat-contact', `wxid_${openid}`);
+  await page.click('#chat-send');
+  await expectStatus(/^USER_REGISTER: /);
+  assert.equal(await page.locator('#phone-form').isVisible(), false, 'no Mini Program to ask for the phone number');
+  await page.click('#register');
+  await expectStatus(/^SUCCESS: signed in\.$/);
+  assert.deepEqual(JSON.parse(await text('#claims')).amr, ['chat']);
+  assert.equal(await page.locator('#chat-challenge').isVisible(), false);
+});
+
 test('a screenshot of the page', async () => {
   await page.waitForFunction(() => /^\d:\d\d$/.test(document.getElementById('countdown').textContent), null, { timeout: UI_TIMEOUT });
   const path = process.env.UPDATE_SCREENSHOT === '1' ? SCREENSHOT : join(workDir, 'playground.png');

@@ -106,6 +106,16 @@ pub async fn list(pool: &AnyPool) -> Result<Vec<Listed>, BotError> {
     Ok(sqlx::query_as("SELECT name, created_at, revoked_at FROM bots ORDER BY name").fetch_all(pool).await?)
 }
 
+/// The current bot named `name`.
+pub async fn named(pool: &AnyPool, name: &str) -> AppResult<Option<Bot>> {
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT id, name FROM bots WHERE name = $1 AND revoked_at IS NULL")
+            .bind(name)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(id, name)| Bot { id, name }))
+}
+
 /// The current bot whose key `key` is.
 pub async fn authenticate(pool: &AnyPool, key: &str) -> AppResult<Bot> {
     let refused = || AppError::new(ApiErrorCode::Unauthorized, "a current bot key is required");

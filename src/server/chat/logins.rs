@@ -16,7 +16,7 @@ use super::super::ratelimit::Scope;
 use super::super::secrets::{new_six_digit_code, new_token, token_hash};
 use super::super::session_tokens::Method;
 use super::super::users;
-use super::bots::Bot;
+use super::bots::{self, Bot};
 use super::deliveries;
 use crate::protocol::{ApiErrorCode, ChatLoginChallenge, LoginResponse};
 
@@ -31,11 +31,8 @@ pub async fn start(app: &App, bot: Option<&str>, now: Millis) -> AppResult<ChatL
     let bot_id = match bot {
         None => None,
         Some(name) => {
-            let id: Option<(String,)> = sqlx::query_as("SELECT id FROM bots WHERE name = $1 AND revoked_at IS NULL")
-                .bind(name)
-                .fetch_optional(&app.db.read)
-                .await?;
-            Some(id.ok_or_else(|| AppError::invalid_request("\"bot\" names no current bot"))?.0)
+            let bot = bots::named(&app.db.read, name).await?;
+            Some(bot.ok_or_else(|| AppError::invalid_request("\"bot\" names no current bot"))?.id)
         }
     };
     let state_token = new_token();

@@ -9,3 +9,4 @@ pub mod health;
 pub mod login;
 pub mod outbox;
 pub mod signed_in;
+pub mod sim_chat;
