@@ -359,18 +359,24 @@ describe('examples/miniprogram in the simulator against the reference server', {
     profile.onUnload();
   });
 
+  /** The example launched for a new WeChat user, who registers through its login and bind pages. */
+  async function registered() {
+    const app = await launch({ root });
+    const login = await openFrom(app.sim, `/${LOGIN}`);
+    await login.onLogin();
+    const bind = await openFrom(app.sim, app.navigations()[0].url);
+    await bind.onRegister();
+    bind.onUnload();
+    return app;
+  }
+
   test('the link page a bot\'s card opens: signs in, the code arrives in chat, the contact is linked', async () => {
     const contactId = `wxid_${unique()}`;
     const { body: card } = await asBot('POST', '/v1/bot/link-tickets', { contact: { id: contactId, name: 'Lin' } });
     const pagePath = `/${LINK}?ticket=${encodeURIComponent(card.ticket)}`;
 
     // A WeChat user with an account, signed out on this phone: the page logs in itself.
-    const app = await launch({ root });
-    const registered = await openFrom(app.sim, `/${LOGIN}`);
-    await registered.onLogin();
-    const bind = await openFrom(app.sim, app.navigations()[0].url);
-    await bind.onRegister();
-    bind.onUnload();
+    const app = await registered();
     await app.sim.app.auth.logout();
     const link = await openFrom(app.sim, pagePath);
     assert.equal(link.data.error, '');
@@ -393,12 +399,7 @@ describe('examples/miniprogram in the simulator against the reference server', {
     assert.equal(profile.sub, (await app.sim.app.auth.getClaims()).sub);
 
     // The card again, forwarded to someone else: spent.
-    const other = await launch({ root });
-    const otherLogin = await openFrom(other.sim, `/${LOGIN}`);
-    await otherLogin.onLogin();
-    const otherBind = await openFrom(other.sim, other.navigations()[0].url);
-    await otherBind.onRegister();
-    otherBind.onUnload();
+    const other = await registered();
     const forwarded = await openFrom(other.sim, pagePath);
     assert.equal(forwarded.data.step, 'failed');
     assert.equal(forwarded.data.error, 'This card has expired or was opened already; ask the bot for a new one.');

@@ -127,6 +127,23 @@ async function signedIn(openid, name) {
 const ticketOf = (card) => new URLSearchParams(card.payload.pagePath.split('?')[1]).get('ticket');
 const codeIn = (text) => /^(\d{6}) /.exec(text)[1];
 
+/** `person` writes to bot `b` and gets the card: its ticket. */
+async function cardTicket(b, person) {
+  const card = b.puppet.nextCard(person.id);
+  person.say('hello').to(b.self);
+  return ticketOf(await card);
+}
+
+/** `person` links through the card, signed in to the Mini Program as `openid`: the signed-in client. */
+async function linkInMiniProgram(b, person, openid, name) {
+  const ticket = await cardTicket(b, person);
+  const client = await signedIn(openid, name);
+  const codeText = b.nextText(person, /^\d{6} /);
+  await client.linkChat({ ticket });
+  await client.confirmChatLink({ ticket, code: codeIn(await codeText) });
+  return client;
+}
+
 describe('miniauth-wechaty on the mock puppet', () => {
   test('a contact gets the card, links with the code sent in chat, and is known from then on', async () => {
     const b = await startBot();
@@ -166,9 +183,7 @@ describe('miniauth-wechaty on the mock puppet', () => {
     const b = await startBot();
     try {
       const carol = b.contact('Carol');
-      const card = b.puppet.nextCard(carol.id);
-      carol.say('hello').to(b.self);
-      const ticket = ticketOf(await card);
+      const ticket = await cardTicket(b, carol);
       const mallory = await signedIn('o_mallory_chat', 'Mallory');
       // The code goes to Carol's chat, not to whoever opened the card.
       const codeText = b.nextText(carol, /^\d{6} /);
@@ -190,9 +205,7 @@ describe('miniauth-wechaty on the mock puppet', () => {
   test('codes queued while the bot and the server were down are delivered once both are back', async () => {
     const b = await startBot();
     const dave = b.contact('Dave');
-    const card = b.puppet.nextCard(dave.id);
-    dave.say('hello').to(b.self);
-    const ticket = ticketOf(await card);
+    const ticket = await cardTicket(b, dave);
     await b.stop();
     const client = await signedIn('o_dave_chat', 'Dave');
     await client.linkChat({ ticket });
@@ -218,13 +231,7 @@ describe('miniauth-wechaty on the mock puppet', () => {
     const other = await startBot(otherKey, 'Other');
     try {
       const erin = b.contact('Erin');
-      const card = b.puppet.nextCard(erin.id);
-      erin.say('hello').to(b.self);
-      const ticket = ticketOf(await card);
-      const client = await signedIn('o_erin_chat', 'Erin');
-      const codeText = b.nextText(erin, /^\d{6} /);
-      await client.linkChat({ ticket });
-      await client.confirmChatLink({ ticket, code: codeIn(await codeText) });
+      const client = await linkInMiniProgram(b, erin, 'o_erin_chat', 'Erin');
       const asSeenByHelper = await b.bot.Contact.find({ id: erin.id });
       assert.equal((await waitFor(() => b.auth.getProfile(asSeenByHelper), 'the profile')).name, 'Erin');
       // The same contact id at another bot is nobody.
@@ -245,13 +252,7 @@ describe('miniauth-wechaty on the mock puppet', () => {
     try {
       // Gina links her contact in the Mini Program first.
       const gina = b.contact('Gina');
-      const card = b.puppet.nextCard(gina.id);
-      gina.say('hello').to(b.self);
-      const ticket = ticketOf(await card);
-      const phone = await signedIn('o_gina_chat', 'Gina');
-      const codeText = b.nextText(gina, /^\d{6} /);
-      await phone.linkChat({ ticket });
-      await phone.confirmChatLink({ ticket, code: codeIn(await codeText) });
+      const phone = await linkInMiniProgram(b, gina, 'o_gina_chat', 'Gina');
       const sub = (await phone.getClaims()).sub;
 
       // On the web: the page shows a challenge, Gina sends it to the bot.
