@@ -32,6 +32,13 @@ async fn ack(s: &TestServer, bot_key: &str, delivery: &Value) {
     s.http.post_bearer(&path, bot_key, json!({})).await.expect(204);
 }
 
+/// Acknowledges everything the bot has due.
+async fn drain(s: &TestServer, bot_key: &str) {
+    for delivery in deliveries(s, bot_key, 0).await {
+        ack(s, bot_key, &delivery).await;
+    }
+}
+
 /// The six digits of a text delivery.
 fn code_in(delivery: &Value) -> String {
     assert_eq!(delivery["kind"], "text", "{delivery}");
@@ -347,7 +354,7 @@ async fn linked_user(s: &TestServer, bot: &str, contact_id: &str, openid: &str) 
     open(s, &user.id_token, &ticket).await.expect(202);
     let code = code_sent_in_chat(s, bot, contact_id).await;
     confirm(s, &user.id_token, &ticket, &code).await.expect(200);
-    deliveries(s, bot, 0).await.iter().for_each(drop);
+    drain(s, bot).await;
     s.verify(&user.id_token).await.1["sub"].as_str().unwrap().to_string()
 }
 
@@ -356,9 +363,6 @@ async fn chat_sign_in_gives_a_linked_contact_its_users_tokens() {
     let s = TestServer::start().await;
     let bot = s.add_bot("helper").await;
     let sub = linked_user(&s, &bot, ALICE, "o_alice").await;
-    for news in deliveries(&s, &bot, 0).await {
-        ack(&s, &bot, &news).await;
-    }
 
     let (challenge, state_token) = start_chat_login(&s, json!({ "bot": "helper" })).await;
     let waiting = poll(&s, &state_token).await;
@@ -448,4 +452,80 @@ async fn the_simulated_chat_answers_a_chat_sign_in() {
     s.register_with(&bind.state_token, None).await.success();
     let again = s.http.post("/sim/chat/say", json!({ "contact_id": "wxid_sim", "text": challenge })).await;
     assert_eq!(again.json, json!({ "matched": false }), "taken already");
+}
+
+/// Six digits that take no live challenge are guesses at someone else's
+/// sign-in: a contact gets five free, then waits, and twenty a day.
+#[tokio::test]
+async fn a_contact_guessing_challenges_meets_the_guessing_ceilings() {
+    let s = TestServer::start().await;
+    let bot = s.add_bot("helper").await;
+    for guess in 0..5 {
+        let answer = send_to_bot(&s, &bot, "wxid_guesser", &format!("{guess:06}")).await;
+        assert_eq!(answer.json, json!({ "matched": false }));
+    }
+    let refused = send_to_bot(&s, &bot, "wxid_guesser", "000005").await;
+    refused.expect_error(429, Code::TooManyFailures);
+    assert!(refused.retry_after().is_some_and(|r| r >= 1));
+    for guess in 5..20 {
+        s.advance(16 * 60);
+        assert_eq!(
+            send_to_bot(&s, &bot, "wxid_guesser", &format!("{guess:06}")).await.json,
+            json!({ "matched": false })
+        );
+    }
+    s.advance(16 * 60);
+    let ceiling = send_to_bot(&s, &bot, "wxid_guesser", "000020").await;
+    ceiling.expect_error(429, Code::TooManyFailures);
+    // Another contact is not held up, and the guesser's own right challenge
+    // is refused only by its waits (it is the same ceiling).
+    let (challenge, _) = start_chat_login(&s, json!({})).await;
+    assert_eq!(send_to_bot(&s, &bot, "wxid_other", &challenge).await.json, json!({ "matched": true }));
+    s.http.check_answers().await;
+}
+
+#[tokio::test]
+async fn unstable_contact_ids_cannot_answer_a_challenge() {
+    let s = TestServer::start().await;
+    let bot = s.add_bot("helper").await;
+    let (challenge, _) = start_chat_login(&s, json!({})).await;
+    for contact in ["v1_abc@stranger", "V1_ABC@STRANGER", "$search$-1", "$SEARCH$-1", "a b"] {
+        send_to_bot(&s, &bot, contact, &challenge).await.expect_error(400, Code::InvalidRequest);
+    }
+    ticket(&s, &bot, json!({ "id": "x@STRANGER" })).await.expect_error(400, Code::InvalidRequest);
+    assert_eq!(send_to_bot(&s, &bot, ALICE, &challenge).await.json, json!({ "matched": true }), "still live");
+}
+
+/// A bind offered to a chat sign-in before the contact was linked cannot
+/// move the link made since: nothing proved the contact again.
+#[tokio::test]
+async fn a_stale_chat_sign_in_bind_does_not_move_a_link() {
+    let s = TestServer::start().await;
+    let bot = s.add_bot("helper").await;
+    let (challenge, state_token) = start_chat_login(&s, json!({})).await;
+    send_to_bot(&s, &bot, "wxid_move", &challenge).await.expect(200);
+    let bind = poll(&s, &state_token).await.challenge("USER_REGISTER");
+    drain(&s, &bot).await;
+    let owner = linked_user(&s, &bot, "wxid_move", "o_owner").await;
+    s.register_with(&bind.state_token, None).await.expect_error(409, Code::AlreadyBound);
+    assert_eq!(contact(&s, &bot, "wxid_move").await.json["sub"], owner.as_str());
+}
+
+#[tokio::test]
+async fn a_revoked_bot_answers_no_sign_in_and_delivers_nothing_more() {
+    let s = TestServer::start().await;
+    let bot = s.add_bot("helper").await;
+    let (challenge, state_token) = start_chat_login(&s, json!({})).await;
+    send_to_bot(&s, &bot, ALICE, &challenge).await.expect(200);
+    s.revoke_bot("helper").await;
+    poll(&s, &state_token).await.expect_error(400, Code::InvalidStateToken);
+    let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM deliveries").fetch_one(&s.app.db.write).await.unwrap();
+    assert_eq!(rows, 0, "its queue is dropped");
+
+    // An answered sign-in is collected within the challenge's life only.
+    let other = s.add_bot("other").await;
+    let (challenge, state_token) = start_chat_login(&s, json!({})).await;
+    send_to_bot(&s, &other, ALICE, &challenge).await.expect(200);
+    s.advance(121);
+    poll(&s, &state_token).await.expect_error(400, Code::StateTokenExpired);
 }

@@ -211,7 +211,7 @@ pub async fn complete(pool: &AnyPool, pending: &Pending, target: Target, now: Mi
         Identity::Wechat(wechat) => users::bind_identity(&mut tx, wechat, &user_id, now).await?,
         Identity::Chat { bot_id, contact_id } => {
             let contact = links::Contact { bot_id, contact_id, name: None, avatar: None };
-            links::link(&mut tx, &contact, &user_id, now).await?
+            links::link(&mut tx, &contact, &user_id, links::Relink::Refuse, now).await?
         }
     }
     tx.commit().await?;

@@ -48,22 +48,23 @@ const TARGET: Rule = Rule { free: i64::MAX, ceiling: 50, whose: "this recipient 
 #[derive(Debug)]
 pub struct Guess {
     /// The recipient (`sms:+86…`, `email:…`, `wechat:<bot>/<contact>`) or
-    /// `username:…` guessed at.
-    pub target: String,
+    /// `username:…` guessed at; `None` for a guess at whatever is live (a
+    /// chat sign-in's challenge may be anyone's).
+    pub target: Option<String>,
     /// The guessing WeChat identity (`appid:openid`) or signed-in user
     /// (`user:<id>`).
     pub guesser: String,
-    /// The client's address.
-    pub source: IpAddr,
+    /// The client's address; `None` for a guess a bot relays, whose address
+    /// is every contact's.
+    pub source: Option<IpAddr>,
 }
 
 impl Guess {
-    fn subjects(&self) -> [(&'static Rule, String); 3] {
-        [
-            (&GUESSER, format!("guesser:{}", self.guesser)),
-            (&SOURCE, format!("source:{}", network_of(self.source))),
-            (&TARGET, format!("target:{}", self.target)),
-        ]
+    fn subjects(&self) -> Vec<(&'static Rule, String)> {
+        let mut subjects = vec![(&GUESSER, format!("guesser:{}", self.guesser))];
+        subjects.extend(self.source.map(|source| (&SOURCE, format!("source:{}", network_of(source)))));
+        subjects.extend(self.target.as_ref().map(|target| (&TARGET, format!("target:{target}"))));
+        subjects
     }
 }
 

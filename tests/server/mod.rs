@@ -970,9 +970,12 @@ pub fn capture_logs() -> Logs {
         use tracing_subscriber::util::SubscriberInitExt;
         let logs = Logs(Arc::default());
         let writer = logs.clone();
+        // No timestamps: their six-digit fractions of a second would, now
+        // and then, spell a one-time code the tests look for.
         tracing_subscriber::fmt()
             .with_max_level(tracing::Level::TRACE)
             .with_ansi(false)
+            .without_time()
             .with_writer(move || writer.clone())
             .finish()
             .try_init()

@@ -77,16 +77,19 @@ pub async fn add(pool: &AnyPool, name: &str, now: Millis) -> Result<String, BotE
     Ok(key)
 }
 
-/// Revokes the bot named `name`: its key is refused from now on.
+/// Revokes the bot named `name`: its key is refused from now on, and what
+/// it had still to deliver is dropped.
 pub async fn revoke(pool: &AnyPool, name: &str, now: Millis) -> Result<(), BotError> {
-    let revoked = sqlx::query("UPDATE bots SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(name)
-        .execute(pool)
-        .await?;
-    if revoked.rows_affected() == 0 {
-        return Err(BotError::Unknown);
-    }
+    let mut tx = pool.begin().await?;
+    let revoked: Option<(String,)> =
+        sqlx::query_as("UPDATE bots SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL RETURNING id")
+            .bind(now)
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (id,) = revoked.ok_or(BotError::Unknown)?;
+    sqlx::query("DELETE FROM deliveries WHERE bot_id = $1").bind(&id).execute(&mut *tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -2,7 +2,8 @@
 //! news of links and unlinks. A delivery is stored until the bot that is to
 //! deliver it acknowledges it, so a restart of the server or of the bot
 //! loses none. One handed out is leased for [`LEASE_MS`]: unacknowledged by
-//! then, it is handed out again. A text with a code expires with the code.
+//! then, it is handed out again. A text with a code expires with the code,
+//! news of a link after [`NEWS_TTL_MS`].
 //!
 //! Bots fetch them by long-poll ([`Deliveries::next`]). A delivery queued by
 //! this instance wakes its waiting polls at once; one queued by another
@@ -16,6 +17,9 @@ use sqlx::{AnyConnection, AnyPool};
 use std::time::Duration;
 use tokio::sync::Notify;
 
+/// How long news of a link waits for its bot (one gone that long has
+/// stopped polling; its profile cache expired long ago).
+pub const NEWS_TTL_MS: Millis = 7 * 24 * 60 * 60_000;
 /// How long a handed-out delivery waits for its acknowledgement.
 pub const LEASE_MS: Millis = 60_000;
 /// The longest long-poll.
@@ -96,7 +100,7 @@ pub async fn enqueue_news(
         LinkNews::Linked => "linked",
         LinkNews::Unlinked => "unlinked",
     };
-    enqueue(conn, bot_id, kind, contact_id, None, None, now).await
+    enqueue(conn, bot_id, kind, contact_id, None, Some(now + NEWS_TTL_MS), now).await
 }
 
 async fn enqueue(

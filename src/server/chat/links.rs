@@ -25,14 +25,7 @@ pub const TICKET_TTL_MS: Millis = 10 * 60_000;
 /// A ticket for a login card to `contact` of `bot`.
 pub async fn issue_ticket(pool: &AnyPool, bot: &Bot, contact: &ChatContact, now: Millis) -> AppResult<LinkTicket> {
     let contact_id = &*contact.id;
-    // Search results and strangers have ids that do not last: a link to one
-    // would point at nobody, or at someone else, later.
-    let stable = !contact_id.starts_with("$search$")
-        && !contact_id.ends_with("@stranger")
-        && contact_id.bytes().all(|b| b.is_ascii_graphic());
-    if !stable {
-        return Err(AppError::invalid_request("\"contact.id\" must be a contact's stable id"));
-    }
+    check_stable(contact_id, "contact.id")?;
     let name = contact.name.as_ref().map(|name| profile::display_text(name, "contact.name")).transpose()?;
     if contact.avatar.as_deref().is_some_and(|avatar| !profile::picture(avatar)) {
         return Err(AppError::invalid_request("\"contact.avatar\" must be an https URL"));
@@ -52,6 +45,21 @@ pub async fn issue_ticket(pool: &AnyPool, bot: &Bot, contact: &ChatContact, now:
     .execute(pool)
     .await?;
     Ok(LinkTicket { ticket, expires_in: secs(TICKET_TTL_MS) })
+}
+
+/// Refuses a contact id that does not last: search results (`$search$…`)
+/// and strangers (`…@stranger`) have such ids, and a link to one would
+/// point at nobody, or at someone else, later. `field` names it in the
+/// error.
+pub fn check_stable(contact_id: &str, field: &str) -> AppResult<()> {
+    let lower = contact_id.to_ascii_lowercase();
+    let stable =
+        !lower.starts_with("$search$") && !lower.ends_with("@stranger") && lower.bytes().all(|b| b.is_ascii_graphic());
+    if stable {
+        Ok(())
+    } else {
+        Err(AppError::invalid_request(format!("\"{field}\" must be a contact's stable id")))
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -124,7 +132,7 @@ pub async fn confirm(app: &App, user: &User, ticket: &str, code: &str, ip: IpAdd
         return Err(invalid_ticket());
     }
     let to = Destination::Chat { bot_id: &row.bot_id, contact_id: &row.contact_id };
-    let guess = Guess { target: to.key(), guesser: format!("user:{}", user.id), source: ip };
+    let guess = Guess { target: Some(to.key()), guesser: format!("user:{}", user.id), source: Some(ip) };
     codes::redeem(&app.db.write, &ticket_hash, to, code, &guess, now).await?;
     let mut tx = app.db.write.begin().await?;
     let spent = sqlx::query("UPDATE link_tickets SET used_at = $1 WHERE ticket_hash = $2 AND used_at IS NULL")
@@ -141,7 +149,8 @@ pub async fn confirm(app: &App, user: &User, ticket: &str, code: &str, ip: IpAdd
         name: row.contact_name.as_deref(),
         avatar: row.contact_avatar.as_deref(),
     };
-    link(&mut tx, &contact, &user.id, now).await?;
+    // The code proved the holder is the contact: a link to another user moves.
+    link(&mut tx, &contact, &user.id, Relink::Move, now).await?;
     tx.commit().await?;
     app.deliveries.wake();
     Ok(ChatLink { bot: row.bot_name, contact_id: row.contact_id, contact_name: row.contact_name })
@@ -159,16 +168,37 @@ pub struct Contact<'a> {
     pub avatar: Option<&'a str>,
 }
 
-/// Links `contact` to the user `user_id` (moving it from another user),
-/// and queues the news for its bot: in the transaction `conn` is in, to be
-/// followed by a [`super::deliveries::Deliveries::wake`] after the commit.
-pub async fn link(conn: &mut AnyConnection, contact: &Contact<'_>, user_id: &str, now: Millis) -> AppResult<()> {
-    sqlx::query(
+/// What linking a contact that is linked already does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relink {
+    /// Moves it: the contact proved itself just now (a code sent in chat).
+    Move,
+    /// Refuses (`already_bound`): nothing proved it since it was linked (a
+    /// bind of a chat sign-in that started before the link).
+    Refuse,
+}
+
+/// Links `contact` to the user `user_id`, and queues the news for its bot:
+/// in the transaction `conn` is in, to be followed by a
+/// [`super::deliveries::Deliveries::wake`] after the commit.
+pub async fn link(
+    conn: &mut AnyConnection,
+    contact: &Contact<'_>,
+    user_id: &str,
+    relink: Relink,
+    now: Millis,
+) -> AppResult<()> {
+    let on_conflict = match relink {
+        Relink::Move => {
+            "DO UPDATE SET user_id = excluded.user_id, contact_name = excluded.contact_name,
+               contact_avatar = excluded.contact_avatar, linked_at = excluded.linked_at"
+        }
+        Relink::Refuse => "DO NOTHING",
+    };
+    let linked = sqlx::query(&format!(
         "INSERT INTO chat_links (bot_id, contact_id, user_id, contact_name, contact_avatar, linked_at)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (bot_id, contact_id) DO UPDATE SET user_id = excluded.user_id,
-           contact_name = excluded.contact_name, contact_avatar = excluded.contact_avatar, linked_at = excluded.linked_at",
-    )
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (bot_id, contact_id) {on_conflict}"
+    ))
     .bind(contact.bot_id)
     .bind(contact.contact_id)
     .bind(user_id)
@@ -177,6 +207,9 @@ pub async fn link(conn: &mut AnyConnection, contact: &Contact<'_>, user_id: &str
     .bind(now)
     .execute(&mut *conn)
     .await?;
+    if linked.rows_affected() == 0 {
+        return Err(AppError::new(ApiErrorCode::AlreadyBound, "this chat contact is linked to a user already"));
+    }
     deliveries::enqueue_news(conn, contact.bot_id, contact.contact_id, LinkNews::Linked, now).await
 }
 

@@ -12,12 +12,12 @@ use super::super::app::App;
 use super::super::binding::{self, Identity};
 use super::super::clock::Millis;
 use super::super::error::{AppError, AppResult};
-use super::super::ratelimit::Scope;
+use super::super::guesses::{self, Guess};
 use super::super::secrets::{new_six_digit_code, new_token, token_hash};
 use super::super::session_tokens::Method;
 use super::super::users;
 use super::bots::{self, Bot};
-use super::deliveries;
+use super::{deliveries, links};
 use crate::protocol::{ApiErrorCode, ChatLoginChallenge, LoginResponse};
 
 /// How long a challenge waits for its chat message.
@@ -67,12 +67,17 @@ pub async fn start(app: &App, bot: Option<&str>, now: Millis) -> AppResult<ChatL
 /// `bot`'s contact `contact_id` sent `text`: if it is a live challenge this
 /// bot may answer, the sign-in is the contact's, and the contact is told.
 pub async fn answer(app: &App, bot: &Bot, contact_id: &str, text: &str, now: Millis) -> AppResult<bool> {
-    // A contact sending digit after digit is guessing.
-    app.limits.check_account(Scope::Login, &format!("chat:{}/{contact_id}", bot.id))?;
+    links::check_stable(contact_id, "contact_id")?;
     let challenge = text.trim();
     if challenge.len() != 6 || !challenge.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(false);
     }
+    // Six digits that take no live challenge are a guess at someone else's
+    // sign-in: the contact's failures meet the guessing ceilings (a few free,
+    // then waits, 20 a day). The bot relays for every contact, so its
+    // address is no source.
+    let guess = Guess { target: None, guesser: format!("chat:{}/{contact_id}", bot.id), source: None };
+    let attempt = guesses::begin(&app.db.write, &guess, now).await?;
     let mut tx = app.db.write.begin().await?;
     let taken = sqlx::query(
         "UPDATE chat_logins SET answered_bot_id = $1, contact_id = $2, answered_at = $3
@@ -94,6 +99,9 @@ pub async fn answer(app: &App, bot: &Bot, contact_id: &str, text: &str, now: Mil
     deliveries::enqueue_text(&mut tx, &bot.id, contact_id, &text, now + CHALLENGE_TTL_MS, now).await?;
     tx.commit().await?;
     app.deliveries.wake();
+    // After the commit: SQLite's one write connection is the transaction's
+    // until then.
+    attempt.forgive(&app.db.write).await?;
     Ok(true)
 }
 
@@ -117,17 +125,21 @@ struct LoginRow {
 pub async fn poll(app: &App, state_token: &str, now: Millis) -> AppResult<Polled> {
     let hash = token_hash(state_token);
     let invalid = || AppError::new(ApiErrorCode::InvalidStateToken, "unknown or already used state token");
+    // A sign-in a bot answered before it was revoked is refused as unknown.
     let row: Option<LoginRow> = sqlx::query_as(
-        "SELECT expires_at, answered_bot_id, contact_id, spent_at FROM chat_logins WHERE state_token_hash = $1",
+        "SELECT l.expires_at, l.answered_bot_id, l.contact_id, l.spent_at FROM chat_logins l
+         LEFT JOIN bots b ON b.id = l.answered_bot_id
+         WHERE l.state_token_hash = $1 AND (l.answered_bot_id IS NULL OR b.revoked_at IS NULL)",
     )
     .bind(&hash)
     .fetch_optional(&app.db.write)
     .await?;
     let row = row.filter(|row| row.spent_at.is_none()).ok_or_else(invalid)?;
+    // Collected within the challenge's life, answered or not.
+    if now >= row.expires_at {
+        return Err(AppError::new(ApiErrorCode::StateTokenExpired, "the challenge expired; start again"));
+    }
     let (Some(bot_id), Some(contact_id)) = (row.answered_bot_id, row.contact_id) else {
-        if now >= row.expires_at {
-            return Err(AppError::new(ApiErrorCode::StateTokenExpired, "the challenge expired; start again"));
-        }
         return Ok(Polled::Pending(secs(row.expires_at - now)));
     };
     let spent = sqlx::query("UPDATE chat_logins SET spent_at = $1 WHERE state_token_hash = $2 AND spent_at IS NULL")

@@ -102,7 +102,7 @@ pub async fn verify_code(
     app.limits.check_account(Scope::Bind, &pending.identity.key())?;
     let to = codes::normalize_recipient(request.channel, &request.to)?;
     let destination = Destination::Address(request.channel, &to);
-    let guess = Guess { target: destination.key(), guesser: pending.identity.key(), source: ip };
+    let guess = Guess { target: Some(destination.key()), guesser: pending.identity.key(), source: Some(ip) };
     codes::redeem(&app.db.write, &pending.token_hash, destination, &request.code, &guess, now).await?;
     let (existing, method) = match request.channel {
         Channel::Sms => (users::by_phone(&app.db.read, &to).await?, Method::Sms),
@@ -137,8 +137,11 @@ pub async fn password(
     let now = app.clock.now();
     let pending = binding::pending(&app.db.read, &request.state_token, BindFlow::Password, now).await?;
     app.limits.check_account(Scope::Bind, &pending.identity.key())?;
-    let guess =
-        Guess { target: format!("username:{}", &*request.username), guesser: pending.identity.key(), source: ip };
+    let guess = Guess {
+        target: Some(format!("username:{}", &*request.username)),
+        guesser: pending.identity.key(),
+        source: Some(ip),
+    };
     let attempt = guesses::begin(&app.db.write, &guess, now).await?;
     let found = users::by_username(&app.db.read, &request.username).await?;
     let hash = found.as_ref().and_then(|(_, hash)| hash.clone());
