@@ -529,3 +529,22 @@ async fn a_revoked_bot_answers_no_sign_in_and_delivers_nothing_more() {
     s.advance(121);
     poll(&s, &state_token).await.expect_error(400, Code::StateTokenExpired);
 }
+
+/// Found by schemathesis: a NUL in a bot's name reached the database (which
+/// PostgreSQL refuses as text). Names, contact ids and delivery ids that no
+/// row can have are answered without asking it.
+#[tokio::test]
+async fn ids_no_row_can_have_never_reach_the_database() {
+    let s = TestServer::start().await;
+    let bot = s.add_bot("helper").await;
+    let alice = s.register("o_alice").await;
+    for name in ["\u{a0}\u{10}K\u{0}P", "a\u{0}", "é"] {
+        s.http.post("/v1/login/chat", json!({ "bot": name })).await.expect_error(400, Code::InvalidRequest);
+    }
+    contact(&s, &bot, "a%00b").await.expect_error(404, Code::NotFound);
+    contact(&s, &bot, "%C3%A9").await.expect_error(404, Code::NotFound);
+    s.http.delete_bearer("/v1/chat-links/a%00b", &alice.id_token).await.expect_error(404, Code::NotFound);
+    s.http.post_bearer("/v1/bot/deliveries/a%00b/ack", &bot, json!({})).await.expect(204);
+    send_to_bot(&s, &bot, "a\u{0}b", "123456").await.expect_error(400, Code::InvalidRequest);
+    s.http.check_answers().await;
+}

@@ -56,9 +56,7 @@ impl From<sqlx::Error> for BotError {
 
 /// Adds a bot named `name` and answers its key, which is not kept.
 pub async fn add(pool: &AnyPool, name: &str, now: Millis) -> Result<String, BotError> {
-    let valid = (1..=64).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if !valid {
+    if !valid_name(name) {
         return Err(BotError::InvalidName);
     }
     let key = format!("{KEY_PREFIX}{}", new_token());
@@ -75,6 +73,11 @@ pub async fn add(pool: &AnyPool, name: &str, now: Millis) -> Result<String, BotE
         return Err(BotError::NameTaken);
     }
     Ok(key)
+}
+
+/// 1 to 64 letters, digits, `-`, `_`, `.`: what a bot may be named.
+fn valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// Revokes the bot named `name`: its key is refused from now on, and what
@@ -109,8 +112,12 @@ pub async fn list(pool: &AnyPool) -> Result<Vec<Listed>, BotError> {
     Ok(sqlx::query_as("SELECT name, created_at, revoked_at FROM bots ORDER BY name").fetch_all(pool).await?)
 }
 
-/// The current bot named `name`.
+/// The current bot named `name`. No bot has a name `add` would refuse
+/// (and the database never sees one, NUL and all).
 pub async fn named(pool: &AnyPool, name: &str) -> AppResult<Option<Bot>> {
+    if !valid_name(name) {
+        return Ok(None);
+    }
     let row: Option<(String, String)> =
         sqlx::query_as("SELECT id, name FROM bots WHERE name = $1 AND revoked_at IS NULL")
             .bind(name)

@@ -174,6 +174,11 @@ async fn lease(pool: &AnyPool, bot_id: &str, now: Millis) -> AppResult<Vec<Deliv
 /// already acknowledged, or not this bot's, is left as it is; the answer
 /// is the same, so a retried acknowledgement is harmless.
 pub async fn ack(pool: &AnyPool, bot_id: &str, id: &str) -> AppResult<()> {
+    // Ids are `dlv_` and base64url: anything else names no delivery (and a
+    // NUL would not reach PostgreSQL as text).
+    if !id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-')) {
+        return Ok(());
+    }
     sqlx::query("DELETE FROM deliveries WHERE id = $1 AND bot_id = $2").bind(id).bind(bot_id).execute(pool).await?;
     Ok(())
 }

@@ -52,14 +52,23 @@ pub async fn issue_ticket(pool: &AnyPool, bot: &Bot, contact: &ChatContact, now:
 /// point at nobody, or at someone else, later. `field` names it in the
 /// error.
 pub fn check_stable(contact_id: &str, field: &str) -> AppResult<()> {
-    let lower = contact_id.to_ascii_lowercase();
-    let stable =
-        !lower.starts_with("$search$") && !lower.ends_with("@stranger") && lower.bytes().all(|b| b.is_ascii_graphic());
-    if stable {
+    if stable(contact_id) {
         Ok(())
     } else {
         Err(AppError::invalid_request(format!("\"{field}\" must be a contact's stable id")))
     }
+}
+
+/// Whether `contact_id` is one a link can have (see [`check_stable`]):
+/// at most 128 printable ASCII characters, neither a search result's nor a
+/// stranger's. What fails it was never linked, and does not reach the
+/// database (PostgreSQL refuses a NUL in text).
+fn stable(contact_id: &str) -> bool {
+    let lower = contact_id.to_ascii_lowercase();
+    (1..=128).contains(&lower.len())
+        && !lower.starts_with("$search$")
+        && !lower.ends_with("@stranger")
+        && lower.bytes().all(|b| b.is_ascii_graphic())
 }
 
 #[derive(sqlx::FromRow)]
@@ -228,6 +237,9 @@ pub async fn of_user(pool: &AnyPool, user: &User) -> AppResult<Vec<ChatLink>> {
 /// Unlinks `user`'s contact `contact_id` at every bot it is linked at; each
 /// of those bots hears of it. Answers whether there was such a link.
 pub async fn unlink(app: &App, user: &User, contact_id: &str, now: Millis) -> AppResult<bool> {
+    if !stable(contact_id) {
+        return Ok(false);
+    }
     let mut tx = app.db.write.begin().await?;
     let bots: Vec<(String,)> =
         sqlx::query_as("DELETE FROM chat_links WHERE user_id = $1 AND contact_id = $2 RETURNING bot_id")
@@ -245,6 +257,9 @@ pub async fn unlink(app: &App, user: &User, contact_id: &str, now: Millis) -> Ap
 
 /// The profile of the user `bot`'s contact `contact_id` is linked to.
 pub async fn profile_of(pool: &AnyPool, bot: &Bot, contact_id: &str) -> AppResult<Option<UserInfo>> {
+    if !stable(contact_id) {
+        return Ok(None);
+    }
     let user: Option<(String,)> =
         sqlx::query_as("SELECT user_id FROM chat_links WHERE bot_id = $1 AND contact_id = $2")
             .bind(&bot.id)
