@@ -4,7 +4,7 @@
 //! as the binding itself.
 
 use super::chat::links;
-use super::clock::Millis;
+use super::clock::{secs, Millis};
 use super::error::{AppError, AppResult};
 use super::secrets::{new_token, token_hash};
 use super::session_tokens::Method;
@@ -92,6 +92,14 @@ impl Identity {
             Self::Chat { bot_id, contact_id } => ("chat", bot_id, contact_id, None),
         }
     }
+
+    /// The identity [`Identity::columns`] stored.
+    fn from_columns(kind: &str, appid: String, openid: String, unionid: Option<String>) -> Self {
+        match kind {
+            "chat" => Self::Chat { bot_id: appid, contact_id: openid },
+            _ => Self::Wechat(WechatIdentity { appid, openid, unionid }),
+        }
+    }
 }
 
 /// A valid, unspent state token.
@@ -136,8 +144,7 @@ pub async fn challenge(
     .bind(now + ttl_ms)
     .execute(pool)
     .await?;
-    let expires_in = u64::try_from(ttl_ms / 1000).unwrap_or(0);
-    Ok(BindChallenge { state_token: token, expires_in, flows: mode.flows(identity) })
+    Ok(BindChallenge { state_token: token, expires_in: secs(ttl_ms), flows: mode.flows(identity) })
 }
 
 #[derive(sqlx::FromRow)]
@@ -171,10 +178,7 @@ pub async fn pending(pool: &AnyPool, state_token: &str, flow: BindFlow, now: Mil
         return Err(AppError::new(ApiErrorCode::StateTokenExpired, "the state token has expired; log in again"));
     }
     let mode = if mode == Mode::UserRegister.as_str() { Mode::UserRegister } else { Mode::SocialBind };
-    let identity = match kind.as_str() {
-        "chat" => Identity::Chat { bot_id: appid, contact_id: openid },
-        _ => Identity::Wechat(WechatIdentity { appid, openid, unionid }),
-    };
+    let identity = Identity::from_columns(&kind, appid, openid, unionid);
     if !mode.flows(&identity).contains(&flow) {
         return Err(AppError::new(ApiErrorCode::FlowNotAllowed, "this bind flow is not offered for this login"));
     }

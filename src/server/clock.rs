@@ -7,6 +7,18 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Milliseconds since the Unix epoch.
 pub type Millis = i64;
 
+/// `ms` in whole seconds, rounded down: what is left of a lifetime, as
+/// answers give it (`expires_in`); 0 once it is over.
+pub fn secs(ms: Millis) -> u64 {
+    u64::try_from(ms.max(0) / 1000).unwrap_or(0)
+}
+
+/// `ms` in whole seconds, rounded up and at least 1: how long to wait, as
+/// `Retry-After` gives it (waiting less would be refused again).
+pub fn secs_to_wait(ms: Millis) -> u64 {
+    u64::try_from((ms + 999) / 1000).unwrap_or(1).max(1)
+}
+
 /// The source of "now" for every rule that involves time: token lifetimes,
 /// code expiry, rate limits, the WeChat simulator's code lifetime.
 pub trait Clock: Send + Sync + 'static {

@@ -18,7 +18,7 @@
 //! out right (or was no guess at all), so that concurrent guesses cannot
 //! all pass the check before any of them is counted.
 
-use super::clock::Millis;
+use super::clock::{secs_to_wait, Millis};
 use super::db::take_turn;
 use super::error::{AppError, AppResult};
 use crate::protocol::ApiErrorCode;
@@ -116,7 +116,7 @@ pub async fn begin(pool: &AnyPool, guess: &Guess, now: Millis) -> AppResult<Atte
             None
         };
         if let Some(retry_at) = retry_at.filter(|at| *at > now) {
-            let secs = u64::try_from((retry_at - now + 999) / 1000).unwrap_or(1);
+            let secs = secs_to_wait(retry_at - now);
             let message = format!("too many wrong codes or passwords from or for {}; try again later", rule.whose);
             return Err(AppError::too_many(ApiErrorCode::TooManyFailures, message, secs));
         }

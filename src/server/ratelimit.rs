@@ -1,7 +1,7 @@
 //! Fixed-window rate limits per client address and per account, kept in
 //! memory. Each limit answers 429 with `Retry-After` when exceeded.
 
-use super::clock::{Clock, Millis};
+use super::clock::{secs_to_wait, Clock, Millis};
 use super::error::AppError;
 use crate::protocol::ApiErrorCode;
 use std::collections::HashMap;
@@ -84,7 +84,7 @@ impl RateLimiter {
             *count = 0;
         }
         if *count >= limit {
-            let retry_after = u64::try_from((*start + WINDOW_MS - now + 999) / 1000).unwrap_or(1);
+            let retry_after = secs_to_wait(*start + WINDOW_MS - now);
             return Err(AppError::too_many(
                 ApiErrorCode::RateLimited,
                 "too many requests; try again later",

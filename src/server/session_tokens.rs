@@ -10,7 +10,7 @@
 //!   token that was used by the thief or by the owner shows up here);
 //! * idle and absolute lifetimes end a family; logout revokes it.
 
-use super::clock::Millis;
+use super::clock::{secs, Millis};
 use super::db::Db;
 use super::error::{AppError, AppResult};
 use super::keys::KeyRing;
@@ -371,8 +371,4 @@ struct TokenRow {
     revoked_at: Option<i64>,
     #[sqlx(flatten)]
     user: UserRow,
-}
-
-fn secs(ms: Millis) -> u64 {
-    u64::try_from(ms.max(0) / 1000).unwrap_or(0)
 }

@@ -6,7 +6,7 @@
 //! user's; linking it again moves it.
 
 use super::super::app::App;
-use super::super::clock::Millis;
+use super::super::clock::{secs, Millis};
 use super::super::codes::{self, Destination, Owner};
 use super::super::error::{AppError, AppResult};
 use super::super::guesses::Guess;
@@ -107,8 +107,13 @@ async fn live_ticket(pool: &AnyPool, ticket_hash: &[u8], user: &User, now: Milli
     .ok_or_else(invalid_ticket)
 }
 
+/// A signed-in user as the budgets and guess ceilings count them.
+fn identity_of(user: &User) -> String {
+    format!("user:{}", user.id)
+}
+
 fn owner<'a>(ticket_hash: &'a [u8], user: &User) -> Owner<'a> {
-    Owner { token_hash: ticket_hash, identity: format!("user:{}", user.id) }
+    Owner { token_hash: ticket_hash, identity: identity_of(user) }
 }
 
 /// `user` opened the card with `ticket`: the first to do so holds it, and
@@ -141,7 +146,7 @@ pub async fn confirm(app: &App, user: &User, ticket: &str, code: &str, ip: IpAdd
         return Err(invalid_ticket());
     }
     let to = Destination::Chat { bot_id: &row.bot_id, contact_id: &row.contact_id };
-    let guess = Guess { target: Some(to.key()), guesser: format!("user:{}", user.id), source: Some(ip) };
+    let guess = Guess { target: Some(to.key()), guesser: identity_of(user), source: Some(ip) };
     codes::redeem(&app.db.write, &ticket_hash, to, code, &guess, now).await?;
     let mut tx = app.db.write.begin().await?;
     let spent = sqlx::query("UPDATE link_tickets SET used_at = $1 WHERE ticket_hash = $2 AND used_at IS NULL")
@@ -257,19 +262,20 @@ pub async fn unlink(app: &App, user: &User, contact_id: &str, now: Millis) -> Ap
 
 /// The profile of the user `bot`'s contact `contact_id` is linked to.
 pub async fn profile_of(pool: &AnyPool, bot: &Bot, contact_id: &str) -> AppResult<Option<UserInfo>> {
+    Ok(linked_user(pool, &bot.id, contact_id).await?.map(|user| user.info()))
+}
+
+/// The user the contact `contact_id` of the bot `bot_id` is linked to.
+pub async fn linked_user(pool: &AnyPool, bot_id: &str, contact_id: &str) -> AppResult<Option<User>> {
     if !stable(contact_id) {
         return Ok(None);
     }
     let user: Option<(String,)> =
         sqlx::query_as("SELECT user_id FROM chat_links WHERE bot_id = $1 AND contact_id = $2")
-            .bind(&bot.id)
+            .bind(bot_id)
             .bind(contact_id)
             .fetch_optional(pool)
             .await?;
     let Some((user_id,)) = user else { return Ok(None) };
-    Ok(users::by_id(pool, &user_id).await?.map(|user| user.info()))
-}
-
-fn secs(ms: Millis) -> u64 {
-    u64::try_from(ms / 1000).unwrap_or(0)
+    Ok(users::by_id(pool, &user_id).await?)
 }

@@ -10,12 +10,11 @@
 
 use super::super::app::App;
 use super::super::binding::{self, Identity};
-use super::super::clock::Millis;
+use super::super::clock::{secs, Millis};
 use super::super::error::{AppError, AppResult};
 use super::super::guesses::{self, Guess};
 use super::super::secrets::{new_six_digit_code, new_token, token_hash};
 use super::super::session_tokens::Method;
-use super::super::users;
 use super::bots::{self, Bot};
 use super::{deliveries, links};
 use crate::protocol::{ApiErrorCode, ChatLoginChallenge, LoginResponse};
@@ -150,17 +149,7 @@ pub async fn poll(app: &App, state_token: &str, now: Millis) -> AppResult<Polled
     if spent.rows_affected() == 0 {
         return Err(invalid());
     }
-    let linked: Option<(String,)> =
-        sqlx::query_as("SELECT user_id FROM chat_links WHERE bot_id = $1 AND contact_id = $2")
-            .bind(&bot_id)
-            .bind(&contact_id)
-            .fetch_optional(&app.db.write)
-            .await?;
-    let user = match linked {
-        Some((user_id,)) => users::by_id(&app.db.write, &user_id).await?,
-        None => None,
-    };
-    let Some(user) = user else {
+    let Some(user) = links::linked_user(&app.db.write, &bot_id, &contact_id).await? else {
         let identity = Identity::Chat { bot_id, contact_id };
         let challenge =
             binding::challenge(&app.db.write, &identity, app.registration, app.state_token_ttl_ms, now).await?;
@@ -168,8 +157,4 @@ pub async fn poll(app: &App, state_token: &str, now: Millis) -> AppResult<Polled
     };
     let tokens = app.sessions.start(&app.db.write, &app.keys(), &user, &[Method::Chat], now).await?;
     Ok(Polled::Done(LoginResponse::Success(tokens)))
-}
-
-fn secs(ms: Millis) -> u64 {
-    u64::try_from(ms.max(0) / 1000).unwrap_or(0)
 }

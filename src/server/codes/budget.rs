@@ -2,7 +2,7 @@
 //! operator's SMS money or flood a stranger's phone. Every budget counts
 //! the codes sent over a rolling window, from the `code_sends` log.
 
-use super::super::clock::Millis;
+use super::super::clock::{secs_to_wait, Millis};
 use super::super::error::{AppError, AppResult};
 use crate::protocol::ApiErrorCode;
 use sqlx::AnyConnection;
@@ -98,7 +98,7 @@ impl Budgets {
             let (count, oldest): (i64, Option<i64>) = query.bind(since).fetch_one(&mut *conn).await?;
             if count >= i64::from(limit) {
                 let retry_at = oldest.map_or(now + window, |oldest| oldest + window);
-                let secs = if start_again { 1 } else { u64::try_from((retry_at - now + 999) / 1000).unwrap_or(1) };
+                let secs = if start_again { 1 } else { secs_to_wait(retry_at - now) };
                 let message = format!("no more codes can be sent {what}");
                 return Err(AppError::too_many(ApiErrorCode::VerifyCodeLimitReached, message, secs));
             }

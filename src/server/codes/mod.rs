@@ -16,7 +16,7 @@ pub use recipient::{normalize_recipient, SmsCountries};
 
 use super::app::App;
 use super::chat::deliveries;
-use super::clock::Millis;
+use super::clock::{secs, secs_to_wait, Millis};
 use super::db::take_turn;
 use super::error::AppError;
 use super::guesses::{self, Guess};
@@ -34,7 +34,6 @@ pub const MAX_ATTEMPTS: i64 = 5;
 
 /// The answer to a request that sent a code.
 pub fn sent() -> VerifyCodeSent {
-    let secs = |ms: Millis| u64::try_from(ms / 1000).unwrap_or(0);
     VerifyCodeSent { expires_in: secs(CODE_TTL_MS), resend_after: secs(RESEND_AFTER_MS) }
 }
 
@@ -106,7 +105,7 @@ pub async fn issue(app: &App, owner: &Owner<'_>, to: Destination<'_>, now: Milli
         .fetch_optional(&mut *tx)
         .await?;
     if let Some((created_at,)) = last.filter(|(created_at,)| created_at + RESEND_AFTER_MS > now) {
-        let secs = u64::try_from((created_at + RESEND_AFTER_MS - now + 999) / 1000).unwrap_or(1);
+        let secs = secs_to_wait(created_at + RESEND_AFTER_MS - now);
         let message = "a code was sent for this less than a minute ago";
         return Err(AppError::too_many(ApiErrorCode::VerifyCodeTooFrequent, message, secs));
     }
