@@ -92,7 +92,7 @@ fuzz-smoke: setup
 ## suites again on the WebAssembly module
 NODE_SUITES = tests/js/node.test.mjs tests/js/remote-jwks.test.mjs tests/js/token-cache.test.mjs tests/js/auth-client.test.mjs
 test-js:
-	MINIAUTH_BACKEND=native node --test --test-concurrency=1 tests/js/ tests/miniprogram-sim/ tests/types/ plugins/wechaty/test/
+	MINIAUTH_BACKEND=native node --test --test-concurrency=1 tests/js/ tests/miniprogram-sim/ tests/types/ plugins/wechaty/test/*.test.mjs
 	MINIAUTH_BACKEND=wasm node --test --test-concurrency=1 $(NODE_SUITES)
 
 ## bench: verify throughput, size and cold start against other libraries

@@ -276,7 +276,7 @@ export interface AuthClientOptions {
 }
 
 /** A way to bind a WeChat identity to a user. */
-export type BindFlow = 'wechat_phone' | 'sms_code' | 'email_code' | 'password' | 'register';
+export type BindFlow = 'wechat_phone' | 'sms_code' | 'email_code' | 'wechat_code' | 'password' | 'register';
 
 /** What a login, bind or register call led to. */
 export interface LoginResult<Claims = JWTClaims> {
@@ -287,8 +287,12 @@ export interface LoginResult<Claims = JWTClaims> {
   claims?: Claims;
 }
 
-/** How a one-time code is delivered. */
-export type Channel = 'sms' | 'email';
+/**
+ * How a one-time code is delivered: by SMS to a phone number, to an email
+ * address, or (`wechat`) in WeChat chat, by the bot, to the contact linked
+ * to the account `to` names (a username, phone number or email address).
+ */
+export type Channel = 'sms' | 'email' | 'wechat';
 
 export type AuthEvent = 'SIGNED_IN' | 'TOKEN_REFRESHED' | 'SIGNED_OUT' | 'BIND_REQUIRED' | 'REFRESH_FAILED' | 'USER_UPDATED';
 
@@ -385,7 +389,11 @@ export class AuthClient<Claims = JWTClaims> {
   loginWithWechatPhone(options: { code: string }): Promise<LoginResult<Claims>>;
   /** Binds the pending WeChat identity with a getPhoneNumber code. */
   bindWithWechatPhone(options: { code: string }): Promise<LoginResult<Claims>>;
-  /** Sends a one-time code for the pending bind (ERR_SIGNED_OUT when none is pending). */
+  /**
+   * Sends a one-time code for the pending bind (ERR_SIGNED_OUT when none is
+   * pending). For `wechat`, `to` names the account; the answer is the same
+   * whether or not it has a linked contact.
+   */
   sendVerifyCode(options: { channel: Channel; to: string }): Promise<VerifyCodeSent>;
   /** Binds the pending WeChat identity with a one-time code. */
   bindWithVerifyCode(options: { channel: Channel; to: string; code: string }): Promise<LoginResult<Claims>>;

@@ -14,6 +14,7 @@ const FLOW_NAMES = {
   wechat_phone: 'WeChat phone number',
   sms_code: 'SMS code',
   email_code: 'email code',
+  wechat_code: 'code in WeChat chat',
   password: 'username and password',
   register: 'register',
 };

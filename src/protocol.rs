@@ -126,6 +126,10 @@ pub enum BindFlow {
     SmsCode,
     /// An email address and a one-time code sent to it.
     EmailCode,
+    /// An existing user's username, phone number or email address, and a
+    /// one-time code the bot sends in WeChat chat to the contact linked to
+    /// that user.
+    WechatCode,
     /// An existing user's username and password (SOCIAL_BIND only).
     Password,
     /// A new user for this WeChat identity (USER_REGISTER only).
@@ -139,6 +143,7 @@ impl BindFlow {
             "wechat_phone" => Self::WechatPhone,
             "sms_code" => Self::SmsCode,
             "email_code" => Self::EmailCode,
+            "wechat_code" => Self::WechatCode,
             "password" => Self::Password,
             "register" => Self::Register,
             _ => return None,
@@ -155,17 +160,20 @@ pub enum Channel {
     Sms,
     /// A message to an email address.
     Email,
+    /// A WeChat chat message from the bot that linked the user's contact.
+    Wechat,
 }
 
 impl Channel {
     /// Every channel.
-    pub const ALL: [Self; 2] = [Self::Sms, Self::Email];
+    pub const ALL: [Self; 3] = [Self::Sms, Self::Email, Self::Wechat];
 
-    /// The wire name: `sms`, `email`.
+    /// The wire name: `sms`, `email`, `wechat`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Sms => "sms",
             Self::Email => "email",
+            Self::Wechat => "wechat",
         }
     }
 }
@@ -175,9 +183,12 @@ impl Channel {
 #[cfg_attr(feature = "server", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VerifyCodeRequest {
-    /// `sms` for a phone number, `email` for an email address.
+    /// `sms` for a phone number, `email` for an email address, `wechat`
+    /// for the chat contact linked to an existing user.
     pub channel: Channel,
-    /// A phone number (`+8613800138000` or `13800138000`) or an email address.
+    /// A phone number (`+8613800138000` or `13800138000`) or an email
+    /// address; for `wechat`, the username, phone number or email address
+    /// of the user whose linked contact gets the code.
     #[cfg_attr(feature = "server", schema(inline))]
     pub to: Text<1, 254>,
     /// The state token of the bind this code is for: codes are sent only
@@ -217,7 +228,8 @@ pub struct BindVerifyCodeRequest {
     pub state_token: String,
     /// Where the code was sent.
     pub channel: Channel,
-    /// The phone number or email address it was sent to.
+    /// The phone number or email address it was sent to (for `wechat`,
+    /// the account named when it was sent).
     #[cfg_attr(feature = "server", schema(inline))]
     pub to: Text<1, 254>,
     /// The six digits received. A wrong code uses up one of five tries.

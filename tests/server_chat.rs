@@ -3,7 +3,7 @@
 
 mod server;
 
-use miniauth::protocol::{ApiErrorCode as Code, BindFlow};
+use miniauth::protocol::{ApiErrorCode as Code, BindFlow, Channel};
 use serde_json::{json, Value};
 use server::{Answer, TestServer};
 
@@ -422,6 +422,67 @@ async fn chat_sign_in_with_registration_closed_binds_an_existing_user_by_passwor
     assert_eq!(claims["sub"], user.as_str());
     assert_eq!(claims["amr"], json!(["chat", "pwd"]));
     assert_eq!(contact(&s, &bot, "wxid_lilei").await.json["sub"], user.as_str());
+}
+
+/// The `wechat` code channel: a person whose account is linked to a chat
+/// contact (here by a chat sign-in on the web) opens the Mini Program for
+/// the first time, names their account, and the code comes in chat to that
+/// contact. Naming an account with no reachable contact, or none at all,
+/// answers the same and sends nothing.
+#[tokio::test]
+async fn a_bind_code_in_chat_goes_to_the_contact_linked_to_the_named_account() {
+    let logs = server::capture_logs();
+    let s = TestServer::start_closed().await;
+    let bot = s.add_bot("helper").await;
+    let spec = server::UserSpec { email: Some("lin@example.com".into()), ..server::UserSpec::with_password("lin") };
+    let lin = s.add_user(spec).await;
+    s.add_user(server::UserSpec::with_password("unlinked")).await;
+    let (challenge, state_token) = start_chat_login(&s, json!({})).await;
+    send_to_bot(&s, &bot, ALICE, &challenge).await.expect(200);
+    let on_the_web = poll(&s, &state_token).await.challenge("SOCIAL_BIND");
+    s.bind_password(&on_the_web.state_token, "lin", server::PASSWORD).await.success();
+    drain(&s, &bot).await;
+
+    let bind = s.challenge("o_lin").await;
+    assert_eq!(
+        bind.flows,
+        [BindFlow::WechatPhone, BindFlow::SmsCode, BindFlow::EmailCode, BindFlow::WechatCode, BindFlow::Password]
+    );
+    s.send_code(Channel::Wechat, " LIN@example.com ", &bind.state_token).await.expect(202);
+    let due = deliveries(&s, &bot, 0).await;
+    assert_eq!(due.len(), 1, "{due:?}");
+    assert_eq!(due[0]["to"], ALICE);
+    assert!(due[0]["text"].as_str().unwrap().contains("sign in to your account"), "{}", due[0]["text"]);
+    ack(&s, &bot, &due[0]).await;
+    let code = code_in(&due[0]);
+    // The code is for the contact of the account named: naming the account
+    // otherwise (its username) reaches the same contact.
+    let tokens = s.bind_verify_code(&bind.state_token, Channel::Wechat, "lin", &code).await.success();
+    let (_, claims) = s.verify(&tokens.id_token).await;
+    assert_eq!(claims["sub"], lin.as_str());
+    assert_eq!(claims["amr"], json!(["wechat", "chat"]));
+
+    // Nobody to reach: no such account, an account with no linked contact,
+    // and (once its bot is revoked) lin's. Each answers as above, then as a
+    // resend would, and no bot is handed anything.
+    let other = s.add_bot("other").await;
+    s.revoke_bot("helper").await;
+    for account in ["nobody-by-this-name", "unlinked", "lin"] {
+        let bind = s.challenge(&format!("o_{account}_2")).await;
+        let sent = s.send_code(Channel::Wechat, account, &bind.state_token).await;
+        sent.expect(202);
+        assert_eq!(sent.json, json!({ "expires_in": 300, "resend_after": 60 }));
+        s.send_code(Channel::Wechat, account, &bind.state_token).await.expect_error(429, Code::VerifyCodeTooFrequent);
+        let guessed = s.bind_verify_code(&bind.state_token, Channel::Wechat, account, "123456").await;
+        guessed.expect_error(400, Code::InvalidVerifyCode);
+    }
+    assert_eq!(deliveries(&s, &other, 0).await, Vec::<Value>::new());
+    let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM deliveries").fetch_one(&s.app.db.write).await.unwrap();
+    assert_eq!(rows, 0);
+    let blank = s.challenge("o_blank").await;
+    s.send_code(Channel::Wechat, " ", &blank.state_token).await.expect_error(400, Code::InvalidRecipient);
+    s.http.check_answers().await;
+    assert!(!logs.text().contains(&code), "the code was logged");
 }
 
 #[tokio::test]

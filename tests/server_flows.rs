@@ -112,7 +112,10 @@ async fn code_login_of_a_bound_user() {
 async fn user_register_then_bind_by_sms_code() {
     let s = TestServer::start().await;
     let challenge = s.login("o_new").await.challenge("USER_REGISTER");
-    assert_eq!(challenge.flows, [BindFlow::WechatPhone, BindFlow::SmsCode, BindFlow::EmailCode, BindFlow::Register]);
+    assert_eq!(
+        challenge.flows,
+        [BindFlow::WechatPhone, BindFlow::SmsCode, BindFlow::EmailCode, BindFlow::WechatCode, BindFlow::Register]
+    );
     assert_eq!(challenge.expires_in, STATE_TTL);
     assert_eq!(challenge.state_token.len(), 43);
 
@@ -227,7 +230,10 @@ async fn social_bind_then_bind_by_password() {
         })
         .await;
     let challenge = s.login("o_hmm").await.challenge("SOCIAL_BIND");
-    assert_eq!(challenge.flows, [BindFlow::WechatPhone, BindFlow::SmsCode, BindFlow::EmailCode, BindFlow::Password]);
+    assert_eq!(
+        challenge.flows,
+        [BindFlow::WechatPhone, BindFlow::SmsCode, BindFlow::EmailCode, BindFlow::WechatCode, BindFlow::Password]
+    );
     assert_eq!(challenge.expires_in, STATE_TTL);
 
     let tokens = s.bind_password(&challenge.state_token, "hanmeimei", PASSWORD).await.success();

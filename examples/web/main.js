@@ -12,6 +12,7 @@ const FLOW_NAMES = {
   wechat_phone: 'WeChat phone number',
   sms_code: 'SMS code',
   email_code: 'email code',
+  wechat_code: 'code in WeChat chat',
   password: 'username and password',
   register: 'registering',
 };
@@ -61,12 +62,14 @@ function showBind(result) {
   $('bind-status').textContent = result.status;
   $('flows').textContent = flows.map((flow) => FLOW_NAMES[flow] || flow).join(', ') || 'nothing';
   $('register-form').hidden = !flows.includes('register');
-  $('channel').querySelector('[value=sms]').disabled = !flows.includes('sms_code');
-  $('channel').querySelector('[value=email]').disabled = !flows.includes('email_code');
-  $('channel').value = flows.includes('sms_code') || !flows.includes('email_code') ? 'sms' : 'email';
+  const offered = [...$('channel').options].filter((option) => {
+    option.disabled = !flows.includes(`${option.value}_code`);
+    return !option.disabled;
+  });
+  $('channel').value = (offered[0] || $('channel').options[0]).value;
   $('code-sent').hidden = true;
   $('code').value = '';
-  show('bind', 'Register a new user, or bind this WeChat user to a phone number or email address.');
+  show('bind', 'Register a new user, or bind this WeChat user to a phone number, an email address or an account linked to a chat bot.');
 }
 
 /** What a login, bind or register call resolved to. */

@@ -5,6 +5,7 @@
 
 use super::chat::links;
 use super::clock::{secs, Millis};
+use super::codes::Purpose;
 use super::error::{AppError, AppResult};
 use super::secrets::{new_token, token_hash};
 use super::session_tokens::Method;
@@ -36,7 +37,7 @@ impl Mode {
             Self::SocialBind => BindFlow::Password,
             Self::UserRegister => BindFlow::Register,
         };
-        let mut flows = vec![BindFlow::SmsCode, BindFlow::EmailCode, last];
+        let mut flows = vec![BindFlow::SmsCode, BindFlow::EmailCode, BindFlow::WechatCode, last];
         if let Identity::Wechat(_) = identity {
             flows.insert(0, BindFlow::WechatPhone);
         }
@@ -117,7 +118,7 @@ pub struct Pending {
 impl Pending {
     /// The bind as the owner of the codes it asks for.
     pub fn code_owner(&self) -> super::codes::Owner<'_> {
-        super::codes::Owner { token_hash: &self.token_hash, identity: self.identity.key() }
+        super::codes::Owner { token_hash: &self.token_hash, identity: self.identity.key(), purpose: Purpose::Bind }
     }
 }
 

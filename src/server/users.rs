@@ -5,6 +5,7 @@
 //! person can arrive through several apps (linked by unionid) or by phone.
 
 use super::clock::Millis;
+use super::codes::Account;
 use super::db::Db;
 use super::error::AppError;
 use super::secrets::new_id;
@@ -208,6 +209,23 @@ pub async fn by_username(pool: &AnyPool, username: &str) -> Result<Option<(User,
             .await?;
     let Some((id, hash)) = row else { return Ok(None) };
     Ok(by_id(pool, &id).await?.map(|user| (user, hash)))
+}
+
+/// The user `account` names: by username, else by verified email address,
+/// else by verified phone number.
+pub async fn by_account(pool: &AnyPool, account: &Account<'_>) -> Result<Option<User>, sqlx::Error> {
+    if let Some((user, _)) = by_username(pool, account.username).await? {
+        return Ok(Some(user));
+    }
+    if let Some(email) = &account.email {
+        if let Some(user) = by_email(pool, email).await? {
+            return Ok(Some(user));
+        }
+    }
+    match &account.phone {
+        Some(phone) => by_phone(pool, phone).await,
+        None => Ok(None),
+    }
 }
 
 /// Creates a user. Phone and email given here count as verified.

@@ -28,7 +28,7 @@ function sameSet(actual, expected, what) {
 
 test('the core names the lists', () => {
   assert.ok(contract.errorCodes.includes('ERR_JWT_EXPIRED') && contract.errorCodes.includes('ERR_SIGNED_OUT'));
-  assert.deepEqual(contract.channels, ['sms', 'email']);
+  assert.deepEqual(contract.channels, ['sms', 'email', 'wechat']);
   assert.ok(contract.events.includes('TOKEN_REFRESHED'));
   assert.equal(typeof contract.maxResponseBytes, 'number');
 });

@@ -1,35 +1,21 @@
-// examples/miniprogram/ driven through its own page code: the example's
-// code package laid out as WeChat DevTools' "Build npm" leaves it
-// (miniprogram_npm/miniauth from pkg/miniprogram_dist), config.js pointed at
-// the real reference server (WeChat-simulator mode, loopback), app.js and
-// the pages loaded in the strict simulator (tests/miniprogram-sim/).
-//
-// The simulator has no view layer or routing: a page instance here is the
-// options Page() was given, with `data` (deep-copied, as WeChat does) and a
-// `setData` that merges into it; the test calls the lifecycle and handler
-// methods itself and the navigation APIs (wx.navigateTo, redirectTo,
-// reLaunch, showToast), which the simulator lacks, are recorded stubs.
+// examples/miniprogram/ in the strict simulator against the real reference
+// server (WeChat-simulator mode, loopback), driven through its own page
+// code (tests/js/support/miniprogram-example.mjs).
 
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { MiniProgramSim } from './support/miniprogram.mjs';
 import { SIMULATOR_AUDIENCE, botsCommand, buildServer, miniauthServer } from './support/miniauth-server.mjs';
-import { PKG_DIR, ROOT } from './support/paths.mjs';
+import { ExampleApp, LINK, LOGIN, PROFILE, input, openPage } from './support/miniprogram-example.mjs';
+import { PKG_DIR } from './support/paths.mjs';
 
 const require = createRequire(import.meta.url);
 const miniauthNode = require(join(PKG_DIR, 'node', 'index.cjs'));
 
-const EXAMPLE_DIR = join(ROOT, 'examples', 'miniprogram');
-const SOURCE_ROOT = join(EXAMPLE_DIR, 'miniprogram');
 const STORAGE_KEY = 'miniauth.session';
-const LOGIN = 'pages/login/login';
-const BIND = 'pages/bind/bind';
-const PROFILE = 'pages/profile/profile';
-const LINK = 'pages/link/link';
 
 const unique = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 const newPhone = () => `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
@@ -37,7 +23,7 @@ const newPhone = () => `139${String(Math.floor(Math.random() * 1e8)).padStart(8,
 let workDir;
 let server;
 let botKey;
-const sims = [];
+let example;
 
 before(async () => {
   await buildServer();
@@ -46,6 +32,7 @@ before(async () => {
   botKey = await botsCommand(database, 'add', '--name', 'helper');
   server = miniauthServer({ database });
   await server.start();
+  example = new ExampleApp(server, workDir);
 });
 
 /** A call to the bot API, as miniauth-wechaty makes it. */
@@ -69,105 +56,10 @@ async function codeSentInChat(contactId) {
 }
 
 after(async () => {
-  for (const sim of sims) sim.dispose();
+  example?.dispose();
   await server?.kill();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
-
-/**
- * The example's code package in a fresh folder: its files (not
- * node_modules or an earlier miniprogram_npm), miniprogram_npm/miniauth as
- * "Build npm" makes it, and config.js with the test server's URL.
- */
-function layOutPackage(config) {
-  const root = mkdtempSync(join(workDir, 'package-'));
-  cpSync(SOURCE_ROOT, root, {
-    recursive: true,
-    filter: (source) => !/[\\/](node_modules|miniprogram_npm)([\\/]|$)/.test(source.slice(SOURCE_ROOT.length)),
-  });
-  cpSync(join(PKG_DIR, 'miniprogram_dist'), join(root, 'miniprogram_npm', 'miniauth'), { recursive: true });
-  writeFileSync(join(root, 'config.js'), `module.exports = ${JSON.stringify({ simulatorOpenid: '', ...config })};\n`);
-  return root;
-}
-
-/**
- * Starts the example: a simulator over `storage` whose wx.login gives codes
- * for `openid` (none when `openid` is null), the navigation stubs, app.js
- * with onLaunch called, and every page of app.json registered.
- */
-async function launch({ root, storage = new Map(), openid = `mp-${unique()}` }) {
-  const sim = new MiniProgramSim({
-    root,
-    storage,
-    login: openid === null ? undefined : async () => ({ code: await server.wxLoginCode(openid) }),
-  });
-  sims.push(sim);
-  const calls = [];
-  const { wx } = sim.global;
-  for (const api of ['navigateTo', 'redirectTo', 'reLaunch', 'showToast']) {
-    assert.equal(wx[api], undefined, `the simulator now has wx.${api}: drop the stub`);
-    wx[api] = (options = {}) => {
-      calls.push(api === 'showToast' ? { api, title: options.title } : { api, url: options.url });
-      const result = { errMsg: `${api}:ok` };
-      queueMicrotask(() => {
-        if (typeof options.success === 'function') options.success(result);
-        if (typeof options.complete === 'function') options.complete(result);
-      });
-    };
-  }
-  sim.require('app.js');
-  assert.equal(typeof sim.app.onLaunch, 'function');
-  sim.app.onLaunch.call(sim.app, { scene: 1001, path: LOGIN, query: {} });
-  const { pages } = JSON.parse(readFileSync(join(root, 'app.json'), 'utf8'));
-  for (const page of pages) sim.require(`${page}.js`);
-  assert.deepEqual(sim.pages.map((page) => page.route), pages);
-  assert.equal(sim.evaluate('getApp()').auth, sim.app.auth, 'getApp().auth is the one client');
-  await sim.app.authReady;
-  return {
-    sim,
-    storage,
-    openid,
-    calls,
-    navigations: () => calls.filter((call) => call.api !== 'showToast'),
-    toasts: () => calls.filter((call) => call.api === 'showToast').map((call) => call.title),
-  };
-}
-
-/** A page instance of `route`: the recorded options, `data` and `setData`. */
-function pageInstance(sim, route) {
-  const registered = sim.pages.find((page) => page.route === route);
-  assert.ok(registered, `Page() was called for ${route}`);
-  const page = { route };
-  for (const [name, value] of Object.entries(registered.options)) {
-    if (name !== 'data') page[name] = value;
-  }
-  // Data crosses to the view layer as JSON in WeChat, so it is plain host
-  // data here too (and compares with deepEqual).
-  page.data = JSON.parse(JSON.stringify(registered.options.data || {}));
-  page.setData = (patch, callback) => {
-    for (const [path, value] of Object.entries(patch)) {
-      assert.ok(!/[.[]/.test(path), `setData path ${path}: only top-level keys are modelled`);
-      page.data[path] = value === undefined ? undefined : JSON.parse(JSON.stringify(value));
-    }
-    if (typeof callback === 'function') queueMicrotask(callback);
-  };
-  return page;
-}
-
-/** Opens a page from a navigation URL: onLoad with the query (values as they are in the URL). */
-async function openFrom(sim, url) {
-  const [path, search = ''] = url.split('?');
-  const query = {};
-  for (const pair of search.split('&').filter(Boolean)) {
-    const [name, value = ''] = pair.split('=');
-    query[name] = value;
-  }
-  const page = pageInstance(sim, path.replace(/^\//, ''));
-  if (page.onLoad) await page.onLoad(query);
-  return page;
-}
-
-const input = (field, value) => ({ currentTarget: { dataset: { field } }, detail: { value } });
 
 function storedRecord(storage) {
   const text = storage.get(STORAGE_KEY);
@@ -183,17 +75,17 @@ async function simCode(path, body) {
 describe('examples/miniprogram in the simulator against the reference server', { timeout: 40_000 }, () => {
   let root;
   before(() => {
-    root = layOutPackage({ baseUrl: server.url });
+    root = example.layOut();
   });
 
   test('log in → USER_REGISTER → bind with an SMS code → profile → restart → log out → log in again', async () => {
     const storage = new Map();
-    const app = await launch({ root, storage });
+    const app = await example.launch({ root, storage });
     const { sim } = app;
     const phone = newPhone();
 
     // The login page: nobody is signed in, so it stays.
-    const login = await openFrom(sim, `/${LOGIN}`);
+    const login = await openPage(sim, `/${LOGIN}`);
     assert.deepEqual(app.navigations(), []);
     assert.deepEqual(login.data, { busy: false, error: '' });
     await login.onLogin(); // wx.login inside the AuthClient
@@ -203,16 +95,11 @@ describe('examples/miniprogram in the simulator against the reference server', {
     assert.match(toBind.url, /^\/pages\/bind\/bind\?status=USER_REGISTER&flows=[a-z_,]+$/);
 
     // The bind page offers what the server allows.
-    const bind = await openFrom(sim, toBind.url);
+    const bind = await openPage(sim, toBind.url);
     assert.equal(bind.data.status, 'USER_REGISTER');
     assert.ok(bind.data.flows.includes('sms_code') && bind.data.flows.includes('wechat_phone') && bind.data.flows.includes('register'), `flows: ${bind.data.flows}`);
-    assert.deepEqual(bind.data.offers, {
-      wechatPhone: true,
-      smsCode: true,
-      emailCode: bind.data.flows.includes('email_code'),
-      password: bind.data.flows.includes('password'),
-      register: true,
-    });
+    assert.deepEqual(bind.data.offers, { wechatPhone: true, password: false, register: true });
+    assert.deepEqual(bind.data.channels.map((offered) => offered.channel), ['sms', 'email', 'wechat']);
     assert.equal(bind.data.channel, 'sms');
 
     // Send code: nothing typed yet, then the phone number.
@@ -241,7 +128,7 @@ describe('examples/miniprogram in the simulator against the reference server', {
     bind.onUnload(); // reLaunch unloads every page
 
     // The profile shows the claims.
-    const profile = await openFrom(sim, app.navigations()[1].url);
+    const profile = await openPage(sim, app.navigations()[1].url);
     assert.equal(profile.data.signedIn, true);
     assert.equal(profile.data.error, '');
     const { claims } = profile.data;
@@ -262,11 +149,11 @@ describe('examples/miniprogram in the simulator against the reference server', {
     profile.onUnload();
 
     // An app restart over the same storage: the login page goes straight to the profile.
-    const restarted = await launch({ root, storage, openid: app.openid });
-    const login2 = await openFrom(restarted.sim, `/${LOGIN}`);
+    const restarted = await example.launch({ root, storage, openid: app.openid });
+    const login2 = await openPage(restarted.sim, `/${LOGIN}`);
     assert.deepEqual(restarted.navigations(), [{ api: 'redirectTo', url: `/${PROFILE}` }]);
     assert.equal(login2.data.error, '');
-    const profile2 = await openFrom(restarted.sim, `/${PROFILE}`);
+    const profile2 = await openPage(restarted.sim, `/${PROFILE}`);
     assert.equal(profile2.data.claims.sub, claims.sub);
 
     // Log out: signed out here and on the server, back to the login page.
@@ -284,11 +171,11 @@ describe('examples/miniprogram in the simulator against the reference server', {
     profile2.onUnload();
 
     // The same WeChat user logs in again: bound now, so SUCCESS and straight to the profile.
-    const login3 = await openFrom(restarted.sim, `/${LOGIN}`);
+    const login3 = await openPage(restarted.sim, `/${LOGIN}`);
     assert.equal(restarted.navigations().length, 2, 'signed out: the login page stays');
     await login3.onLogin();
     assert.deepEqual(restarted.navigations()[2], { api: 'redirectTo', url: `/${PROFILE}` });
-    const profile3 = await openFrom(restarted.sim, `/${PROFILE}`);
+    const profile3 = await openPage(restarted.sim, `/${PROFILE}`);
     assert.equal(profile3.data.claims.sub, claims.sub);
     await profile3.onLogout();
     profile3.onUnload();
@@ -298,16 +185,16 @@ describe('examples/miniprogram in the simulator against the reference server', {
     // config.simulatorOpenid: the login page mints the code at /sim/wx/login;
     // wx.login has no handler here, so using it would fail the login.
     const openid = `mp-${unique()}`;
-    const app = await launch({ root: layOutPackage({ baseUrl: server.url, simulatorOpenid: openid }), openid: null });
+    const app = await example.launch({ root: example.layOut({ simulatorOpenid: openid }), openid: null });
     const { sim } = app;
     const phone = newPhone();
 
-    const login = await openFrom(sim, `/${LOGIN}`);
+    const login = await openPage(sim, `/${LOGIN}`);
     await login.onLogin();
     assert.equal(login.data.error, '');
     const [toBind] = app.navigations();
     assert.match(toBind.url, /status=USER_REGISTER/);
-    const bind = await openFrom(sim, toBind.url);
+    const bind = await openPage(sim, toBind.url);
     assert.equal(bind.data.offers.wechatPhone, true);
 
     // The user refuses to share the number.
@@ -323,7 +210,7 @@ describe('examples/miniprogram in the simulator against the reference server', {
     assert.deepEqual(app.navigations()[1], { api: 'reLaunch', url: `/${PROFILE}` });
     bind.onUnload();
 
-    const profile = await openFrom(sim, `/${PROFILE}`);
+    const profile = await openPage(sim, `/${PROFILE}`);
     assert.equal(profile.data.signedIn, true);
     assert.equal(profile.data.claims.phone_number, `+86${phone}`);
 
@@ -342,16 +229,16 @@ describe('examples/miniprogram in the simulator against the reference server', {
   });
 
   test('register a new account without a phone number', async () => {
-    const app = await launch({ root });
-    const login = await openFrom(app.sim, `/${LOGIN}`);
+    const app = await example.launch({ root });
+    const login = await openPage(app.sim, `/${LOGIN}`);
     await login.onLogin();
-    const bind = await openFrom(app.sim, app.navigations()[0].url);
+    const bind = await openPage(app.sim, app.navigations()[0].url);
     assert.equal(bind.data.offers.register, true);
     await bind.onRegister();
     assert.equal(bind.data.error, '');
     assert.deepEqual(app.navigations()[1], { api: 'reLaunch', url: `/${PROFILE}` });
     bind.onUnload();
-    const profile = await openFrom(app.sim, `/${PROFILE}`);
+    const profile = await openPage(app.sim, `/${PROFILE}`);
     assert.equal(profile.data.signedIn, true);
     assert.equal(typeof profile.data.claims.sub, 'string');
     assert.equal(profile.data.claims.phone_number, undefined);
@@ -361,10 +248,10 @@ describe('examples/miniprogram in the simulator against the reference server', {
 
   /** The example launched for a new WeChat user, who registers through its login and bind pages. */
   async function registered() {
-    const app = await launch({ root });
-    const login = await openFrom(app.sim, `/${LOGIN}`);
+    const app = await example.launch({ root });
+    const login = await openPage(app.sim, `/${LOGIN}`);
     await login.onLogin();
-    const bind = await openFrom(app.sim, app.navigations()[0].url);
+    const bind = await openPage(app.sim, app.navigations()[0].url);
     await bind.onRegister();
     bind.onUnload();
     return app;
@@ -378,7 +265,7 @@ describe('examples/miniprogram in the simulator against the reference server', {
     // A WeChat user with an account, signed out on this phone: the page logs in itself.
     const app = await registered();
     await app.sim.app.auth.logout();
-    const link = await openFrom(app.sim, pagePath);
+    const link = await openPage(app.sim, pagePath);
     assert.equal(link.data.error, '');
     assert.equal(link.data.step, 'code-sent');
     const code = await codeSentInChat(contactId);
@@ -400,11 +287,11 @@ describe('examples/miniprogram in the simulator against the reference server', {
 
     // The card again, forwarded to someone else: spent.
     const other = await registered();
-    const forwarded = await openFrom(other.sim, pagePath);
+    const forwarded = await openPage(other.sim, pagePath);
     assert.equal(forwarded.data.step, 'failed');
     assert.equal(forwarded.data.error, 'This card has expired or was opened already; ask the bot for a new one.');
     // Opened without a ticket.
-    const bare = await openFrom(other.sim, `/${LINK}`);
+    const bare = await openPage(other.sim, `/${LINK}`);
     assert.equal(bare.data.step, 'failed');
   });
 });

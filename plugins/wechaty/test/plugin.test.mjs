@@ -11,49 +11,12 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { WechatyBuilder } from 'wechaty';
-import { PuppetMock, mock } from 'wechaty-puppet-mock';
 import { MiniAuthWechaty, MiniAuthWechatyError } from '../src/index.js';
+import { CARD, codeIn, startBot as startMockBot, ticketOf, waitFor } from './support/mock-bot.mjs';
 import { PKG_DIR } from '../../../tests/js/support/paths.mjs';
 import { botsCommand, buildServer, miniauthServer } from '../../../tests/js/support/miniauth-server.mjs';
 
 const { AuthClient, memoryStorage } = createRequire(import.meta.url)(join(PKG_DIR, 'node', 'index.cjs'));
-
-const CARD = { appid: 'wx_simulator_appid', username: 'gh_0123456789ab@app', title: 'Sign in', pagePath: 'pages/link/link' };
-
-/** The mock puppet drops Mini Program cards; this one records them for the tests. */
-class RecordingPuppet extends PuppetMock {
-  cards = [];
-  #waiters = [];
-
-  async messageSendMiniProgram(conversationId, payload) {
-    this.cards.push({ to: conversationId, payload });
-    for (const waiter of this.#waiters.splice(0)) waiter();
-  }
-
-  /** The next card sent to `contactId` from now on. */
-  nextCard(contactId) {
-    const seen = this.cards.length;
-    return waitFor(() => this.cards.slice(seen).find((card) => card.to === contactId), `a card to ${contactId}`, (wake) => this.#waiters.push(wake));
-  }
-}
-
-/** Polls `find` (and wakes on `subscribe`'s callback) until it returns something, or fails after 10 s. */
-async function waitFor(find, what, subscribe) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const found = await find();
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => {
-      const timer = setTimeout(resolve, 50);
-      subscribe?.(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
-}
 
 let workDir;
 let database;
@@ -74,47 +37,7 @@ after(async () => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
-/**
- * A logged-in bot on a mock puppet with the plugin and the greeting of the
- * package's README; `texts(contact)` are the texts a mock contact received.
- */
-async function startBot(key = botKey, name = 'Helper') {
-  const mocker = new mock.Mocker();
-  const puppet = new RecordingPuppet({ mocker });
-  const bot = WechatyBuilder.build({ puppet });
-  // The mock emits errors of its own (e.g. on room events); they must not end the process.
-  bot.on('error', () => {});
-  const errors = [];
-  const auth = new MiniAuthWechaty({ baseUrl: server.url, botKey: key, miniProgram: CARD, onError: (error) => errors.push(error) });
-  bot.use(auth.plugin());
-  bot.on('message', async (message) => {
-    if (message.self() || (await auth.handled(message))) return;
-    const talker = message.talker();
-    const profile = await auth.getProfile(talker);
-    if (!profile) await talker.say(await auth.getAuthMiniProgram(talker));
-    else await message.say(`Hello again, ${profile.name}`);
-  });
-  await bot.start();
-  const self = mocker.createContact({ name });
-  mocker.login(self);
-  await new Promise((resolve) => (bot.isLoggedIn ? resolve() : bot.once('login', resolve)));
-  const received = new Map();
-  const contact = (contactName) => {
-    const person = mocker.createContact({ name: contactName });
-    received.set(person.id, []);
-    person.on('message', (message) => {
-      if (message.talker().id === self.id) received.get(person.id).push(message.text());
-    });
-    return person;
-  };
-  const texts = (person) => received.get(person.id);
-  /** The next text `person` receives that matches `pattern`. */
-  const nextText = (person, pattern) => {
-    const seen = texts(person).length;
-    return waitFor(() => texts(person).slice(seen).find((text) => pattern.test(text)), `a text to ${person.payload.name} matching ${pattern}`);
-  };
-  return { bot, puppet, auth, self, contact, texts, nextText, errors, stop: () => bot.stop() };
-}
+const startBot = (key = botKey, name = 'Helper') => startMockBot({ baseUrl: server.url, botKey: key, name });
 
 /** A person signed in to the Mini Program as the WeChat user `openid`. */
 async function signedIn(openid, name) {
@@ -124,19 +47,9 @@ async function signedIn(openid, name) {
   return client;
 }
 
-const ticketOf = (card) => new URLSearchParams(card.payload.pagePath.split('?')[1]).get('ticket');
-const codeIn = (text) => /^(\d{6}) /.exec(text)[1];
-
-/** `person` writes to bot `b` and gets the card: its ticket. */
-async function cardTicket(b, person) {
-  const card = b.puppet.nextCard(person.id);
-  person.say('hello').to(b.self);
-  return ticketOf(await card);
-}
-
 /** `person` links through the card, signed in to the Mini Program as `openid`: the signed-in client. */
 async function linkInMiniProgram(b, person, openid, name) {
-  const ticket = await cardTicket(b, person);
+  const ticket = await b.cardTicket(person);
   const client = await signedIn(openid, name);
   const codeText = b.nextText(person, /^\d{6} /);
   await client.linkChat({ ticket });
@@ -183,7 +96,7 @@ describe('miniauth-wechaty on the mock puppet', () => {
     const b = await startBot();
     try {
       const carol = b.contact('Carol');
-      const ticket = await cardTicket(b, carol);
+      const ticket = await b.cardTicket(carol);
       const mallory = await signedIn('o_mallory_chat', 'Mallory');
       // The code goes to Carol's chat, not to whoever opened the card.
       const codeText = b.nextText(carol, /^\d{6} /);
@@ -205,7 +118,7 @@ describe('miniauth-wechaty on the mock puppet', () => {
   test('codes queued while the bot and the server were down are delivered once both are back', async () => {
     const b = await startBot();
     const dave = b.contact('Dave');
-    const ticket = await cardTicket(b, dave);
+    const ticket = await b.cardTicket(dave);
     await b.stop();
     const client = await signedIn('o_dave_chat', 'Dave');
     await client.linkChat({ ticket });

@@ -7,7 +7,7 @@
 
 use super::super::app::App;
 use super::super::clock::{secs, Millis};
-use super::super::codes::{self, Destination, Owner};
+use super::super::codes::{self, Destination, Owner, Purpose};
 use super::super::error::{AppError, AppResult};
 use super::super::guesses::Guess;
 use super::super::profile;
@@ -113,7 +113,7 @@ fn identity_of(user: &User) -> String {
 }
 
 fn owner<'a>(ticket_hash: &'a [u8], user: &User) -> Owner<'a> {
-    Owner { token_hash: ticket_hash, identity: identity_of(user) }
+    Owner { token_hash: ticket_hash, identity: identity_of(user), purpose: Purpose::ChatLink }
 }
 
 /// `user` opened the card with `ticket`: the first to do so holds it, and
@@ -225,6 +225,18 @@ pub async fn link(
         return Err(AppError::new(ApiErrorCode::AlreadyBound, "this chat contact is linked to a user already"));
     }
     deliveries::enqueue_news(conn, contact.bot_id, contact.contact_id, LinkNews::Linked, now).await
+}
+
+/// The contact a code for `user` goes to in chat: the one linked last at
+/// a bot that is not revoked. Answers the bot's id and the contact's id.
+pub async fn reachable_contact(pool: &AnyPool, user_id: &str) -> AppResult<Option<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT l.bot_id, l.contact_id FROM chat_links l JOIN bots b ON b.id = l.bot_id
+         WHERE l.user_id = $1 AND b.revoked_at IS NULL ORDER BY l.linked_at DESC, l.bot_id LIMIT 1",
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await?)
 }
 
 /// The contacts linked to `user`, at every bot.

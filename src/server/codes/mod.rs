@@ -12,7 +12,7 @@ mod recipient;
 
 pub use budget::{Budgets, PER_PAIR_PER_DAY, PER_STATE_TOKEN};
 pub use delivery::{Message, NoSender, Outbox, OutboxSender, Sender, Sending, Undelivered, WebhookSender};
-pub use recipient::{normalize_recipient, SmsCountries};
+pub use recipient::{normalize_recipient, Account, SmsCountries};
 
 use super::app::App;
 use super::chat::deliveries;
@@ -46,6 +46,17 @@ pub struct Owner<'a> {
     /// Who asks, as the budgets count them: `appid:openid` of a bind,
     /// `user:<id>` of a signed-in user.
     pub identity: String,
+    /// What the code is for, which the message in chat says.
+    pub purpose: Purpose,
+}
+
+/// What a code is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// Signing in: binding a login to an existing user.
+    Bind,
+    /// Linking a chat contact to the signed-in user.
+    ChatLink,
 }
 
 /// Where a code goes.
@@ -61,6 +72,13 @@ pub enum Destination<'a> {
         /// The contact's id at that bot.
         contact_id: &'a str,
     },
+    /// Nobody: the account named for a code in chat has no linked contact
+    /// (or does not exist). The code is recorded and counted like any
+    /// other and sent nowhere, so the answers do not tell who has one.
+    Nobody {
+        /// The account as it was named.
+        account: &'a str,
+    },
 }
 
 impl Destination<'_> {
@@ -68,7 +86,7 @@ impl Destination<'_> {
     pub fn medium(&self) -> &'static str {
         match self {
             Self::Address(channel, _) => channel.as_str(),
-            Self::Chat { .. } => "wechat",
+            Self::Chat { .. } | Self::Nobody { .. } => Channel::Wechat.as_str(),
         }
     }
 
@@ -77,6 +95,8 @@ impl Destination<'_> {
         match self {
             Self::Address(_, to) => (*to).to_owned(),
             Self::Chat { bot_id, contact_id } => format!("{bot_id}/{contact_id}"),
+            // No bot's id is `nobody`.
+            Self::Nobody { account } => format!("nobody/{account}"),
         }
     }
 
@@ -143,11 +163,15 @@ pub async fn issue(app: &App, owner: &Owner<'_>, to: Destination<'_>, now: Milli
         Destination::Chat { bot_id, contact_id } => {
             // In chat the code is queued for the bot in the same
             // transaction: it is delivered, or it does not exist.
-            let text = chat_text(&code);
+            let text = chat_text(owner.purpose, &code);
             deliveries::enqueue_text(&mut tx, bot_id, contact_id, &text, now + CODE_TTL_MS, now).await?;
             tx.commit().await?;
             app.deliveries.wake();
             app.metrics.code_sent(to.medium(), CodeSendOutcome::Sent);
+            return Ok(());
+        }
+        Destination::Nobody { .. } => {
+            tx.commit().await?;
             return Ok(());
         }
     };
@@ -284,10 +308,14 @@ async fn compare(
 
 /// The chat message that carries `code`: the person who gets it may not
 /// have asked, so it says what to do then.
-fn chat_text(code: &str) -> String {
+fn chat_text(purpose: Purpose, code: &str) -> String {
+    let (what, where_) = match purpose {
+        Purpose::Bind => ("sign in to your account", "the Mini Program or page where you are signing in"),
+        Purpose::ChatLink => ("link this chat to your account", "the Mini Program you opened from this chat"),
+    };
     format!(
-        "{code} is your code to link this chat to your account. It expires in {} minutes. \
-         Enter it only in the Mini Program you opened from this chat; if you did not ask for it, ignore this message.",
+        "{code} is your code to {what}. It expires in {} minutes. \
+         Enter it only in {where_}; if you did not ask for it, ignore this message.",
         CODE_TTL_MS / 60_000
     )
 }

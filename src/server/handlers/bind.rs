@@ -1,4 +1,4 @@
-//! Binding an unbound WeChat identity: `POST /v1/verify-codes`,
+//! Binding an unbound WeChat identity (or chat contact): `POST /v1/verify-codes`,
 //! `/v1/bind/wechat-phone`, `/v1/bind/verify-code`, `/v1/bind/password` and
 //! `/v1/register`. Every bind spends its state token and answers SUCCESS.
 
@@ -9,7 +9,8 @@ use crate::protocol::{
 };
 use crate::server::app::AppState;
 use crate::server::binding::{self, Mode, Pending, Target};
-use crate::server::codes::{self, Destination};
+use crate::server::chat::links;
+use crate::server::codes::{self, Account, Destination};
 use crate::server::error::{AppError, AppResult};
 use crate::server::extract::{ApiJson, ClientIp};
 use crate::server::guesses::{self, Guess};
@@ -21,7 +22,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
-/// Sends a one-time code by SMS or email.
+/// Sends a one-time code by SMS, email or, to the chat contact linked to
+/// an existing user, in WeChat chat. The answer is the same whether or not
+/// the account named for `wechat` exists or has a linked contact.
 #[utoipa::path(
     post, path = "/v1/verify-codes", tag = "bind",
     request_body = VerifyCodeRequest,
@@ -39,12 +42,11 @@ pub async fn send_code(
     ApiJson(request): ApiJson<VerifyCodeRequest>,
 ) -> AppResult<(StatusCode, Json<VerifyCodeSent>)> {
     app.limits.check_ip(Scope::VerifyCode, &ip.to_string())?;
-    let to = codes::normalize_recipient(request.channel, &request.to)?;
-    app.sms_countries.check(request.channel, &to)?;
     let now = app.clock.now();
     let pending = binding::pending(&app.db.read, &request.state_token, flow_of(request.channel), now).await?;
     app.limits.check_account(Scope::VerifyCode, &pending.identity.key())?;
-    codes::issue(&app, &pending.code_owner(), Destination::Address(request.channel, &to), now).await?;
+    let recipient = Recipient::of(&app, request.channel, &request.to).await?;
+    codes::issue(&app, &pending.code_owner(), recipient.destination(), now).await?;
     Ok((StatusCode::ACCEPTED, Json(codes::sent())))
 }
 
@@ -100,18 +102,23 @@ pub async fn verify_code(
     let now = app.clock.now();
     let pending = binding::pending(&app.db.read, &request.state_token, flow_of(request.channel), now).await?;
     app.limits.check_account(Scope::Bind, &pending.identity.key())?;
-    let to = codes::normalize_recipient(request.channel, &request.to)?;
-    let destination = Destination::Address(request.channel, &to);
+    let recipient = Recipient::of(&app, request.channel, &request.to).await?;
+    let destination = recipient.destination();
     let guess = Guess { target: Some(destination.key()), guesser: pending.identity.key(), source: Some(ip) };
     codes::redeem(&app.db.write, &pending.token_hash, destination, &request.code, &guess, now).await?;
-    let (existing, method) = match request.channel {
-        Channel::Sms => (users::by_phone(&app.db.read, &to).await?, Method::Sms),
-        Channel::Email => (users::by_email(&app.db.read, &to).await?, Method::Email),
+    let (target, method) = match recipient {
+        Recipient::Phone(phone) => {
+            let existing = users::by_phone(&app.db.read, &phone).await?.map(|u| u.id);
+            (target_for(&pending, existing, || NewUser { phone: Some(phone), ..NewUser::default() })?, Method::Sms)
+        }
+        Recipient::Email(email) => {
+            let existing = users::by_email(&app.db.read, &email).await?.map(|u| u.id);
+            (target_for(&pending, existing, || NewUser { email: Some(email), ..NewUser::default() })?, Method::Email)
+        }
+        Recipient::Contact { user_id, .. } => (Target::Existing(user_id), Method::Chat),
+        // Nobody got that code: a right guess of it still finds no user.
+        Recipient::Nobody(_) => return Err(no_user()),
     };
-    let target = target_for(&pending, existing.map(|u| u.id), || match request.channel {
-        Channel::Sms => NewUser { phone: Some(to.clone()), ..NewUser::default() },
-        Channel::Email => NewUser { email: Some(to.clone()), ..NewUser::default() },
-    })?;
     finish(&app, &pending, target, method).await
 }
 
@@ -186,7 +193,57 @@ fn flow_of(channel: Channel) -> BindFlow {
     match channel {
         Channel::Sms => BindFlow::SmsCode,
         Channel::Email => BindFlow::EmailCode,
+        Channel::Wechat => BindFlow::WechatCode,
     }
+}
+
+/// Whom a bind's code goes to: a phone number or email address, or (the
+/// `wechat` channel) the chat contact linked to the user an account name
+/// names.
+enum Recipient {
+    Phone(String),
+    Email(String),
+    Contact {
+        user_id: String,
+        bot_id: String,
+        contact_id: String,
+    },
+    /// No user by that name, or none with a contact at a current bot.
+    Nobody(String),
+}
+
+impl Recipient {
+    /// The recipient `to` names on `channel`, normalised.
+    async fn of(app: &AppState, channel: Channel, to: &str) -> AppResult<Self> {
+        let to = codes::normalize_recipient(channel, to)?;
+        app.sms_countries.check(channel, &to)?;
+        let user = match channel {
+            Channel::Sms => return Ok(Self::Phone(to)),
+            Channel::Email => return Ok(Self::Email(to)),
+            Channel::Wechat => users::by_account(&app.db.read, &Account::named(&to)).await?,
+        };
+        let contact = match &user {
+            Some(user) => links::reachable_contact(&app.db.read, &user.id).await?,
+            None => None,
+        };
+        Ok(match (user, contact) {
+            (Some(user), Some((bot_id, contact_id))) => Self::Contact { user_id: user.id, bot_id, contact_id },
+            _ => Self::Nobody(to),
+        })
+    }
+
+    fn destination(&self) -> Destination<'_> {
+        match self {
+            Self::Phone(phone) => Destination::Address(Channel::Sms, phone),
+            Self::Email(email) => Destination::Address(Channel::Email, email),
+            Self::Contact { bot_id, contact_id, .. } => Destination::Chat { bot_id, contact_id },
+            Self::Nobody(account) => Destination::Nobody { account },
+        }
+    }
+}
+
+fn no_user() -> AppError {
+    AppError::new(ApiErrorCode::UserNotFound, "no user has this phone number or email")
 }
 
 /// The existing user, or (USER_REGISTER) a new one; SOCIAL_BIND needs an
@@ -195,9 +252,7 @@ fn target_for(pending: &Pending, existing: Option<String>, new: impl FnOnce() ->
     match (existing, pending.mode) {
         (Some(id), _) => Ok(Target::Existing(id)),
         (None, Mode::UserRegister) => Ok(Target::New(new())),
-        (None, Mode::SocialBind) => {
-            Err(AppError::new(ApiErrorCode::UserNotFound, "no user has this phone number or email"))
-        }
+        (None, Mode::SocialBind) => Err(no_user()),
     }
 }
 

@@ -7,14 +7,32 @@ const { messageOf } = require('../../utils/errors');
 
 const PROFILE = '/pages/profile/profile';
 
+// The code channels, in the order offered: the bind flow that offers each,
+// and what its field asks for. `wechat` sends the code in chat to the
+// contact linked to the account named.
+const CHANNELS = [
+  { channel: 'sms', flow: 'sms_code', label: 'SMS', type: 'number', placeholder: 'Phone number', missing: 'Enter your phone number.' },
+  { channel: 'email', flow: 'email_code', label: 'Email', type: 'text', placeholder: 'Email address', missing: 'Enter your email address.' },
+  {
+    channel: 'wechat',
+    flow: 'wechat_code',
+    label: 'WeChat chat',
+    type: 'text',
+    placeholder: 'Username, phone or email',
+    missing: 'Enter your username, phone number or email address.',
+  },
+];
+
 Page({
   data: {
     status: '',
     flows: [],
     // What to show, from the flows (WXML cannot call flows.includes).
-    offers: { wechatPhone: false, smsCode: false, emailCode: false, password: false, register: false },
-    // Phone or email plus a one-time code.
-    channel: 'sms',
+    offers: { wechatPhone: false, password: false, register: false },
+    // A one-time code: the channels offered, the one chosen, what it asks for.
+    channels: [],
+    channel: '',
+    prompt: null,
     to: '',
     code: '',
     codeSent: false,
@@ -31,17 +49,12 @@ Page({
     const flows = decodeURIComponent(String(options.flows || '')).split(',').filter(Boolean);
     const offers = {
       wechatPhone: flows.includes('wechat_phone'),
-      smsCode: flows.includes('sms_code'),
-      emailCode: flows.includes('email_code'),
       password: flows.includes('password'),
       register: flows.includes('register'),
     };
-    this.setData({
-      status: options.status || '',
-      flows,
-      offers,
-      channel: offers.smsCode || !offers.emailCode ? 'sms' : 'email',
-    });
+    const channels = CHANNELS.filter(({ flow }) => flows.includes(flow));
+    this.setData({ status: options.status || '', flows, offers, channels });
+    if (channels.length > 0) this.choose(channels[0].channel);
   },
 
   onUnload() {
@@ -53,17 +66,17 @@ Page({
     this.setData({ [e.currentTarget.dataset.field]: e.detail.value });
   },
 
-  /** Switches between SMS and email codes (`data-channel`). */
+  /** Switches between the code channels (`data-channel`). */
   onChannel(e) {
-    this.setData({ channel: e.currentTarget.dataset.channel, to: '', code: '', codeSent: false });
+    this.choose(e.currentTarget.dataset.channel);
     this.stopCountdown();
   },
 
   async onSendCode() {
-    const { channel, to, resendIn } = this.data;
+    const { channel, to, resendIn, prompt } = this.data;
     if (this.data.busy || resendIn > 0) return;
     if (!to) {
-      this.setData({ error: channel === 'sms' ? 'Enter your phone number.' : 'Enter your email address.' });
+      this.setData({ error: prompt.missing });
       return;
     }
     await this.run(async (auth) => {
@@ -109,6 +122,11 @@ Page({
   },
 
   // ---- helpers ----
+
+  choose(channel) {
+    const prompt = CHANNELS.find((offered) => offered.channel === channel);
+    this.setData({ channel, prompt, to: '', code: '', codeSent: false });
+  },
 
   /** One call at a time, with the error shown on the page. */
   async run(work) {
