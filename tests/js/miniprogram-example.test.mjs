@@ -3,12 +3,10 @@
 // code (tests/js/support/miniprogram-example.mjs).
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SIMULATOR_AUDIENCE, botsCommand, buildServer, miniauthServer } from './support/miniauth-server.mjs';
+import { SIMULATOR_AUDIENCE, serverWithBot } from './support/miniauth-server.mjs';
 import { ExampleApp, LINK, LOGIN, PROFILE, input, openPage } from './support/miniprogram-example.mjs';
 import { PKG_DIR } from './support/paths.mjs';
 
@@ -20,19 +18,15 @@ const STORAGE_KEY = 'miniauth.session';
 const unique = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 const newPhone = () => `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
 
-let workDir;
+let running;
 let server;
 let botKey;
 let example;
 
 before(async () => {
-  await buildServer();
-  workDir = mkdtempSync(join(tmpdir(), 'miniauth-example-'));
-  const database = join(workDir, 'server.db');
-  botKey = await botsCommand(database, 'add', '--name', 'helper');
-  server = miniauthServer({ database });
-  await server.start();
-  example = new ExampleApp(server, workDir);
+  running = await serverWithBot('example');
+  ({ server, botKey } = running);
+  example = new ExampleApp(server, running.workDir);
 });
 
 /** A call to the bot API, as miniauth-wechaty makes it. */
@@ -57,8 +51,7 @@ async function codeSentInChat(contactId) {
 
 after(async () => {
   example?.dispose();
-  await server?.kill();
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
+  await running?.stop();
 });
 
 function storedRecord(storage) {

@@ -4,14 +4,12 @@
 // through the built package in Node, and the real reference server.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { codeIn, startBot, waitFor } from './support/mock-bot.mjs';
 import { PKG_DIR } from '../../../tests/js/support/paths.mjs';
-import { botsCommand, buildServer, miniauthServer } from '../../../tests/js/support/miniauth-server.mjs';
+import { serverWithBot } from '../../../tests/js/support/miniauth-server.mjs';
 import { ExampleApp, LOGIN, PROFILE, input, openPage } from '../../../tests/js/support/miniprogram-example.mjs';
 
 const { AuthClient, memoryStorage } = createRequire(import.meta.url)(join(PKG_DIR, 'node', 'index.cjs'));
@@ -19,25 +17,20 @@ const { AuthClient, memoryStorage } = createRequire(import.meta.url)(join(PKG_DI
 const newPhone = () => `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
 const CODE_TEXT = /^\d{6} /;
 
-let workDir;
+let running;
 let server;
 let botKey;
 let example;
 
 before(async () => {
-  await buildServer();
-  workDir = mkdtempSync(join(tmpdir(), 'miniauth-wechaty-mp-'));
-  const database = join(workDir, 'miniauth.db');
-  botKey = await botsCommand(database, 'add', '--name', 'helper');
-  server = miniauthServer({ database });
-  await server.start();
-  example = new ExampleApp(server, workDir);
+  running = await serverWithBot('wechaty-mp');
+  ({ server, botKey } = running);
+  example = new ExampleApp(server, running.workDir);
 });
 
 after(async () => {
   example?.dispose();
-  await server?.kill();
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
+  await running?.stop();
 });
 
 /** The example Mini Program for a new WeChat user, up to the bind page its login page leads to. */

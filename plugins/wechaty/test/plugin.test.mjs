@@ -6,36 +6,27 @@
 // and from then on the bot knows who they are.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MiniAuthWechaty, MiniAuthWechatyError } from '../src/index.js';
 import { CARD, codeIn, startBot as startMockBot, ticketOf, waitFor } from './support/mock-bot.mjs';
 import { PKG_DIR } from '../../../tests/js/support/paths.mjs';
-import { botsCommand, buildServer, miniauthServer } from '../../../tests/js/support/miniauth-server.mjs';
+import { botsCommand, serverWithBot } from '../../../tests/js/support/miniauth-server.mjs';
 
 const { AuthClient, memoryStorage } = createRequire(import.meta.url)(join(PKG_DIR, 'node', 'index.cjs'));
 
-let workDir;
+let running;
 let database;
 let server;
 let botKey;
 
 before(async () => {
-  await buildServer();
-  workDir = mkdtempSync(join(tmpdir(), 'miniauth-wechaty-'));
-  database = join(workDir, 'miniauth.db');
-  botKey = await botsCommand(database, 'add', '--name', 'helper');
-  server = miniauthServer({ database });
-  await server.start();
+  running = await serverWithBot('wechaty');
+  ({ database, server, botKey } = running);
 });
 
-after(async () => {
-  await server?.kill();
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
-});
+after(() => running?.stop());
 
 const startBot = (key = botKey, name = 'Helper') => startMockBot({ baseUrl: server.url, botKey: key, name });
 

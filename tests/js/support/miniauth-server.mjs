@@ -7,9 +7,10 @@
 // `args`.
 
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PKG_DIR, ROOT } from './paths.mjs';
@@ -94,6 +95,30 @@ export async function unusedPort() {
  * `start()` again brings it back on the same port, so that clients keep
  * `url`.
  */
+/**
+ * A started server on a fresh database in a new temporary folder, with the
+ * bot `helper` added: the folder, the database, the server and the bot's
+ * key; `stop()` kills the server and removes the folder.
+ */
+export async function serverWithBot(label) {
+  await buildServer();
+  const workDir = mkdtempSync(join(tmpdir(), `miniauth-${label}-`));
+  const database = join(workDir, 'miniauth.db');
+  const botKey = await botsCommand(database, 'add', '--name', 'helper');
+  const server = miniauthServer({ database });
+  await server.start();
+  return {
+    workDir,
+    database,
+    server,
+    botKey,
+    async stop() {
+      await server.kill();
+      rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
 export function miniauthServer({ database, args = [] }) {
   if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string')) {
     throw new TypeError('miniauthServer: "args" must be an array of strings');
