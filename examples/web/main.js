@@ -62,11 +62,9 @@ function showBind(result) {
   $('bind-status').textContent = result.status;
   $('flows').textContent = flows.map((flow) => FLOW_NAMES[flow] || flow).join(', ') || 'nothing';
   $('register-form').hidden = !flows.includes('register');
-  const offered = [...$('channel').options].filter((option) => {
-    option.disabled = !flows.includes(`${option.value}_code`);
-    return !option.disabled;
-  });
-  $('channel').value = (offered[0] || $('channel').options[0]).value;
+  const options = [...$('channel').options];
+  for (const option of options) option.disabled = !flows.includes(`${option.value}_code`);
+  $('channel').value = (options.find((option) => !option.disabled) || options[0]).value;
   $('code-sent').hidden = true;
   $('code').value = '';
   show('bind', 'Register a new user, or bind this WeChat user to a phone number, an email address or an account linked to a chat bot.');

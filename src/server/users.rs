@@ -5,11 +5,11 @@
 //! person can arrive through several apps (linked by unionid) or by phone.
 
 use super::clock::Millis;
-use super::codes::Account;
+use super::codes::normalize_recipient;
 use super::db::Db;
 use super::error::AppError;
 use super::secrets::new_id;
-use crate::protocol::{ApiErrorCode, ProfileUpdate, Text, UserInfo};
+use crate::protocol::{ApiErrorCode, Channel, ProfileUpdate, Text, UserInfo};
 use sqlx::{Any, AnyConnection, AnyPool};
 
 /// A user's profile.
@@ -211,20 +211,21 @@ pub async fn by_username(pool: &AnyPool, username: &str) -> Result<Option<(User,
     Ok(by_id(pool, &id).await?.map(|user| (user, hash)))
 }
 
-/// The user `account` names: by username, else by verified email address,
-/// else by verified phone number.
-pub async fn by_account(pool: &AnyPool, account: &Account<'_>) -> Result<Option<User>, sqlx::Error> {
-    if let Some((user, _)) = by_username(pool, account.username).await? {
+/// The user `name` (normalised for the `wechat` channel) names: by
+/// username, else by verified email address, else by verified phone
+/// number, each in its normal form.
+pub async fn by_account(pool: &AnyPool, name: &str) -> Result<Option<User>, sqlx::Error> {
+    if let Some((user, _)) = by_username(pool, name).await? {
         return Ok(Some(user));
     }
-    if let Some(email) = &account.email {
-        if let Some(user) = by_email(pool, email).await? {
+    if let Ok(email) = normalize_recipient(Channel::Email, name) {
+        if let Some(user) = by_email(pool, &email).await? {
             return Ok(Some(user));
         }
     }
-    match &account.phone {
-        Some(phone) => by_phone(pool, phone).await,
-        None => Ok(None),
+    match normalize_recipient(Channel::Sms, name) {
+        Ok(phone) => by_phone(pool, &phone).await,
+        Err(_) => Ok(None),
     }
 }
 

@@ -12,7 +12,7 @@ mod recipient;
 
 pub use budget::{Budgets, PER_PAIR_PER_DAY, PER_STATE_TOKEN};
 pub use delivery::{Message, NoSender, Outbox, OutboxSender, Sender, Sending, Undelivered, WebhookSender};
-pub use recipient::{normalize_recipient, Account, SmsCountries};
+pub use recipient::{normalize_recipient, SmsCountries};
 
 use super::app::App;
 use super::chat::deliveries;

@@ -8,7 +8,8 @@ use crate::protocol::{ApiErrorCode, Channel};
 /// Normalises a recipient: phone numbers to E.164 (mainland China numbers
 /// may omit +86), email addresses to lower case after a strict syntax check
 /// (a dot-atom local part and a host name; see the source for the rules).
-/// For `wechat` the recipient names an account (see [`Account`]).
+/// For `wechat` the recipient names an account
+/// ([`crate::server::users::by_account`]).
 pub fn normalize_recipient(channel: Channel, to: &str) -> Result<String, AppError> {
     let invalid = |what| AppError::new(ApiErrorCode::InvalidRecipient, what);
     let to = to.trim();
@@ -21,27 +22,6 @@ pub fn normalize_recipient(channel: Channel, to: &str) -> Result<String, AppErro
             Err(invalid("name the account by username, phone number or email"))
         }
         Channel::Wechat => Ok(to.to_owned()),
-    }
-}
-
-/// How a person names their account: a username as it is, else an email
-/// address or a phone number in their normal forms. A username is tried
-/// first, then the address the text also reads as.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Account<'a> {
-    /// The text as typed, trimmed.
-    pub username: &'a str,
-    /// The email address it reads as, if any.
-    pub email: Option<String>,
-    /// The phone number (E.164) it reads as, if any.
-    pub phone: Option<String>,
-}
-
-impl<'a> Account<'a> {
-    /// The ways `name` (trimmed) may name an account.
-    pub fn named(name: &'a str) -> Self {
-        let name = name.trim();
-        Self { username: name, email: normalize_email(name), phone: PhoneNumber::parse(name).map(|n| n.e164()) }
     }
 }
 
@@ -151,19 +131,11 @@ mod tests {
     }
 
     #[test]
-    fn an_account_is_named_by_username_email_or_phone() {
+    fn an_account_name_is_trimmed_and_has_no_control_characters() {
         assert_eq!(normalize_recipient(Channel::Wechat, " lin ").unwrap(), "lin");
         for blank_or_control in ["  ", "li\0n", "li\nn"] {
             let refused = normalize_recipient(Channel::Wechat, blank_or_control).unwrap_err();
             assert_eq!(refused.code(), ApiErrorCode::InvalidRecipient);
         }
-        assert_eq!(Account::named("lin"), Account { username: "lin", email: None, phone: None });
-        let email = Account::named(" Lin@Example.com");
-        assert_eq!(
-            (email.username, email.email.as_deref(), email.phone),
-            ("Lin@Example.com", Some("lin@example.com"), None)
-        );
-        let phone = Account::named("13800138000");
-        assert_eq!((phone.email, phone.phone.as_deref()), (None, Some("+8613800138000")));
     }
 }

@@ -10,7 +10,7 @@ use crate::protocol::{
 use crate::server::app::AppState;
 use crate::server::binding::{self, Mode, Pending, Target};
 use crate::server::chat::links;
-use crate::server::codes::{self, Account, Destination};
+use crate::server::codes::{self, Destination};
 use crate::server::error::{AppError, AppResult};
 use crate::server::extract::{ApiJson, ClientIp};
 use crate::server::guesses::{self, Guess};
@@ -217,18 +217,15 @@ impl Recipient {
     async fn of(app: &AppState, channel: Channel, to: &str) -> AppResult<Self> {
         let to = codes::normalize_recipient(channel, to)?;
         app.sms_countries.check(channel, &to)?;
-        let user = match channel {
+        match channel {
             Channel::Sms => return Ok(Self::Phone(to)),
             Channel::Email => return Ok(Self::Email(to)),
-            Channel::Wechat => users::by_account(&app.db.read, &Account::named(&to)).await?,
-        };
-        let contact = match &user {
-            Some(user) => links::reachable_contact(&app.db.read, &user.id).await?,
-            None => None,
-        };
-        Ok(match (user, contact) {
-            (Some(user), Some((bot_id, contact_id))) => Self::Contact { user_id: user.id, bot_id, contact_id },
-            _ => Self::Nobody(to),
+            Channel::Wechat => {}
+        }
+        let Some(user) = users::by_account(&app.db.read, &to).await? else { return Ok(Self::Nobody(to)) };
+        Ok(match links::reachable_contact(&app.db.read, &user.id).await? {
+            Some((bot_id, contact_id)) => Self::Contact { user_id: user.id, bot_id, contact_id },
+            None => Self::Nobody(to),
         })
     }
 

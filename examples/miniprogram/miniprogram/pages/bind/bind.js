@@ -7,15 +7,14 @@ const { messageOf } = require('../../utils/errors');
 
 const PROFILE = '/pages/profile/profile';
 
-// The code channels, in the order offered: the bind flow that offers each,
-// and what its field asks for. `wechat` sends the code in chat to the
-// contact linked to the account named.
+// The code channels, in the order offered (the flow `<channel>_code` offers
+// each), and what its field asks for. `wechat` sends the code in chat to
+// the contact linked to the account named.
 const CHANNELS = [
-  { channel: 'sms', flow: 'sms_code', label: 'SMS', type: 'number', placeholder: 'Phone number', missing: 'Enter your phone number.' },
-  { channel: 'email', flow: 'email_code', label: 'Email', type: 'text', placeholder: 'Email address', missing: 'Enter your email address.' },
+  { channel: 'sms', label: 'SMS', type: 'number', placeholder: 'Phone number', missing: 'Enter your phone number.' },
+  { channel: 'email', label: 'Email', type: 'text', placeholder: 'Email address', missing: 'Enter your email address.' },
   {
     channel: 'wechat',
-    flow: 'wechat_code',
     label: 'WeChat chat',
     type: 'text',
     placeholder: 'Username, phone or email',
@@ -52,7 +51,7 @@ Page({
       password: flows.includes('password'),
       register: flows.includes('register'),
     };
-    const channels = CHANNELS.filter(({ flow }) => flows.includes(flow));
+    const channels = CHANNELS.filter(({ channel }) => flows.includes(`${channel}_code`));
     this.setData({ status: options.status || '', flows, offers, channels });
     if (channels.length > 0) this.choose(channels[0].channel);
   },
