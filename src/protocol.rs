@@ -315,6 +315,13 @@ pub struct UserInfo {
     /// Locale as a BCP 47 tag, e.g. `zh-CN`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
+    /// The ids of the WeChat rooms the user's linked chat contacts are in,
+    /// sorted; at most 100.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rooms: Vec<String>,
+    /// Present (true) when the user is in more rooms than `rooms` lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rooms_truncated: Option<bool>,
 }
 
 /// `PATCH /v1/userinfo`: the profile fields a user may edit. A field left
@@ -526,6 +533,93 @@ pub enum Delivery {
     },
 }
 
+/// `PUT /v1/bot/rooms/{id}`: a bot's snapshot of a WeChat room, whole (as
+/// Wechaty's room payload has it). A snapshot older than the one the server
+/// holds changes nothing; the same one twice changes nothing the second
+/// time. Empty strings in the optional fields mean none.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RoomSnapshot {
+    /// The room's name; may be empty.
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub topic: Text<0, 256>,
+    /// An `https:` URL of the room's avatar.
+    #[serde(default)]
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub avatar: Option<Text<0, 2048>>,
+    /// The owner's member id.
+    #[serde(default)]
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub owner_id: Option<Text<0, 128>>,
+    /// The admins' member ids.
+    #[serde(default)]
+    #[cfg_attr(feature = "server", schema(inline, max_items = 500))]
+    pub admin_ids: Vec<Text<1, 128>>,
+    /// Every member, at most 500 (WeChat's cap), each once.
+    #[cfg_attr(feature = "server", schema(max_items = 500))]
+    pub members: Vec<RoomMember>,
+    /// When the bot read the room (ms since the epoch); at most five
+    /// minutes ahead of the server's clock.
+    pub synced_at: u64,
+}
+
+/// A member of a room: as a snapshot gives it, and as
+/// `GET /v1/rooms/{id}/members/{memberId}` answers it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RoomMember {
+    /// The member's contact id at the bot.
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub id: Text<1, 128>,
+    /// The name the member gave themself in this room.
+    #[serde(default)]
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub room_alias: Option<Text<0, 64>>,
+    /// Who invited the member (a contact id).
+    #[serde(default)]
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub inviter_id: Option<Text<0, 128>>,
+    /// An `https:` URL of the member's avatar.
+    #[serde(default)]
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub avatar: Option<Text<0, 2048>>,
+    /// The member's WeChat name.
+    #[serde(default)]
+    #[cfg_attr(feature = "server", schema(inline))]
+    pub name: Option<Text<0, 64>>,
+}
+
+/// Whether a snapshot changed the server's copy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct RoomSynced {
+    /// False when the server holds a newer snapshot (not an error).
+    pub applied: bool,
+}
+
+/// `GET /v1/rooms/{id}`: a room and who is in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Room {
+    /// The room's id (`…@chatroom`).
+    pub id: String,
+    /// Its name; may be empty.
+    pub topic: String,
+    /// An `https:` URL of its avatar.
+    #[cfg_attr(feature = "server", schema(required = true))]
+    pub avatar: Option<String>,
+    /// The owner's member id.
+    #[cfg_attr(feature = "server", schema(required = true))]
+    pub owner_id: Option<String>,
+    /// The admins' member ids.
+    pub admin_ids: Vec<String>,
+    /// Every member's id, sorted.
+    pub member_ids: Vec<String>,
+}
+
 /// A field that is present in the body, `null` or not: told apart from one
 /// that is absent (which `#[serde(default)]` leaves `None`).
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
@@ -604,6 +698,9 @@ pub enum ApiErrorCode {
     InvalidSession,
     /// The bearer token is missing or does not verify.
     Unauthorized,
+    /// The credential is valid but lacks the scope this needs (an API
+    /// client without `rooms:read`).
+    InsufficientScope,
     /// The link ticket is unknown, expired or used, or another user
     /// opened it first: ask the bot for a new card.
     InvalidTicket,
@@ -616,7 +713,7 @@ pub enum ApiErrorCode {
 
 impl ApiErrorCode {
     /// Every code, for documentation and for tests that compare lists.
-    pub const ALL: [Self; 30] = [
+    pub const ALL: [Self; 31] = [
         Self::InvalidRequest,
         Self::PayloadTooLarge,
         Self::UnsupportedMediaType,
@@ -644,6 +741,7 @@ impl ApiErrorCode {
         Self::AlreadyBound,
         Self::InvalidSession,
         Self::Unauthorized,
+        Self::InsufficientScope,
         Self::InvalidTicket,
         Self::Internal,
         Self::NotReady,
@@ -679,6 +777,7 @@ impl ApiErrorCode {
             Self::AlreadyBound => "already_bound",
             Self::InvalidSession => "invalid_session",
             Self::Unauthorized => "unauthorized",
+            Self::InsufficientScope => "insufficient_scope",
             Self::InvalidTicket => "invalid_ticket",
             Self::Internal => "internal_error",
             Self::NotReady => "not_ready",

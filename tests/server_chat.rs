@@ -5,14 +5,10 @@ mod server;
 
 use miniauth::protocol::{ApiErrorCode as Code, BindFlow, Channel};
 use serde_json::{json, Value};
+use server::chat::{ack, code_in, code_sent_in_chat, confirm, deliveries, drain, linked_user, open, ticket};
 use server::{Answer, TestServer};
 
 const ALICE: &str = "wxid_alice";
-
-/// A ticket for a card to `contact`, asked for with `bot_key`.
-async fn ticket(s: &TestServer, bot_key: &str, contact: Value) -> Answer {
-    s.http.post_bearer("/v1/bot/link-tickets", bot_key, json!({ "contact": contact })).await
-}
 
 async fn ticket_for_alice(s: &TestServer, bot_key: &str) -> String {
     let answer = ticket(s, bot_key, json!({ "id": ALICE, "name": "Alice" })).await;
@@ -21,52 +17,8 @@ async fn ticket_for_alice(s: &TestServer, bot_key: &str) -> String {
     answer.json["ticket"].as_str().unwrap().to_string()
 }
 
-async fn deliveries(s: &TestServer, bot_key: &str, wait: u32) -> Vec<Value> {
-    let answer = s.http.get_authorized(&format!("/v1/bot/deliveries?wait={wait}"), &format!("Bearer {bot_key}")).await;
-    answer.expect(200);
-    answer.json.as_array().unwrap().clone()
-}
-
-async fn ack(s: &TestServer, bot_key: &str, delivery: &Value) {
-    let path = format!("/v1/bot/deliveries/{}/ack", delivery["id"].as_str().unwrap());
-    s.http.post_bearer(&path, bot_key, json!({})).await.expect(204);
-}
-
-/// Acknowledges everything the bot has due.
-async fn drain(s: &TestServer, bot_key: &str) {
-    for delivery in deliveries(s, bot_key, 0).await {
-        ack(s, bot_key, &delivery).await;
-    }
-}
-
-/// The six digits of a text delivery.
-fn code_in(delivery: &Value) -> String {
-    assert_eq!(delivery["kind"], "text", "{delivery}");
-    let text = delivery["text"].as_str().unwrap();
-    let code: String = text.chars().take_while(char::is_ascii_digit).collect();
-    assert_eq!(code.len(), 6, "the text starts with the code: {text}");
-    code
-}
-
-async fn open(s: &TestServer, id_token: &str, ticket: &str) -> Answer {
-    s.http.post_bearer("/v1/chat-links", id_token, json!({ "ticket": ticket })).await
-}
-
-async fn confirm(s: &TestServer, id_token: &str, ticket: &str, code: &str) -> Answer {
-    s.http.post_bearer("/v1/chat-links/confirm", id_token, json!({ "ticket": ticket, "code": code })).await
-}
-
 async fn contact(s: &TestServer, bot_key: &str, contact_id: &str) -> Answer {
     s.http.get_authorized(&format!("/v1/bot/contacts/{contact_id}"), &format!("Bearer {bot_key}")).await
-}
-
-/// The code the bot was given for its contact, acknowledged.
-async fn code_sent_in_chat(s: &TestServer, bot_key: &str, to: &str) -> String {
-    let due = deliveries(s, bot_key, 0).await;
-    assert_eq!(due.len(), 1, "one delivery: {due:?}");
-    assert_eq!(due[0]["to"], to);
-    ack(s, bot_key, &due[0]).await;
-    code_in(&due[0])
 }
 
 /// With every log line of the process captured: the bot key, the ticket
@@ -344,18 +296,6 @@ async fn send_to_bot(s: &TestServer, bot_key: &str, contact_id: &str, text: &str
 
 async fn poll(s: &TestServer, state_token: &str) -> Answer {
     s.http.post("/v1/login/chat/poll", json!({ "state_token": state_token })).await
-}
-
-/// Links `contact_id` at `bot` to the user registered for `openid`; answers
-/// the user's id.
-async fn linked_user(s: &TestServer, bot: &str, contact_id: &str, openid: &str) -> String {
-    let ticket = ticket(s, bot, json!({ "id": contact_id })).await.json["ticket"].as_str().unwrap().to_string();
-    let user = s.register(openid).await;
-    open(s, &user.id_token, &ticket).await.expect(202);
-    let code = code_sent_in_chat(s, bot, contact_id).await;
-    confirm(s, &user.id_token, &ticket, &code).await.expect(200);
-    drain(s, bot).await;
-    s.verify(&user.id_token).await.1["sub"].as_str().unwrap().to_string()
 }
 
 #[tokio::test]

@@ -439,6 +439,11 @@ async fn openapi_document_lists_every_path() {
         ("/v1/bot/challenges", "post"),
         ("/v1/bot/deliveries", "get"),
         ("/v1/bot/deliveries/{id}/ack", "post"),
+        ("/v1/bot/rooms", "get"),
+        ("/v1/bot/rooms/{id}", "put"),
+        ("/v1/bot/rooms/{id}", "delete"),
+        ("/v1/rooms/{id}", "get"),
+        ("/v1/rooms/{id}/members/{memberId}", "get"),
         ("/.well-known/jwks.json", "get"),
         ("/.well-known/openid-configuration", "get"),
         ("/healthz", "get"),
@@ -470,6 +475,7 @@ async fn openapi_document_lists_every_path() {
         let answer = match method {
             "get" => s.http.get(path).await,
             "delete" => s.http.send(s.http.client.delete(s.http.url(path))).await,
+            "put" => s.http.send(s.http.client.put(s.http.url(path)).json(&json!({}))).await,
             _ => s.http.post(path, json!({})).await,
         };
         assert_ne!(answer.status, 404, "{path}");

@@ -3,8 +3,10 @@
 use clap::{Parser, Subcommand};
 use miniauth::protocol::Channel;
 use miniauth::server::chat::bots;
+use miniauth::server::clients::{self, Scope};
 use miniauth::server::clock::{Clock, SystemClock};
 use miniauth::server::config::{Config, LogFormat};
+use miniauth::server::credentials::Listed;
 use miniauth::server::db::{self, Location};
 use miniauth::server::keys::{self, SigningAlgorithm};
 use miniauth::server::users::{self, NewUser};
@@ -35,6 +37,9 @@ enum Command {
     /// Manages chat bots (the Wechaty plugin's keys).
     #[command(subcommand)]
     Bots(BotsCommand),
+    /// Manages API clients (app backends' secrets, e.g. to read rooms).
+    #[command(subcommand)]
+    Clients(ClientsCommand),
     /// Runs the WeChat simulator alone (WeChat's API and the /sim/wx/ endpoints).
     WechatSim {
         /// Address to listen on.
@@ -117,6 +122,38 @@ enum BotsCommand {
         name: String,
     },
     /// Lists the bots, current and revoked.
+    List {
+        /// The server's database: an SQLite file or a `postgres://` URL.
+        #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db", hide_env_values = true)]
+        database: Location,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClientsCommand {
+    /// Adds an API client and prints its secret, once, alone on the last
+    /// line; the server keeps only a hash. The backend sends it as
+    /// `Authorization: Bearer`.
+    Add {
+        /// The server's database: an SQLite file or a `postgres://` URL.
+        #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db", hide_env_values = true)]
+        database: Location,
+        /// The client's name (letters, digits, `-`, `_`, `.`), unique.
+        #[arg(long)]
+        name: String,
+        /// What it may do (repeat for several): `rooms:read` reads every room.
+        #[arg(long = "scope", value_enum)]
+        scopes: Vec<Scope>,
+    },
+    /// Revokes an API client: its secret is refused from now on.
+    Revoke {
+        /// The server's database: an SQLite file or a `postgres://` URL.
+        #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db", hide_env_values = true)]
+        database: Location,
+        /// The client's name.
+        name: String,
+    },
+    /// Lists the API clients, current and revoked.
     List {
         /// The server's database: an SQLite file or a `postgres://` URL.
         #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db", hide_env_values = true)]
@@ -220,11 +257,20 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             println!("bot {name} revoked");
         }
         Command::Bots(BotsCommand::List { database }) => {
+            print_listed(&bots::list(&db::open(&database).await?.write).await?);
+        }
+        Command::Clients(ClientsCommand::Add { database, name, scopes }) => {
             let pool = db::open(&database).await?.write;
-            for bot in bots::list(&pool).await? {
-                let state = if bot.revoked_at.is_some() { "revoked" } else { "current" };
-                println!("{}\t{state}", bot.name);
-            }
+            let secret = clients::add(&pool, &name, &scopes, clock.now()).await?;
+            println!("client {name} added; its secret, shown only now:");
+            println!("{secret}");
+        }
+        Command::Clients(ClientsCommand::Revoke { database, name }) => {
+            clients::revoke(&db::open(&database).await?.write, &name, clock.now()).await?;
+            println!("client {name} revoked");
+        }
+        Command::Clients(ClientsCommand::List { database }) => {
+            print_listed(&clients::list(&db::open(&database).await?.write).await?);
         }
         Command::WechatSim { listen, appid, secret } => {
             let simulator = miniauth::server::wechat::Simulator::new(appid, secret, clock);
@@ -235,6 +281,14 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
+}
+
+/// `bots list` and `clients list`: a name and its state a line.
+fn print_listed(listed: &[Listed]) {
+    for credential in listed {
+        let state = if credential.revoked_at.is_some() { "revoked" } else { "current" };
+        println!("{}\t{state}", credential.name);
+    }
 }
 
 /// Ctrl-C or SIGTERM.

@@ -7,7 +7,7 @@ use super::clock::{Clock, Millis};
 use super::codes::{Budgets, Outbox, Sender, SmsCountries};
 use super::db::Db;
 use super::error::{status_of, AppError};
-use super::handlers::{bind, bot, chat, discovery, health, login, outbox, signed_in, sim_chat};
+use super::handlers::{bind, bot, chat, discovery, health, login, outbox, rooms, signed_in, sim_chat};
 use super::keys::KeyRing;
 use super::ratelimit::RateLimiter;
 use super::session_tokens::Sessions;
@@ -17,7 +17,7 @@ use crate::protocol::{self, ApiErrorCode};
 use crate::verifier::Validation;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, Method};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 use std::sync::{Arc, RwLock};
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -126,6 +126,13 @@ pub fn router(app: AppState, cors: CorsLayer) -> Router {
         .route("/v1/bot/challenges", post(bot::challenge))
         .route("/v1/bot/deliveries", get(bot::deliveries))
         .route("/v1/bot/deliveries/{id}/ack", post(bot::ack))
+        .route("/v1/bot/rooms", get(rooms::of_bot))
+        .route(
+            "/v1/bot/rooms/{id}",
+            put(rooms::sync).layer(DefaultBodyLimit::max(rooms::MAX_SNAPSHOT_BYTES)).delete(rooms::leave),
+        )
+        .route("/v1/rooms/{id}", get(rooms::room))
+        .route("/v1/rooms/{id}/members/{member_id}", get(rooms::member))
         .route("/.well-known/jwks.json", get(discovery::jwks))
         .route("/.well-known/openid-configuration", get(discovery::openid_configuration))
         .route("/openapi.json", get(discovery::openapi))
@@ -168,6 +175,7 @@ pub const SIMULATED_WECHAT_PATH: &str = "/sim/wechat";
         discovery::jwks, discovery::openid_configuration,
         chat::open, chat::confirm, chat::list, chat::unlink,
         bot::link_ticket, bot::contact, bot::challenge, bot::deliveries, bot::ack,
+        rooms::sync, rooms::leave, rooms::of_bot, rooms::room, rooms::member,
         health::healthz, health::readyz,
     ),
     components(schemas(
@@ -178,7 +186,8 @@ pub const SIMULATED_WECHAT_PATH: &str = "/sim/wechat";
         protocol::ChatContact, protocol::LinkTicketRequest, protocol::LinkTicket, protocol::ChatLinkRequest,
         protocol::ChatLinkConfirm, protocol::ChatLink, protocol::Delivery, protocol::ChatLoginRequest,
         protocol::ChatLoginChallenge, protocol::ChatLoginPoll, protocol::ChatLoginWaiting,
-        protocol::ChatChallengeRequest, protocol::ChatChallengeAnswer, health::HealthStatus,
+        protocol::ChatChallengeRequest, protocol::ChatChallengeAnswer, protocol::RoomSnapshot, protocol::RoomMember,
+        protocol::RoomSynced, protocol::Room, health::HealthStatus,
     )),
     modifiers(&BearerAuth, &BodyRefusals),
 )]
@@ -194,6 +203,9 @@ impl utoipa::Modify for BearerAuth {
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
         let bot_key = Http::builder().scheme(HttpAuthScheme::Bearer).description(Some("a bot key (mab_…)")).build();
         components.add_security_scheme("bot_key", SecurityScheme::Http(bot_key));
+        let client =
+            Http::builder().scheme(HttpAuthScheme::Bearer).description(Some("an API client secret (mac_…)")).build();
+        components.add_security_scheme("client_secret", SecurityScheme::Http(client));
     }
 }
 

@@ -168,6 +168,16 @@ async fn open_sqlite(path: &std::path::Path) -> Result<Db, sqlx::Error> {
     Ok(Db { write, read })
 }
 
+/// The `VALUES` rows of a multi-row insert: `rows` rows of `columns`
+/// numbered placeholders each, `($1, $2), ($3, $4)` for 2 and 2.
+pub fn value_rows(rows: usize, columns: usize) -> String {
+    let row = |r: usize| {
+        let places: Vec<String> = (1..=columns).map(|c| format!("${}", r * columns + c)).collect();
+        format!("({})", places.join(", "))
+    };
+    (0..rows).map(row).collect::<Vec<_>>().join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,5 +191,11 @@ mod tests {
         let shown = format!("{pg:?}");
         assert!(!shown.contains("s3cret") && shown.contains("app:…@db.internal:5432/miniauth"), "{shown}");
         assert!(!format!("{:?}", "postgresql://:pw@h/d".parse::<Location>().unwrap()).contains("pw"));
+    }
+
+    #[test]
+    fn value_rows_number_every_placeholder_once() {
+        assert_eq!(value_rows(1, 3), "($1, $2, $3)");
+        assert_eq!(value_rows(2, 2), "($1, $2), ($3, $4)");
     }
 }

@@ -104,7 +104,7 @@ pub fn status_of(code: ApiErrorCode) -> StatusCode {
             StatusCode::BAD_REQUEST
         }
         Unauthorized | InvalidCredentials | InvalidSession => StatusCode::UNAUTHORIZED,
-        FlowNotAllowed => StatusCode::FORBIDDEN,
+        FlowNotAllowed | InsufficientScope => StatusCode::FORBIDDEN,
         NotFound | UserNotFound => StatusCode::NOT_FOUND,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         AlreadyBound => StatusCode::CONFLICT,

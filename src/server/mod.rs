@@ -10,9 +10,11 @@ pub mod app;
 pub mod binding;
 pub mod chat;
 pub mod client_ip;
+pub mod clients;
 pub mod clock;
 pub mod codes;
 pub mod config;
+pub mod credentials;
 pub mod db;
 pub mod error;
 pub mod extract;
@@ -172,7 +174,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
     if simulated {
         // The simulated chat's bot (POST /sim/chat/say); its key is not needed.
         match chat::bots::add(&db.write, handlers::sim_chat::SIMULATED_BOT, clock.now()).await {
-            Ok(_) | Err(chat::bots::BotError::NameTaken) => {}
+            Ok(_) | Err(credentials::CredentialError::NameTaken(_)) => {}
             Err(error) => return Err(fail("the simulated bot", &error)),
         }
     }

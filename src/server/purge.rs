@@ -6,6 +6,7 @@
 //!   expired, and the chat texts that carried codes once undeliverable;
 //! - the sends and failed guesses the budgets and ceilings count, once out
 //!   of their one-day window;
+//! - the tombstones of rooms a bot left, a day after it left;
 //! - session families a day after they ended (revoked, past their absolute
 //!   lifetime, or with a current token past its idle lifetime), with all of
 //!   their tokens.
@@ -28,7 +29,7 @@ const BATCH: i64 = 5_000;
 
 /// Each statement deletes up to `BATCH` rows of a table, by its key, that
 /// the condition (given `$1` = the cut-off) selects.
-const PURGES: [(&str, &str, &str); 9] = [
+const PURGES: [(&str, &str, &str); 10] = [
     ("state_tokens", "token_hash", "expires_at <= $1"),
     ("verify_codes", "state_token_hash", "expires_at <= $1"),
     ("link_tickets", "ticket_hash", "expires_at <= $1"),
@@ -36,6 +37,7 @@ const PURGES: [(&str, &str, &str); 9] = [
     ("deliveries", "id", "expires_at <= $1"),
     ("code_sends", "id", "sent_at <= $1"),
     ("failed_guesses", "id", "failed_at <= $1"),
+    ("rooms", "room_key", "left_at <= $1"),
     (
         "session_tokens",
         "token_hash",

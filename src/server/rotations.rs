@@ -36,16 +36,10 @@ pub struct NewToken {
 /// marks its parent rotated (the trigger of migration 0007). Answers the
 /// hashes stored.
 pub async fn insert(conn: &mut AnyConnection, tokens: &[&NewToken]) -> Result<HashSet<Vec<u8>>, sqlx::Error> {
-    let rows: Vec<String> = (0..tokens.len())
-        .map(|i| {
-            let p = 5 * i;
-            format!("(${}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5)
-        })
-        .collect();
     let sql = format!(
         "INSERT INTO session_tokens (token_hash, family_id, issued_at, idle_expires_at, parent_hash) VALUES {}
          ON CONFLICT DO NOTHING RETURNING token_hash",
-        rows.join(", ")
+        super::db::value_rows(tokens.len(), 5)
     );
     let mut query = sqlx::query_as::<_, (Vec<u8>,)>(&sql);
     for token in tokens {

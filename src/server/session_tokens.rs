@@ -10,6 +10,7 @@
 //!   token that was used by the thief or by the owner shows up here);
 //! * idle and absolute lifetimes end a family; logout revokes it.
 
+use super::chat::rooms;
 use super::clock::{secs, Millis};
 use super::db::Db;
 use super::error::{AppError, AppResult};
@@ -129,7 +130,7 @@ impl Sessions {
         let amr: Vec<String> = methods.iter().map(|m| m.amr().to_string()).collect();
         let family_id = new_id("fam");
         let session_token = new_token();
-        let id_token = self.id_token(keys, user, &amr, now, now, new_id("idt"))?;
+        let id_token = self.id_token(keys, rooms::profile(pool, user).await?, &amr, now, now, new_id("idt"))?;
         let mut tx = pool.begin().await?;
         sqlx::query(
             "INSERT INTO session_families (id, user_id, amr, auth_time, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -237,7 +238,8 @@ impl Sessions {
         // Issued as of the rotation, with a jti of the successor's: a retry
         // gets the same claims (and, with RS256 and EdDSA, the same token).
         let jti = format!("idt_{}", &derived_token(JTI_DOMAIN, &successor)[..22]);
-        let id_token = self.id_token(keys, &user, &amr, row.auth_time, rotated_at, jti)?;
+        let profile = rooms::profile(&db.read, &user).await?;
+        let id_token = self.id_token(keys, profile, &amr, row.auth_time, rotated_at, jti)?;
         let tokens = self.tokens(id_token, successor, rotated_at, now, row.family_expires_at);
         Ok(if rotated_here { Refreshed::Rotated(tokens) } else { Refreshed::GraceReplay(tokens) })
     }
@@ -321,11 +323,11 @@ impl Sessions {
         }
     }
 
-    /// Signs an id_token for `user` with the active key.
+    /// Signs an id_token for the user of `profile` with the active key.
     fn id_token(
         &self,
         keys: &KeyRing,
-        user: &User,
+        profile: UserInfo,
         amr: &[String],
         auth_time: Millis,
         issued_at: Millis,
@@ -340,7 +342,7 @@ impl Sessions {
             jti,
             auth_time: auth_time.div_euclid(1000),
             amr,
-            profile: user.info(),
+            profile,
         };
         let mut header = jsonwebtoken::Header::new(keys.active.alg);
         header.kid = Some(keys.active.kid.clone());

@@ -84,7 +84,8 @@ pub(super) const USER_COLUMNS: &str = "users.id, users.username, users.name, use
     users.email, users.email_verified, users.nickname, users.picture, users.gender, users.birthdate, users.locale";
 
 impl User {
-    /// The profile as `/v1/userinfo` answers it.
+    /// The profile from the user's own row; [`super::chat::rooms::profile`]
+    /// adds the rooms, for `/v1/userinfo` and the id_token.
     pub fn info(&self) -> UserInfo {
         UserInfo {
             sub: self.id.clone(),
@@ -99,6 +100,7 @@ impl User {
             gender: self.profile.gender.clone(),
             birthdate: self.profile.birthdate.clone(),
             locale: self.profile.locale.clone(),
+            ..UserInfo::default()
         }
     }
 }

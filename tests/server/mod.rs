@@ -40,6 +40,8 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// answers and logs.
 pub const SIMULATOR_SECRET: &str = "simulator-secret";
 
+pub mod chat;
+
 // ------------------------------------------------------------ temp files
 
 /// A directory under the system's temp dir, unique to this test, removed
@@ -250,6 +252,11 @@ impl Http {
         self.send(self.client.post(self.url(path)).bearer_auth(token).json(&body)).await
     }
 
+    /// PUT of `body` with `Authorization: Bearer <token>`.
+    pub async fn put_bearer(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.send(self.client.put(self.url(path)).bearer_auth(token).json(&body)).await
+    }
+
     /// DELETE with `Authorization: Bearer <token>`.
     pub async fn delete_bearer(&self, path: &str, token: &str) -> Answer {
         self.send(self.client.delete(self.url(path)).bearer_auth(token)).await
@@ -262,6 +269,22 @@ impl Http {
             request = request.header("content-type", content_type);
         }
         self.send(request).await
+    }
+
+    /// What is wrong with `value` as the schema `name` of the OpenAPI
+    /// document (`components.schemas`), as a client generated from it would
+    /// read it.
+    pub async fn schema_errors(&self, name: &str, value: &Value) -> Vec<String> {
+        let doc: Value = self.client.get(self.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+        let schema = json!({ "$ref": format!("#/components/schemas/{name}"), "components": doc["components"] });
+        let validator = jsonschema::validator_for(&schema).expect("the OpenAPI schemas are valid JSON Schema");
+        validator.iter_errors(value).map(|e| format!("{e} at {}", e.instance_path())).collect()
+    }
+
+    /// `value` is a `name` of the OpenAPI document.
+    pub async fn check_schema(&self, name: &str, value: &Value) {
+        let errors = self.schema_errors(name, value).await;
+        assert!(errors.is_empty(), "{value} is not a {name}: {errors:?}");
     }
 
     /// Every answer read so far.
@@ -280,9 +303,7 @@ impl Http {
         let doc: Value = self.client.get(self.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
         for answer in &answers {
             let path = answer.path.split('?').next().unwrap_or_default();
-            let Some(operation) = doc["paths"].get(path).and_then(|p| p.get(answer.method.to_lowercase())) else {
-                continue;
-            };
+            let Some(operation) = documented_operation(&doc, path, &answer.method) else { continue };
             let documented = &operation["responses"][answer.status.to_string()];
             assert!(
                 documented.is_object(),
@@ -295,6 +316,20 @@ impl Http {
             }
         }
     }
+}
+
+/// The OpenAPI operation that serves `method` on `path`: the path's own
+/// entry, or the template it fills (`/v1/rooms/{id}` for `/v1/rooms/r1`).
+fn documented_operation<'a>(doc: &'a Value, path: &str, method: &str) -> Option<&'a Value> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let fills = |template: &str| {
+        let parts: Vec<&str> = template.split('/').collect();
+        parts.len() == segments.len()
+            && parts.iter().zip(&segments).all(|(part, segment)| part.starts_with('{') || part == segment)
+    };
+    let paths = doc["paths"].as_object()?;
+    let item = paths.get(path).or_else(|| paths.iter().find(|(template, _)| fills(template)).map(|(_, item)| item))?;
+    item.get(method.to_lowercase())
 }
 
 // ------------------------------------------------------------ the server
@@ -804,6 +839,21 @@ impl TestServer {
         miniauth::server::chat::bots::revoke(&self.app.db.write, name, self.clock.now())
             .await
             .expect("the bot is revoked")
+    }
+
+    /// Adds an API client the way `miniauth clients add` does; returns its
+    /// secret.
+    pub async fn add_client(&self, name: &str, scopes: &[miniauth::server::clients::Scope]) -> String {
+        miniauth::server::clients::add(&self.app.db.write, name, scopes, self.clock.now())
+            .await
+            .expect("the client is added")
+    }
+
+    /// Revokes an API client the way `miniauth clients revoke` does.
+    pub async fn revoke_client(&self, name: &str) {
+        miniauth::server::clients::revoke(&self.app.db.write, name, self.clock.now())
+            .await
+            .expect("the client is revoked")
     }
 
     /// Binds `openid` (of this server's Mini Program) to `user_id`.

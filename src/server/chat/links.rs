@@ -59,16 +59,12 @@ pub fn check_stable(contact_id: &str, field: &str) -> AppResult<()> {
     }
 }
 
-/// Whether `contact_id` is one a link can have (see [`check_stable`]):
-/// at most 128 printable ASCII characters, neither a search result's nor a
-/// stranger's. What fails it was never linked, and does not reach the
-/// database (PostgreSQL refuses a NUL in text).
+/// Whether `contact_id` is one a link can have (see [`check_stable`]): a
+/// bot's id ([`super::wire_id`]), neither a search result's nor a
+/// stranger's.
 fn stable(contact_id: &str) -> bool {
     let lower = contact_id.to_ascii_lowercase();
-    (1..=128).contains(&lower.len())
-        && !lower.starts_with("$search$")
-        && !lower.ends_with("@stranger")
-        && lower.bytes().all(|b| b.is_ascii_graphic())
+    super::wire_id(contact_id) && !lower.starts_with("$search$") && !lower.ends_with("@stranger")
 }
 
 #[derive(sqlx::FromRow)]

@@ -8,5 +8,6 @@ pub mod discovery;
 pub mod health;
 pub mod login;
 pub mod outbox;
+pub mod rooms;
 pub mod signed_in;
 pub mod sim_chat;

@@ -2,6 +2,7 @@
 
 use crate::protocol::{ApiErrorCode, ErrorBody, ProfileUpdate, SessionRequest, Tokens, UserInfo};
 use crate::server::app::AppState;
+use crate::server::chat::rooms;
 use crate::server::error::{AppError, AppResult};
 use crate::server::extract::{ApiJson, Bearer, ClientIp};
 use crate::server::ratelimit::Scope;
@@ -62,7 +63,8 @@ pub async fn logout(
     )
 )]
 pub async fn userinfo(State(app): State<AppState>, Bearer(id_token): Bearer) -> AppResult<Json<UserInfo>> {
-    Ok(Json(signed_in_user(&app, &id_token).await?.info()))
+    let user = signed_in_user(&app, &id_token).await?;
+    Ok(Json(rooms::profile(&app.db.read, &user).await?))
 }
 
 /// Updates the signed-in user's editable profile fields and answers the
@@ -90,7 +92,7 @@ pub async fn update_userinfo(
     profile::check(&mut update)?;
     let updated =
         users::update_profile(&app.db.write, &user.id, &update).await?.ok_or_else(|| unauthorized("unknown user"))?;
-    Ok(Json(updated.info()))
+    Ok(Json(rooms::profile(&app.db.read, &updated).await?))
 }
 
 /// The user an id_token names, once it verifies. The server checks its own
