@@ -310,6 +310,13 @@ export interface UserInfo {
   phone_number_verified?: boolean;
   email?: string;
   email_verified?: boolean;
+  /**
+   * The ids of the WeChat rooms the user's linked chat contacts are in,
+   * sorted, at most 100; absent when none. The id_token carries the same.
+   */
+  rooms?: string[];
+  /** Present when the user is in more rooms than `rooms` lists. */
+  rooms_truncated?: true;
   [claim: string]: unknown;
 }
 
