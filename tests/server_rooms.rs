@@ -97,6 +97,19 @@ async fn a_room_is_read_in_exactly_the_documented_shapes() {
     room(&s, &bot, "other@chatroom").await.expect_error(404, Code::NotFound);
     let held = read(&s, &bot, "/v1/bot/rooms").await;
     assert_eq!(held.json, json!([ROOM]));
+
+    // The next snapshot changes what changed, and only that.
+    let mut next = snapshot("Team 42", &[BOB, ALICE], at(&s, 1));
+    next["members"][1]["name"] = json!("Alice Li");
+    next["members"][1]["roomAlias"] = json!(null);
+    synced(&s, &bot, ROOM, &next, true).await;
+    let alice = read(&s, &bot, &format!("/v1/rooms/{ROOM}/members/{ALICE}")).await;
+    assert_eq!(
+        (&alice.json["name"], &alice.json["roomAlias"], &alice.json["inviterId"]),
+        (&json!("Alice Li"), &json!(null), &json!(BOB))
+    );
+    assert_eq!(read(&s, &bot, &format!("/v1/rooms/{ROOM}/members/{BOB}")).await.json["name"], BOB);
+    assert_eq!(members(&s, &bot, ROOM).await, json!([ALICE, BOB]));
     s.http.check_answers().await;
 }
 

@@ -17,8 +17,10 @@
 # and, after -x, the number of instances), BENCH_SIGNING_ALGS (RS256,EdDSA;
 # also ES256; BENCH_SIGNING_ALG is read as a one-item list), BENCH_DURATION
 # (s, default 10), BENCH_WARMUP (s, 3), BENCH_CONCURRENCY (16,64),
-# BENCH_SCENARIOS (login,refresh,jwks; jwks, which touches neither the
-# database nor the signing key, runs in the first setup only), BENCH_OUT
+# BENCH_SCENARIOS (login,refresh,jwks,room-sync,room-read; jwks, which
+# touches neither the database nor the signing key, runs in the first setup
+# only, and the room scenarios, which sign nothing, with each setup's first
+# algorithm), BENCH_OUT
 # (bench/results/server-latest.json), BENCH_DB_DIR (where SQLite files go;
 # default $TMPDIR or /tmp, a disk here), BENCH_WRK (1: also load the JWKS
 # with wrk as a cross-check, installing Debian's wrk if it is missing; 0:
@@ -33,7 +35,7 @@ SIGNING_ALGS=${BENCH_SIGNING_ALGS:-${BENCH_SIGNING_ALG:-RS256,EdDSA}}
 DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-3}
 CONCURRENCY=${BENCH_CONCURRENCY:-16,64}
-SCENARIOS=${BENCH_SCENARIOS:-login,refresh,jwks}
+SCENARIOS=${BENCH_SCENARIOS:-login,refresh,jwks,room-sync,room-read}
 OUT=${BENCH_OUT:-$ROOT/bench/results/server-latest.json}
 DB_DIR=${BENCH_DB_DIR:-${TMPDIR:-/tmp}}
 LOAD_TARGET_DIR=$ROOT/target/bench-server-load
@@ -159,6 +161,11 @@ run_setup() {
             ;;
     esac
 
+    # The room scenarios' bot and API client, added as an operator adds them.
+    local bot_key client_secret
+    bot_key=$("$SERVER" bots add --name bench --database "$database" | tail -n 1)
+    client_secret=$("$SERVER" clients add --name bench --scope rooms:read --database "$database" | tail -n 1)
+
     # A simulator of its own per run: it caps the codes alive at once.
     start_server "$SERVER" "$WORK/sim-$index.out" "$WORK/sim-$index.err" wechat-sim --appid "$WECHAT_APPID" --secret "$WECHAT_SECRET"
     PIDS+=("$SERVER_PID")
@@ -179,7 +186,8 @@ run_setup() {
     # acted on at once (bash runs traps only between foreground commands).
     local status
     set +e
-    "$LOAD" --url "$(IFS=,; echo "${urls[*]}")" --wechat-sim "$sim_url" --server-pid "$(IFS=,; echo "${pids[*]}")" \
+    MINIAUTH_BENCH_BOT_KEY=$bot_key MINIAUTH_BENCH_CLIENT_SECRET=$client_secret \
+        "$LOAD" --url "$(IFS=,; echo "${urls[*]}")" --wechat-sim "$sim_url" --server-pid "$(IFS=,; echo "${pids[*]}")" \
         --clk-tck "$(getconf CLK_TCK)" \
         --duration "$DURATION" --warmup "$WARMUP" --concurrency "$CONCURRENCY" --scenarios "$scenarios" \
         --out "$WORK/run-$index.json" --wrk "$WRK" \
@@ -228,9 +236,13 @@ for setup in "${SETUP_LIST[@]}"; do
     for alg in "${ALG_LIST[@]}"; do
         INDEX=$((INDEX + 1))
         scenarios=$SCENARIOS
-        # The JWKS costs the same everywhere: measured once.
+        # The JWKS costs the same everywhere: measured once. Rooms sign
+        # nothing: measured once per setup, with its first algorithm.
         if [ "$INDEX" -gt 1 ]; then
-            scenarios=$(tr , '\n' <<<"$SCENARIOS" | grep -vx jwks | paste -sd, - || true)
+            scenarios=$(tr , '\n' <<<"$scenarios" | grep -vx jwks | paste -sd, - || true)
+        fi
+        if [ "$alg" != "${ALG_LIST[0]}" ]; then
+            scenarios=$(tr , '\n' <<<"$scenarios" | grep -vx 'room-sync\|room-read' | paste -sd, - || true)
         fi
         [ -n "$scenarios" ] || continue
         set +e

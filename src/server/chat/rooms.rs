@@ -75,16 +75,35 @@ pub async fn sync(pool: &AnyPool, bot: &Bot, room_id: &str, snapshot: RoomSnapsh
     Ok(true)
 }
 
+/// Makes the members of the room `room_key` be `members`, writing only what
+/// changed: the periodic snapshot of an unchanged room writes no member row
+/// (and leaves PostgreSQL no dead rows to vacuum).
 async fn replace_members(conn: &mut AnyConnection, room_key: &str, members: &[RoomMember]) -> AppResult<()> {
-    sqlx::query("DELETE FROM room_members WHERE room_key = $1").bind(room_key).execute(&mut *conn).await?;
+    let gone = if members.is_empty() {
+        "DELETE FROM room_members WHERE room_key = $1".to_owned()
+    } else {
+        let places: Vec<String> = (2..members.len() + 2).map(|i| format!("${i}")).collect();
+        format!("DELETE FROM room_members WHERE room_key = $1 AND member_id NOT IN ({})", places.join(", "))
+    };
+    let mut delete = sqlx::query(&gone).bind(room_key);
+    for member in members {
+        delete = delete.bind(&*member.id);
+    }
+    delete.execute(&mut *conn).await?;
     for chunk in members.chunks(MEMBERS_PER_INSERT) {
         let sql = format!(
-            "INSERT INTO room_members (room_key, member_id, room_alias, inviter_id, avatar, name) VALUES {}",
+            "INSERT INTO room_members (room_key, member_id, room_alias, inviter_id, avatar, name) VALUES {}
+             ON CONFLICT (room_key, member_id) DO UPDATE SET room_alias = excluded.room_alias,
+                 inviter_id = excluded.inviter_id, avatar = excluded.avatar, name = excluded.name
+             WHERE room_members.room_alias IS DISTINCT FROM excluded.room_alias
+                OR room_members.inviter_id IS DISTINCT FROM excluded.inviter_id
+                OR room_members.avatar IS DISTINCT FROM excluded.avatar
+                OR room_members.name IS DISTINCT FROM excluded.name",
             value_rows(chunk.len(), 6)
         );
-        let mut insert = sqlx::query(&sql);
+        let mut upsert = sqlx::query(&sql);
         for member in chunk {
-            insert = insert
+            upsert = upsert
                 .bind(room_key)
                 .bind(&*member.id)
                 .bind(member.room_alias.as_deref())
@@ -92,7 +111,7 @@ async fn replace_members(conn: &mut AnyConnection, room_key: &str, members: &[Ro
                 .bind(member.avatar.as_deref())
                 .bind(member.name.as_deref());
         }
-        insert.execute(&mut *conn).await?;
+        upsert.execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -48,9 +48,16 @@ impl Conn {
         Ok(sender)
     }
 
-    /// The status and full body of the answer; `body` is sent as JSON.
-    pub async fn send(&mut self, method: Method, path: &str, body: Option<Bytes>) -> Result<(u16, Bytes), Failure> {
-        let result = tokio::time::timeout(self.timeout, self.send_inner(method, path, body)).await;
+    /// The status and full body of the answer; `body` is sent as JSON, and
+    /// `bearer` as `Authorization: Bearer`.
+    pub async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<Bytes>,
+        bearer: Option<&str>,
+    ) -> Result<(u16, Bytes), Failure> {
+        let result = tokio::time::timeout(self.timeout, self.send_inner(method, path, body, bearer)).await;
         // After a failure the connection's state is unknown: the next
         // request opens a new one.
         match result {
@@ -66,13 +73,22 @@ impl Conn {
         }
     }
 
-    async fn send_inner(&mut self, method: Method, path: &str, body: Option<Bytes>) -> Result<(u16, Bytes), AnyError> {
+    async fn send_inner(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<Bytes>,
+        bearer: Option<&str>,
+    ) -> Result<(u16, Bytes), AnyError> {
         if self.sender.as_ref().is_none_or(|s| s.is_closed()) {
             self.sender = Some(Self::connect(self.addr).await?);
         }
         let sender = self.sender.as_mut().expect("connected above");
         sender.ready().await?;
         let mut request = Request::builder().method(method).uri(path).header("host", &self.host);
+        if let Some(bearer) = bearer {
+            request = request.header("authorization", format!("Bearer {bearer}"));
+        }
         let body = match body {
             Some(body) => {
                 request = request.header("content-type", "application/json");
@@ -89,8 +105,10 @@ impl Conn {
     /// For preparation steps: the 200 answer to `POST path` as an `A`;
     /// anything else is an error that quotes what came.
     pub async fn post<B: Serialize, A: DeserializeOwned>(&mut self, path: &str, body: &B) -> Result<A, AnyError> {
-        let (status, bytes) =
-            self.send(Method::POST, path, Some(json_body(body))).await.map_err(|f| format!("POST {path}: {f:?}"))?;
+        let (status, bytes) = self
+            .send(Method::POST, path, Some(json_body(body)), None)
+            .await
+            .map_err(|f| format!("POST {path}: {f:?}"))?;
         match serde_json::from_slice(&bytes) {
             Ok(answer) if status == 200 => Ok(answer),
             _ => Err(format!("{path} answered {status}: {}", String::from_utf8_lossy(&bytes)).into()),
@@ -117,7 +135,7 @@ pub async fn wait_ready(addr: SocketAddr, timeout: Duration) -> Result<Value, An
     let give_up = Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(mut conn) = Conn::open(addr, timeout).await {
-            if let Ok((200, body)) = conn.send(Method::GET, JWKS_PATH, None).await {
+            if let Ok((200, body)) = conn.send(Method::GET, JWKS_PATH, None, None).await {
                 return Ok(serde_json::from_slice(&body)?);
             }
         }

@@ -67,6 +67,13 @@ pub struct Options {
     /// A context entry for the report's `meta` (repeatable).
     #[arg(long, value_name = "KEY=VALUE", value_parser = key_value)]
     pub meta: Vec<(String, String)>,
+    /// A bot key for the room scenarios (`miniauth bots add`).
+    #[arg(long, env = "MINIAUTH_BENCH_BOT_KEY", hide_env_values = true)]
+    pub bot_key: Option<String>,
+    /// An API client secret with `rooms:read` for `room-read`
+    /// (`miniauth clients add --scope rooms:read`).
+    #[arg(long, env = "MINIAUTH_BENCH_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
     /// Also load the JWKS with the wrk at PATH, a cross-check of the
     /// generator's own cost; empty: no cross-check.
     #[arg(long = "wrk", value_name = "PATH")]
@@ -82,6 +89,10 @@ pub enum Scenario {
     Refresh,
     /// `GET /.well-known/jwks.json`.
     Jwks,
+    /// `PUT /v1/bot/rooms/{id}`: a bot's snapshot of a 500-member room.
+    RoomSync,
+    /// `GET /v1/rooms/{id}` of a 500-member room, with a client secret.
+    RoomRead,
 }
 
 impl Options {

@@ -7,7 +7,7 @@ use crate::http::{json_body, Conn, Failure, JWKS_PATH};
 use crate::stats::{micros, PhaseResult};
 use bytes::Bytes;
 use hyper::Method;
-use miniauth::protocol::{CodeRequest, LoginResponse, SessionRequest, Text, Tokens};
+use miniauth::protocol::{CodeRequest, LoginResponse, Room, RoomSynced, SessionRequest, Text, Tokens};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -40,23 +40,62 @@ pub enum Work {
         alive: bool,
     },
     Jwks,
+    /// `PUT` of the snapshot `body` to `path` with a bot key, each time a
+    /// millisecond later than the last.
+    RoomSync {
+        path: String,
+        body: Arc<RoomBody>,
+        bot_key: Arc<str>,
+        synced_at: u64,
+    },
+    /// `GET` of `path` (a room of `members` members) with a client secret.
+    RoomRead {
+        path: String,
+        members: usize,
+        secret: Arc<str>,
+    },
+}
+
+/// A room snapshot serialised once, all but its `syncedAt`: the JSON up to
+/// the value, which each request appends with the closing brace.
+pub struct RoomBody(pub String);
+
+/// One request of a virtual user.
+struct Next<'a> {
+    method: Method,
+    path: &'a str,
+    body: Option<Bytes>,
+    bearer: Option<&'a str>,
 }
 
 impl Work {
     /// The next request, or `None` when this virtual user is done.
-    fn next_request(&self) -> Option<(Method, &'static str, Option<Bytes>)> {
+    fn next_request(&mut self) -> Option<Next<'_>> {
+        let plain = |method, path, body| Some(Next { method, path, body, bearer: None });
         match self {
             Work::Login(pool) => {
                 let Some(code) = pool.codes.get(pool.next.fetch_add(1, Ordering::Relaxed)) else {
                     pool.exhausted.store(true, Ordering::Relaxed);
                     return None;
                 };
-                Some((Method::POST, "/v1/login/wechat", Some(json_body(code))))
+                plain(Method::POST, "/v1/login/wechat", Some(json_body(code)))
             }
             Work::Refresh { session, alive } => {
-                alive.then(|| (Method::POST, "/v1/session/refresh", Some(json_body(session))))
+                if *alive {
+                    plain(Method::POST, "/v1/session/refresh", Some(json_body(session)))
+                } else {
+                    None
+                }
             }
-            Work::Jwks => Some((Method::GET, JWKS_PATH, None)),
+            Work::Jwks => plain(Method::GET, JWKS_PATH, None),
+            Work::RoomSync { path, body, bot_key, synced_at } => {
+                *synced_at += 1;
+                let body = Bytes::from(format!("{}{synced_at}}}", body.0));
+                Some(Next { method: Method::PUT, path, body: Some(body), bearer: Some(bot_key) })
+            }
+            Work::RoomRead { path, secret, .. } => {
+                Some(Next { method: Method::GET, path, body: None, bearer: Some(secret) })
+            }
         }
     }
 
@@ -78,6 +117,10 @@ impl Work {
                 _ => false,
             },
             Work::Jwks => body.starts_with(b"{") && body.len() > 32,
+            Work::RoomSync { .. } => matches!(serde_json::from_slice(body), Ok(RoomSynced { applied: true })),
+            Work::RoomRead { members, .. } => {
+                serde_json::from_slice::<Room>(body).is_ok_and(|room| room.member_ids.len() == *members)
+            }
         }
     }
 }
@@ -108,11 +151,12 @@ async fn vu_loop(mut vu: Vu, start: Instant, deadline: Instant, budget: Arc<Atom
         if budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| b.checked_sub(1)).is_err() {
             break;
         }
-        let Some((method, path, body)) = vu.work.next_request() else {
+        let Some(Next { method, path, body, bearer }) = vu.work.next_request() else {
             break;
         };
+        let path = path.to_owned();
         let t0 = Instant::now();
-        let answer = vu.conn.send(method, path, body).await;
+        let answer = vu.conn.send(method, &path, body, bearer).await;
         out.latencies.push(micros(t0.elapsed()));
         // Ok, or the error's kind and a sample of it.
         let checked = match answer {

@@ -4,6 +4,7 @@
 mod jwks;
 mod login;
 mod refresh;
+mod rooms;
 
 use crate::cpu::CpuMeter;
 use crate::http::open_connections;
@@ -32,6 +33,8 @@ impl Bench {
             Scenario::Login => login::run(self, c).await,
             Scenario::Refresh => refresh::run(self, c).await,
             Scenario::Jwks => jwks::run(self, c).await,
+            Scenario::RoomSync => rooms::sync(self, c).await,
+            Scenario::RoomRead => rooms::read(self, c).await,
         }
     }
 
