@@ -1,6 +1,6 @@
 //! The server's request bodies, read by its own extractor (`ApiJson`) as
-//! the handlers receive them. The first byte picks the request type, the
-//! rest is the body. A body is either taken, and then reads back the same
+//! the handlers receive them. The first byte picks the request type (`'0'`
+//! to `'8'`), the rest is the body. A body is either taken, and then reads back the same
 //! once written out as a client would send it, or refused as
 //! `400 invalid_request` with the API's JSON error; a profile update that
 //! passes the server's checks passes them again unchanged.
@@ -13,7 +13,7 @@ use axum::response::IntoResponse;
 use libfuzzer_sys::fuzz_target;
 use miniauth::protocol::{
     BindPasswordRequest, BindVerifyCodeRequest, BindWechatPhoneRequest, CodeRequest, ErrorBody, ProfileUpdate,
-    RegisterRequest, SessionRequest, VerifyCodeRequest,
+    RegisterRequest, RoomSnapshot, SessionRequest, VerifyCodeRequest,
 };
 use miniauth::server::extract::ApiJson;
 use miniauth::server::profile;
@@ -25,7 +25,8 @@ use std::task::{Context, Poll, Waker};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&kind, body)) = data.split_first() else { return };
-    match kind % 8 {
+    // The seeds name their type with an ASCII digit ('0' is 0).
+    match kind.wrapping_sub(b'0') % 9 {
         0 => drop(read::<CodeRequest>(body)),
         1 => drop(read::<VerifyCodeRequest>(body)),
         2 => drop(read::<BindWechatPhoneRequest>(body)),
@@ -33,6 +34,7 @@ fuzz_target!(|data: &[u8]| {
         4 => drop(read::<BindPasswordRequest>(body)),
         5 => drop(read::<RegisterRequest>(body)),
         6 => drop(read::<SessionRequest>(body)),
+        8 => drop(read::<RoomSnapshot>(body)),
         _ => {
             let Some(mut update) = read::<ProfileUpdate>(body) else { return };
             match profile::check(&mut update) {
