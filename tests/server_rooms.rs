@@ -5,6 +5,7 @@ mod server;
 
 use miniauth::protocol::ApiErrorCode as Code;
 use miniauth::server::clients::Scope;
+use miniauth::server::clock::Clock;
 use serde_json::{json, Value};
 use server::chat::link;
 use server::{concurrently, keys_of, Answer, TestServer};
@@ -376,4 +377,23 @@ async fn the_clients_command_adds_lists_and_revokes() {
     assert_eq!(miniauth(&["clients", "list"]).1, "dashboard\trevoked\nplain\tcurrent\n");
     let db = miniauth::server::db::open(&miniauth::server::db::Location::Sqlite(dir.database())).await.unwrap();
     assert!(miniauth::server::clients::authenticate(&db.read, &secret).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_purge_removes_the_tombstones_of_rooms_left_a_day_ago() {
+    let s = TestServer::start().await;
+    let bot = s.add_bot("helper").await;
+    synced(&s, &bot, ROOM, &snapshot("Live", &[ALICE], at(&s, 0)), true).await;
+    synced(&s, &bot, "left@chatroom", &snapshot("Left", &[ALICE, BOB], at(&s, 0)), true).await;
+    s.http.delete_bearer("/v1/bot/rooms/left@chatroom", &bot).await.expect(204);
+    let rooms = || async {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM rooms").fetch_one(&s.app.db.write).await.unwrap();
+        count
+    };
+    assert_eq!(rooms().await, 2, "the tombstone is kept");
+
+    s.advance(2 * 24 * 60 * 60);
+    miniauth::server::purge::run(&s.app.db.write, s.clock.now()).await.unwrap();
+    assert_eq!(rooms().await, 1, "the tombstone went, the live room stayed");
+    assert_eq!(members(&s, &bot, ROOM).await, json!([ALICE]));
 }
