@@ -252,15 +252,7 @@ async fn polls_racing_on_two_instances_never_get_the_same_delivery() {
 #[tokio::test]
 async fn the_bots_command_adds_lists_and_revokes() {
     let dir = server::TempDir::new("bots");
-    let miniauth = |args: &[&str]| {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_miniauth"))
-            .args(args)
-            .arg("--database")
-            .arg(dir.database())
-            .output()
-            .expect("the miniauth binary runs");
-        (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned(), output.stderr)
-    };
+    let miniauth = |args: &[&str]| server::miniauth_command(&dir.database(), args);
     let (ok, out, _) = miniauth(&["bots", "add", "--name", "helper"]);
     assert!(ok, "{out}");
     let key = out.lines().last().unwrap().to_string();
@@ -270,7 +262,7 @@ async fn the_bots_command_adds_lists_and_revokes() {
     db.close().await;
 
     let (ok, _, stderr) = miniauth(&["bots", "add", "--name", "helper"]);
-    assert!(!ok && String::from_utf8_lossy(&stderr).contains("exists"));
+    assert!(!ok && stderr.contains("exists"));
     let (ok, _, _) = miniauth(&["bots", "add", "--name", "no spaces"]);
     assert!(!ok);
     assert!(miniauth(&["bots", "revoke", "helper"]).0);

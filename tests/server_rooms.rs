@@ -350,15 +350,7 @@ async fn racing_snapshots_on_two_instances_leave_the_newest() {
 #[tokio::test]
 async fn the_clients_command_adds_lists_and_revokes() {
     let dir = server::TempDir::new("clients");
-    let miniauth = |args: &[&str]| {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_miniauth"))
-            .args(args)
-            .arg("--database")
-            .arg(dir.database())
-            .output()
-            .expect("the miniauth binary runs");
-        (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned(), output.stderr)
-    };
+    let miniauth = |args: &[&str]| server::miniauth_command(&dir.database(), args);
     let (ok, out, _) = miniauth(&["clients", "add", "--name", "dashboard", "--scope", "rooms:read"]);
     assert!(ok, "{out}");
     let secret = out.lines().last().unwrap().to_string();

@@ -54,14 +54,28 @@ enum Command {
     },
 }
 
+/// The database an admin command works on.
+#[derive(clap::Args)]
+struct Database {
+    /// The server's database: an SQLite file or a `postgres://` URL.
+    #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db", hide_env_values = true)]
+    database: Location,
+}
+
+impl Database {
+    /// Its write pool, migrated.
+    async fn open(&self) -> Result<sqlx::AnyPool, Box<dyn std::error::Error>> {
+        Ok(db::open(&self.database).await?.write)
+    }
+}
+
 #[derive(Subcommand)]
 enum UsersCommand {
     /// Adds a user that WeChat identities can bind to. The password, if
     /// any, is read from standard input (one line), never from a flag.
     Add {
-        /// The server's database: an SQLite file or a `postgres://` URL.
-        #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db", hide_env_values = true)]
-        database: Location,
+        #[command(flatten)]
+        database: Database,
         /// Username, for binding by password.
         #[arg(long)]
         username: Option<String>,
@@ -92,9 +106,8 @@ enum KeysCommand {
     /// servers pick it up within a minute, and keep publishing the old key
     /// until its tokens have expired.
     Rotate {
-        /// The server's database: an SQLite file or a `postgres://` URL.
-        #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db", hide_env_values = true)]
-        database: Location,
+        #[command(flatten)]
+        database: Database,
         /// Algorithm of the new key.
         #[arg(long, value_enum, default_value_t = SigningAlgorithm::Rs256)]
         signing_alg: SigningAlgorithm,
@@ -106,26 +119,23 @@ enum BotsCommand {
     /// Adds a bot and prints its key, once, alone on the last line; the
     /// server keeps only a hash. Give it to the bot as MINIAUTH_BOT_KEY.
     Add {
-        /// The server's database: an SQLite file or a `postgres://` URL.
-        #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db", hide_env_values = true)]
-        database: Location,
+        #[command(flatten)]
+        database: Database,
         /// The bot's name (letters, digits, `-`, `_`, `.`), unique.
         #[arg(long)]
         name: String,
     },
     /// Revokes a bot: its key is refused from now on.
     Revoke {
-        /// The server's database: an SQLite file or a `postgres://` URL.
-        #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db", hide_env_values = true)]
-        database: Location,
+        #[command(flatten)]
+        database: Database,
         /// The bot's name.
         name: String,
     },
     /// Lists the bots, current and revoked.
     List {
-        /// The server's database: an SQLite file or a `postgres://` URL.
-        #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db", hide_env_values = true)]
-        database: Location,
+        #[command(flatten)]
+        database: Database,
     },
 }
 
@@ -135,9 +145,8 @@ enum ClientsCommand {
     /// line; the server keeps only a hash. The backend sends it as
     /// `Authorization: Bearer`.
     Add {
-        /// The server's database: an SQLite file or a `postgres://` URL.
-        #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db", hide_env_values = true)]
-        database: Location,
+        #[command(flatten)]
+        database: Database,
         /// The client's name (letters, digits, `-`, `_`, `.`), unique.
         #[arg(long)]
         name: String,
@@ -147,17 +156,15 @@ enum ClientsCommand {
     },
     /// Revokes an API client: its secret is refused from now on.
     Revoke {
-        /// The server's database: an SQLite file or a `postgres://` URL.
-        #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db", hide_env_values = true)]
-        database: Location,
+        #[command(flatten)]
+        database: Database,
         /// The client's name.
         name: String,
     },
     /// Lists the API clients, current and revoked.
     List {
-        /// The server's database: an SQLite file or a `postgres://` URL.
-        #[arg(long, env = "MINIAUTH_DATABASE", default_value = "miniauth.db", hide_env_values = true)]
-        database: Location,
+        #[command(flatten)]
+        database: Database,
     },
 }
 
@@ -215,7 +222,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             wechat_openid,
             wechat_appid,
         }) => {
-            let pool = db::open(&database).await?.write;
+            let pool = database.open().await?;
             let password_hash = if password_stdin {
                 let mut line = String::new();
                 std::io::stdin().lock().read_line(&mut line)?;
@@ -241,36 +248,36 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             println!("{id}");
         }
         Command::Keys(KeysCommand::Rotate { database, signing_alg }) => {
-            let pool = db::open(&database).await?.write;
+            let pool = database.open().await?;
             let kid = keys::rotate(&pool, signing_alg, clock.now()).await?;
             println!("new signing key {kid}");
         }
         Command::Bots(BotsCommand::Add { database, name }) => {
-            let pool = db::open(&database).await?.write;
+            let pool = database.open().await?;
             let key = bots::add(&pool, &name, clock.now()).await?;
             println!("bot {name} added; its key, shown only now:");
             println!("{key}");
         }
         Command::Bots(BotsCommand::Revoke { database, name }) => {
-            let pool = db::open(&database).await?.write;
+            let pool = database.open().await?;
             bots::revoke(&pool, &name, clock.now()).await?;
             println!("bot {name} revoked");
         }
         Command::Bots(BotsCommand::List { database }) => {
-            print_listed(&bots::list(&db::open(&database).await?.write).await?);
+            print_listed(&bots::list(&database.open().await?).await?);
         }
         Command::Clients(ClientsCommand::Add { database, name, scopes }) => {
-            let pool = db::open(&database).await?.write;
+            let pool = database.open().await?;
             let secret = clients::add(&pool, &name, &scopes, clock.now()).await?;
             println!("client {name} added; its secret, shown only now:");
             println!("{secret}");
         }
         Command::Clients(ClientsCommand::Revoke { database, name }) => {
-            clients::revoke(&db::open(&database).await?.write, &name, clock.now()).await?;
+            clients::revoke(&database.open().await?, &name, clock.now()).await?;
             println!("client {name} revoked");
         }
         Command::Clients(ClientsCommand::List { database }) => {
-            print_listed(&clients::list(&db::open(&database).await?.write).await?);
+            print_listed(&clients::list(&database.open().await?).await?);
         }
         Command::WechatSim { listen, appid, secret } => {
             let simulator = miniauth::server::wechat::Simulator::new(appid, secret, clock);

@@ -42,6 +42,19 @@ pub const SIMULATOR_SECRET: &str = "simulator-secret";
 
 pub mod chat;
 
+/// `miniauth ARGS --database DATABASE`, as an operator runs it: whether it
+/// succeeded, its standard output and its standard error.
+pub fn miniauth_command(database: &Path, args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_miniauth"))
+        .args(args)
+        .arg("--database")
+        .arg(database)
+        .output()
+        .expect("the miniauth binary runs");
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (output.status.success(), text(&output.stdout), text(&output.stderr))
+}
+
 // ------------------------------------------------------------ temp files
 
 /// A directory under the system's temp dir, unique to this test, removed
