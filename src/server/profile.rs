@@ -42,6 +42,12 @@ pub fn display_text<const MIN: usize, const MAX: usize>(
     })
 }
 
+/// `text` without the characters [`display_text`] refuses, trimmed: for
+/// names that come from elsewhere (WeChat), which nobody here can correct.
+pub fn fit_to_show(text: &str) -> String {
+    text.chars().filter(|c| !is_forbidden(*c)).collect::<String>().trim().to_owned()
+}
+
 /// Control characters, bidirectional overrides and marks, line and
 /// paragraph separators, and the invisible spaces (zero-width space, word
 /// joiner, BOM). The zero-width joiners stay: scripts and emoji need them.

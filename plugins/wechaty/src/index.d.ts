@@ -23,11 +23,13 @@ export interface MiniAuthWechatyOptions {
   miniProgram: LoginCard;
   /** ms a profile is cached (default 60000). */
   profileTtl?: number;
+  /** ms between full syncs of the bot's rooms (default 600000, 10 minutes); 0: only at login and on room events. */
+  roomSyncInterval?: number;
   /** ms an HTTP request may take (default 10000). */
   timeout?: number;
   /** A Fetch API function (default: the global one). */
   fetch?: typeof fetch;
-  /** Failures of the background work (polling, delivering); default: console.error. */
+  /** Failures of the background work (polling, delivering, syncing rooms); default: console.error. */
   onError?: (error: Error) => void;
 }
 
@@ -47,7 +49,15 @@ export interface ChatProfile {
   locale?: string;
 }
 
-export type MiniAuthWechatyErrorCode = 'ERR_INVALID_ARGUMENT' | 'ERR_NETWORK' | 'ERR_SERVER' | 'ERR_NOT_INSTALLED' | 'ERR_NOT_FOUND';
+/** What one full sync of the bot's rooms did: rooms put, rooms left on the server, rooms whose sync failed (each went to `onError`). */
+export interface RoomSyncResult {
+  synced: number;
+  removed: number;
+  failed: number;
+}
+
+export type MiniAuthWechatyErrorCode =
+  'ERR_INVALID_ARGUMENT' | 'ERR_NETWORK' | 'ERR_SERVER' | 'ERR_NOT_INSTALLED' | 'ERR_NOT_LOGGED_IN' | 'ERR_NOT_FOUND';
 
 export class MiniAuthWechatyError extends Error {
   readonly code: MiniAuthWechatyErrorCode;
@@ -67,5 +77,7 @@ export class MiniAuthWechaty {
   getProfile(contact: Contact): Promise<ChatProfile | null>;
   /** Whether the plugin took `message` (a chat sign-in challenge); then do not answer it. */
   handled(message: Message): Promise<boolean>;
+  /** Syncs every room the bot is in now, and leaves on the server those it is no longer in. */
+  syncRooms(): Promise<RoomSyncResult>;
 }
 

@@ -1,7 +1,8 @@
 // miniauth-wechaty: chat identity for Wechaty bots. The bot sends people the
 // login Mini Program as a card, knows which miniauth user a contact is once
 // that contact has linked, and says in chat what the identity server asks
-// it to (one-time codes). Every rule (tickets, codes, who may link) is the
+// it to (one-time codes), and keeps the server's copy of the rooms it is in.
+// Every rule (tickets, codes, who may link, who may read a room) is the
 // server's; this package only talks to the bot API (/v1/bot/…) and to
 // Wechaty.
 
@@ -18,11 +19,18 @@ const MAX_BACKOFF = 30_000;
 const CHALLENGE = /^\s*\d{6}\s*$/;
 /** Delivery ids said but maybe not acknowledged, remembered so that one that comes again is not said twice. */
 const SAID_REMEMBERED = 1000;
+/** ms between full syncs of the bot's rooms (10 minutes). */
+const DEFAULT_ROOM_SYNC_INTERVAL = 600_000;
+/** The longest interval a timer takes (a longer one would fire at once, over and over). */
+const MAX_TIMER = 2 ** 31 - 1;
+/** The full sync's place among the rooms' syncs (no room id is a symbol). */
+const FULL_SYNC = Symbol('full sync');
 
 /** An error of the identity server or of the way to it, with a stable `code`. */
 export class MiniAuthWechatyError extends Error {
   /**
-   * @param {string} code  ERR_INVALID_ARGUMENT, ERR_NETWORK, ERR_SERVER or ERR_NOT_INSTALLED
+   * @param {string} code  ERR_INVALID_ARGUMENT, ERR_NETWORK, ERR_SERVER, ERR_NOT_INSTALLED, ERR_NOT_LOGGED_IN
+   *   or ERR_NOT_FOUND
    * @param {string} message
    * @param {{ status?: number, error?: string, cause?: unknown }} [details]
    */
@@ -44,13 +52,17 @@ export class MiniAuthWechaty {
    *   thumbUrl?: string, thumbKey?: string, iconUrl?: string }} options.miniProgram  the login card;
    *   `pagePath` is the page that links (it gets `ticket=…` in its query)
    * @param {number} [options.profileTtl]  ms a profile is cached (default 60000)
+   * @param {number} [options.roomSyncInterval]  ms between full syncs of the bot's rooms (default
+   *   600000); 0: only at login and on room events
    * @param {number} [options.timeout]  ms an HTTP request may take (default 10000)
    * @param {Function} [options.fetch]  a Fetch API function (default: the global one)
    * @param {(error: Error) => void} [options.onError]  failures of the background work
-   *   (polling, delivering); default: console.error
+   *   (polling, delivering, syncing rooms); default: console.error
    */
   constructor(options) {
-    const { baseUrl, botKey, miniProgram, profileTtl = DEFAULT_PROFILE_TTL, timeout = DEFAULT_TIMEOUT } = options ?? {};
+    const {
+      baseUrl, botKey, miniProgram, profileTtl = DEFAULT_PROFILE_TTL, roomSyncInterval = DEFAULT_ROOM_SYNC_INTERVAL, timeout = DEFAULT_TIMEOUT,
+    } = options ?? {};
     if (typeof baseUrl !== 'string' || !/^https?:\/\/[^/]/i.test(baseUrl)) {
       throw new MiniAuthWechatyError('ERR_INVALID_ARGUMENT', '"baseUrl" must be an http(s) URL');
     }
@@ -62,15 +74,19 @@ export class MiniAuthWechaty {
         throw new MiniAuthWechatyError('ERR_INVALID_ARGUMENT', `"miniProgram.${field}" must be a non-empty string`);
       }
     }
-    for (const [name, value] of [['profileTtl', profileTtl], ['timeout', timeout]]) {
+    for (const [name, value] of [['profileTtl', profileTtl], ['roomSyncInterval', roomSyncInterval], ['timeout', timeout]]) {
       if (typeof value !== 'number' || !(value >= 0)) {
         throw new MiniAuthWechatyError('ERR_INVALID_ARGUMENT', `"${name}" must be a number of milliseconds`);
       }
+    }
+    if (roomSyncInterval > MAX_TIMER) {
+      throw new MiniAuthWechatyError('ERR_INVALID_ARGUMENT', `"roomSyncInterval" must be at most ${MAX_TIMER} ms`);
     }
     this._baseUrl = baseUrl.replace(/\/+$/, '');
     this._botKey = botKey;
     this._card = { ...miniProgram };
     this._profileTtl = profileTtl;
+    this._roomSyncInterval = roomSyncInterval;
     this._timeout = timeout;
     this._fetch = options.fetch ?? globalThis.fetch;
     this._onError = options.onError ?? ((error) => console.error('miniauth-wechaty:', error));
@@ -82,11 +98,20 @@ export class MiniAuthWechaty {
     this._challenges = new WeakMap();
     this._bot = null;
     this._polling = null;
+    /**
+     * While logged in, the rooms' syncs: their bot, the signal that ends them,
+     * the periodic full sync, the sync of each room, and the rooms the bot
+     * was last seen leaving.
+     * @type {{ bot: any, controller: AbortController, timer: ReturnType<typeof setInterval> | undefined,
+     *   runs: Map<string | symbol, Run>, leaving: Set<string> } | null}
+     */
+    this._rooms = null;
   }
 
   /**
    * The Wechaty plugin: `bot.use(auth.plugin())`. While the bot is logged in
-   * it keeps one long-poll to the server open and delivers what comes.
+   * it keeps one long-poll to the server open and delivers what comes, and
+   * keeps the server's copy of the rooms the bot is in.
    * Returns, as Wechaty plugins do, a function that uninstalls it.
    */
   plugin() {
@@ -94,20 +119,23 @@ export class MiniAuthWechaty {
     return function MiniAuthWechatyPlugin(bot) {
       if (auth._bot) throw new MiniAuthWechatyError('ERR_INVALID_ARGUMENT', 'this MiniAuthWechaty is installed on a bot already');
       auth._bot = bot;
-      const onLogin = () => auth._startPolling();
-      const onLogout = () => auth._stopPolling();
-      const onMessage = (message) => auth._takeChallenge(message);
-      bot.on('login', onLogin);
-      bot.on('logout', onLogout);
-      // Installed before the bot's own message handlers, so that they can
-      // ask handled(message) about any message.
-      bot.on('message', onMessage);
-      if (loggedIn(bot)) auth._startPolling();
+      const listeners = {
+        login: () => auth._start(),
+        logout: () => auth._stop(),
+        // Installed before the bot's own message handlers, so that they can
+        // ask handled(message) about any message.
+        message: (message) => auth._takeChallenge(message),
+        // A real puppet may list its rooms only once it is ready, after login.
+        ready: () => auth._rooms && auth._syncAllInBackground(auth._rooms),
+        'room-join': (room) => auth._roomChanged(room.id),
+        'room-topic': (room) => auth._roomChanged(room.id),
+        'room-leave': (room, leavers) => auth._roomChanged(room.id, leavers),
+      };
+      for (const [event, listener] of Object.entries(listeners)) bot.on(event, listener);
+      if (loggedIn(bot)) auth._start();
       return () => {
-        bot.off('login', onLogin);
-        bot.off('logout', onLogout);
-        bot.off('message', onMessage);
-        auth._stopPolling();
+        for (const [event, listener] of Object.entries(listeners)) bot.off(event, listener);
+        auth._stop();
         auth._bot = null;
       };
     };
@@ -159,6 +187,19 @@ export class MiniAuthWechaty {
     return (await this._challenges.get(message)) ?? false;
   }
 
+  /**
+   * Syncs every room the bot is in now: puts each, then leaves on the
+   * server the rooms it holds that the bot is no longer in. Resolves to how
+   * many rooms were synced, removed, and failed (each failure goes to
+   * `onError`). The plugin does this at login and every `roomSyncInterval`.
+   * @returns {Promise<{ synced: number, removed: number, failed: number }>}
+   */
+  async syncRooms() {
+    this._installed();
+    if (!this._rooms) throw new MiniAuthWechatyError('ERR_NOT_LOGGED_IN', 'the bot is not logged in');
+    return this._syncAll(this._rooms);
+  }
+
   /** Forwards a text that may be a chat sign-in challenge to the server. */
   _takeChallenge(message) {
     if (message.self()) return;
@@ -177,6 +218,18 @@ export class MiniAuthWechaty {
   _installed() {
     if (!this._bot) throw new MiniAuthWechatyError('ERR_NOT_INSTALLED', 'install the plugin first: bot.use(auth.plugin())');
     return this._bot;
+  }
+
+  /** At login: the long-poll, and the rooms' syncs. */
+  _start() {
+    this._startPolling();
+    this._startRooms();
+  }
+
+  /** At logout or uninstall: ends both. */
+  _stop() {
+    this._stopPolling();
+    this._stopRooms();
   }
 
   // ---- deliveries ----
@@ -238,6 +291,85 @@ export class MiniAuthWechaty {
     this._said.delete(id);
   }
 
+  // ---- rooms ----
+
+  _startRooms() {
+    if (this._rooms) return;
+    const rooms = { bot: this._installed(), controller: new AbortController(), timer: undefined, runs: new Map(), leaving: new Set() };
+    this._rooms = rooms;
+    this._syncAllInBackground(rooms);
+    if (this._roomSyncInterval > 0) rooms.timer = setInterval(() => this._syncAllInBackground(rooms), this._roomSyncInterval);
+  }
+
+  _stopRooms() {
+    if (!this._rooms) return;
+    clearInterval(this._rooms.timer);
+    this._rooms.controller.abort();
+    this._rooms = null;
+  }
+
+  /** A room event: syncs that room, or leaves it when the bot is among the `leavers`. */
+  _roomChanged(roomId, leavers = []) {
+    const rooms = this._rooms;
+    if (rooms) this._syncRoom(rooms, roomId, leavers.some((leaver) => leaver.id === rooms.bot.currentUser.id));
+  }
+
+  _syncAllInBackground(rooms) {
+    this._syncAll(rooms).catch((error) => rooms.controller.signal.aborted || this._onError(error));
+  }
+
+  /** One full sync at a time; calls during one share one more after it. */
+  _syncAll(rooms) {
+    return serialized(rooms.runs, FULL_SYNC, async () => {
+      const { signal } = rooms.controller;
+      // Asked before the bot's rooms are listed: a room the server has only
+      // from an event after this is not taken for one the bot left.
+      const held = await this._call('GET', '/v1/bot/rooms', undefined, { signal });
+      // Not Room.findAll(), which answers [] when the puppet fails: every room would be left.
+      const roomIds = await rooms.bot.puppet.roomList();
+      const counts = { synced: 0, removed: 0, failed: 0 };
+      for (const roomId of roomIds) counts[await this._syncRoom(rooms, roomId)] += 1;
+      for (const roomId of Array.isArray(held) ? held : []) {
+        if (!roomIds.includes(roomId)) counts[await this._syncRoom(rooms, roomId, true)] += 1;
+      }
+      if (signal.aborted) throw new MiniAuthWechatyError('ERR_NOT_LOGGED_IN', 'the bot logged out during the sync');
+      return counts;
+    });
+  }
+
+  /**
+   * Puts the room as the bot sees it, or leaves it on the server when the
+   * bot `left` or is not among its members. One sync per room at a time: the
+   * calls during one share one more after it, which does what the last of
+   * them asked. Resolves to 'synced', 'removed' or 'failed' (a failure goes
+   * to `onError`).
+   * @returns {Promise<'synced' | 'removed' | 'failed'>}
+   */
+  _syncRoom(rooms, roomId, left = false) {
+    if (left) rooms.leaving.add(roomId);
+    else rooms.leaving.delete(roomId);
+    return serialized(rooms.runs, roomId, async () => {
+      const { signal } = rooms.controller;
+      if (signal.aborted) return 'failed';
+      const path = `/v1/bot/rooms/${encodeURIComponent(roomId)}`;
+      // Taken before the room is read: a read that raced a newer event's loses to it at the server.
+      const syncedAt = Date.now();
+      try {
+        const snapshot = rooms.leaving.delete(roomId) ? null : await roomSnapshot(rooms.bot, roomId, syncedAt);
+        if (snapshot) {
+          // `applied: false` (the server holds a newer snapshot) is no failure.
+          await this._call('PUT', path, snapshot, { signal });
+          return 'synced';
+        }
+        await this._call('DELETE', `${path}?syncedAt=${syncedAt}`, undefined, { signal });
+        return 'removed';
+      } catch (error) {
+        if (!signal.aborted) this._onError(error);
+        return 'failed';
+      }
+    });
+  }
+
   // ---- HTTP ----
 
   /**
@@ -284,6 +416,66 @@ function loggedIn(bot) {
   } catch {
     return false;
   }
+}
+
+/**
+ * The room `roomId` as the server takes it (PUT /v1/bot/rooms/{id}), or
+ * null when the bot is not among its members (the mock puppet, and a real
+ * one for a while, lists rooms the bot has left).
+ */
+async function roomSnapshot(bot, roomId, syncedAt) {
+  const room = bot.Room.load(roomId);
+  await room.ready();
+  // One id once: the server refuses a snapshot with a member twice.
+  const memberIds = [...new Set(await bot.puppet.roomMemberList(roomId))];
+  if (!memberIds.includes(bot.currentUser.id)) return null;
+  // As WeChat gives them: the server drops what cannot be shown (characters, http avatars).
+  const members = await Promise.all(memberIds.map(async (id) => {
+    // A member whose details the puppet cannot give is still a member.
+    const member = await bot.puppet.roomMemberPayload(roomId, id).catch(() => ({}));
+    return { id, roomAlias: text(member.roomAlias), inviterId: text(member.inviterId), avatar: text(member.avatar), name: text(member.name) };
+  }));
+  return {
+    topic: text(await room.topic()) ?? '',
+    avatar: text(room.payload?.avatar),
+    ownerId: room.owner()?.id ?? null,
+    adminIds: room.payload?.adminIdList ?? [],
+    members,
+    syncedAt,
+  };
+}
+
+/** A string of a puppet's payload, or null for anything else. */
+function text(value) {
+  return typeof value === 'string' ? value : null;
+}
+
+/** The run of a key going on, and the one queued after it. @typedef {{ current: Promise<unknown> | null, next: Promise<unknown> | null }} Run */
+
+/**
+ * Runs `task` for `key` one at a time: a call while one runs gets one more
+ * run after it, shared by every call until that run starts.
+ * @template T
+ * @param {Map<string | symbol, Run>} runs
+ * @param {string | symbol} key
+ * @param {() => Promise<T>} task
+ * @returns {Promise<T>}
+ */
+function serialized(runs, key, task) {
+  const run = runs.get(key) ?? { current: null, next: null };
+  if (run.next) return /** @type {Promise<T>} */ (run.next);
+  runs.set(key, run);
+  const next = (run.current ?? Promise.resolve()).catch(() => {}).then(async () => {
+    run.current = next;
+    run.next = null;
+    try {
+      return await task();
+    } finally {
+      if (run.next === null) runs.delete(key);
+    }
+  });
+  run.next = next;
+  return next;
 }
 
 function idOf(contact) {

@@ -6,15 +6,11 @@
 // and from then on the bot knows who they are.
 
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MiniAuthWechaty, MiniAuthWechatyError } from '../src/index.js';
 import { CARD, codeIn, startBot as startMockBot, ticketOf, waitFor } from './support/mock-bot.mjs';
-import { PKG_DIR } from '../../../tests/js/support/paths.mjs';
+import { AuthClient, linkInMiniProgram, memoryStorage, signedIn } from './support/people.mjs';
 import { botsCommand, serverWithBot } from '../../../tests/js/support/miniauth-server.mjs';
-
-const { AuthClient, memoryStorage } = createRequire(import.meta.url)(join(PKG_DIR, 'node', 'index.cjs'));
 
 let running;
 let database;
@@ -30,24 +26,6 @@ after(() => running?.stop());
 
 const startBot = (key = botKey, name = 'Helper') => startMockBot({ baseUrl: server.url, botKey: key, name });
 
-/** A person signed in to the Mini Program as the WeChat user `openid`. */
-async function signedIn(openid, name) {
-  const client = new AuthClient({ baseUrl: server.url, storage: memoryStorage() });
-  const login = await client.loginWithWechat({ code: await server.wxLoginCode(openid) });
-  if (login.status === 'USER_REGISTER') await client.register({ name });
-  return client;
-}
-
-/** `person` links through the card, signed in to the Mini Program as `openid`: the signed-in client. */
-async function linkInMiniProgram(b, person, openid, name) {
-  const ticket = await b.cardTicket(person);
-  const client = await signedIn(openid, name);
-  const codeText = b.nextText(person, /^\d{6} /);
-  await client.linkChat({ ticket });
-  await client.confirmChatLink({ ticket, code: codeIn(await codeText) });
-  return client;
-}
-
 describe('miniauth-wechaty on the mock puppet', () => {
   test('a contact gets the card, links with the code sent in chat, and is known from then on', async () => {
     const b = await startBot();
@@ -60,7 +38,7 @@ describe('miniauth-wechaty on the mock puppet', () => {
       assert.equal(sent.payload.username, CARD.username);
       assert.match(sent.payload.pagePath, /^pages\/link\/link\?ticket=[\w-]{43}$/);
 
-      const client = await signedIn('o_alice_chat', 'Alice');
+      const client = await signedIn(server, 'o_alice_chat', 'Alice');
       const codeText = b.nextText(alice, /^\d{6} /);
       const opened = await client.linkChat({ ticket: ticketOf(sent) });
       assert.deepEqual(opened, { expires_in: 300, resend_after: 60 });
@@ -88,7 +66,7 @@ describe('miniauth-wechaty on the mock puppet', () => {
     try {
       const carol = b.contact('Carol');
       const ticket = await b.cardTicket(carol);
-      const mallory = await signedIn('o_mallory_chat', 'Mallory');
+      const mallory = await signedIn(server, 'o_mallory_chat', 'Mallory');
       // The code goes to Carol's chat, not to whoever opened the card.
       const codeText = b.nextText(carol, /^\d{6} /);
       await mallory.linkChat({ ticket });
@@ -96,7 +74,7 @@ describe('miniauth-wechaty on the mock puppet', () => {
       const wrong = code === '000000' ? '111111' : '000000';
       await assert.rejects(mallory.confirmChatLink({ ticket, code: wrong }), { code: 'ERR_SERVER', error: 'invalid_verify_code' });
       // Carol, who has the code, cannot take over the card Mallory opened.
-      const carolClient = await signedIn('o_carol_chat', 'Carol');
+      const carolClient = await signedIn(server, 'o_carol_chat', 'Carol');
       await assert.rejects(carolClient.confirmChatLink({ ticket, code }), { code: 'ERR_SERVER', error: 'invalid_ticket' });
       assert.equal(await b.auth.getProfile(await b.bot.Contact.find({ id: carol.id })), null);
       mallory.close();
@@ -111,7 +89,7 @@ describe('miniauth-wechaty on the mock puppet', () => {
     const dave = b.contact('Dave');
     const ticket = await b.cardTicket(dave);
     await b.stop();
-    const client = await signedIn('o_dave_chat', 'Dave');
+    const client = await signedIn(server, 'o_dave_chat', 'Dave');
     await client.linkChat({ ticket });
     await server.kill();
     await server.start();
@@ -135,7 +113,7 @@ describe('miniauth-wechaty on the mock puppet', () => {
     const other = await startBot(otherKey, 'Other');
     try {
       const erin = b.contact('Erin');
-      const client = await linkInMiniProgram(b, erin, 'o_erin_chat', 'Erin');
+      const client = await linkInMiniProgram(server, b, erin, 'o_erin_chat', 'Erin');
       const asSeenByHelper = await b.bot.Contact.find({ id: erin.id });
       assert.equal((await waitFor(() => b.auth.getProfile(asSeenByHelper), 'the profile')).name, 'Erin');
       // The same contact id at another bot is nobody.
@@ -156,7 +134,7 @@ describe('miniauth-wechaty on the mock puppet', () => {
     try {
       // Gina links her contact in the Mini Program first.
       const gina = b.contact('Gina');
-      const phone = await linkInMiniProgram(b, gina, 'o_gina_chat', 'Gina');
+      const phone = await linkInMiniProgram(server, b, gina, 'o_gina_chat', 'Gina');
       const sub = (await phone.getClaims()).sub;
 
       // On the web: the page shows a challenge, Gina sends it to the bot.

@@ -272,7 +272,8 @@ pub async fn profile(pool: &AnyPool, user: &User) -> AppResult<UserInfo> {
     Ok(info)
 }
 
-/// A snapshot that passed every check, its optional texts empty-free.
+/// A snapshot that passed every check, its texts fit to show and its
+/// optional ones empty-free.
 struct Checked {
     topic: String,
     avatar: Option<String>,
@@ -314,16 +315,16 @@ impl Checked {
                 check_id(inviter, &at("inviterId"))?;
             }
             members.push(RoomMember {
-                room_alias: shown(given(member.room_alias), &at("roomAlias"))?,
-                name: shown(given(member.name), &at("name"))?,
-                avatar: picture(given(member.avatar), &at("avatar"))?,
+                room_alias: shown(member.room_alias),
+                name: shown(member.name),
+                avatar: picture(member.avatar),
                 inviter_id,
                 id: member.id,
             });
         }
         Ok(Self {
-            topic: profile::display_text(&snapshot.topic, "topic")?.into_string(),
-            avatar: picture(given(snapshot.avatar), "avatar")?.map(Text::into_string),
+            topic: shown(Some(snapshot.topic)).map_or_else(String::new, Text::into_string),
+            avatar: picture(snapshot.avatar).map(Text::into_string),
             owner_id: owner_id.map(Text::into_string),
             admin_ids,
             members,
@@ -337,25 +338,17 @@ fn given<const MIN: usize, const MAX: usize>(value: Option<Text<MIN, MAX>>) -> O
     value.filter(|text| !text.is_empty())
 }
 
-/// A name people see, checked as a profile's are (`field` names it).
-fn shown<const MIN: usize, const MAX: usize>(
-    text: Option<Text<MIN, MAX>>,
-    field: &str,
-) -> AppResult<Option<Text<MIN, MAX>>> {
-    text.map(|text| profile::display_text(&text, field)).transpose()
+/// A name from WeChat, as people may be shown it: the characters a profile
+/// refuses ([`profile::fit_to_show`]) are dropped rather than the room
+/// refused (nobody here can change them); nothing left is none.
+fn shown<const MIN: usize, const MAX: usize>(text: Option<Text<MIN, MAX>>) -> Option<Text<MIN, MAX>> {
+    given(text.and_then(|text| Text::new(profile::fit_to_show(&text))))
 }
 
-/// An avatar: an `https:` URL, as a profile's picture.
-fn picture<const MIN: usize, const MAX: usize>(
-    url: Option<Text<MIN, MAX>>,
-    field: &str,
-) -> AppResult<Option<Text<MIN, MAX>>> {
-    match url {
-        Some(url) if !profile::picture(&url) => {
-            Err(AppError::invalid_request(format!("\"{field}\" must be an https URL")))
-        }
-        url => Ok(url),
-    }
+/// An avatar, if it is an `https:` URL as a profile's picture must be:
+/// WeChat's are often `http:`, which a page served over https cannot show.
+fn picture<const MIN: usize, const MAX: usize>(url: Option<Text<MIN, MAX>>) -> Option<Text<MIN, MAX>> {
+    given(url).filter(|url| profile::picture(url))
 }
 
 /// Room and member ids are what a bot's ids are ([`wire_id`]).

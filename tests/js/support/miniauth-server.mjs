@@ -63,14 +63,20 @@ export function addPasswordUser(database, { username, password, phone }) {
 }
 
 /**
- * `miniauth bots <args> --database <database>` (e.g. `add --name helper`,
- * `revoke helper`). Resolves to the last line of its output: the key, for
- * `add`.
+ * `miniauth <group> <args> --database <database>` (e.g. `bots add --name
+ * helper`, `clients add --name app --scope rooms:read`). Resolves to the
+ * last line of its output: the key or secret, for `add`.
  */
-export async function botsCommand(database, ...args) {
-  const { stdout } = await run(SERVER_BINARY, ['bots', ...args, '--database', database], { timeout: 30_000 });
+export async function miniauthCommand(database, group, ...args) {
+  const { stdout } = await run(SERVER_BINARY, [group, ...args, '--database', database], { timeout: 30_000 });
   return stdout.trim().split('\n').at(-1);
 }
+
+/** `miniauth bots <args>` on `database` (`add --name helper`, `revoke helper`): the key, for `add`. */
+export const botsCommand = (database, ...args) => miniauthCommand(database, 'bots', ...args);
+
+/** `miniauth clients <args>` on `database` (`add --name app --scope rooms:read`): the secret, for `add`. */
+export const clientsCommand = (database, ...args) => miniauthCommand(database, 'clients', ...args);
 
 /**
  * A loopback port nobody listened on a moment ago, for a test that needs a
@@ -87,14 +93,6 @@ export async function unusedPort() {
   return port;
 }
 
-/**
- * A server over `database`, with `args` appended to the `serve` flags (e.g.
- * `['--cors-origins', 'http://127.0.0.1:8080']`). `start()` resolves once it
- * listens; `url` is known from then on. `kill()` ends it at once (SIGKILL:
- * the database is crash-safe, and the test wants it gone mid-session);
- * `start()` again brings it back on the same port, so that clients keep
- * `url`.
- */
 /**
  * A started server on a fresh database in a new temporary folder, with the
  * bot `helper` added: the folder, the database, the server and the bot's
@@ -119,6 +117,14 @@ export async function serverWithBot(label) {
   };
 }
 
+/**
+ * A server over `database`, with `args` appended to the `serve` flags (e.g.
+ * `['--cors-origins', 'http://127.0.0.1:8080']`). `start()` resolves once it
+ * listens; `url` is known from then on. `kill()` ends it at once (SIGKILL:
+ * the database is crash-safe, and the test wants it gone mid-session);
+ * `start()` again brings it back on the same port, so that clients keep
+ * `url`.
+ */
 export function miniauthServer({ database, args = [] }) {
   if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string')) {
     throw new TypeError('miniauthServer: "args" must be an array of strings');

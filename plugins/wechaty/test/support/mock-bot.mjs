@@ -8,10 +8,24 @@ import { MiniAuthWechaty } from '../../src/index.js';
 /** The card of the example Mini Program (examples/miniprogram/, the server's simulated appid). */
 export const CARD = { appid: 'wx_simulator_appid', username: 'gh_0123456789ab@app', title: 'Sign in', pagePath: 'pages/link/link' };
 
-/** The mock puppet drops Mini Program cards; this one records them for the tests. */
+/**
+ * The mock puppet drops Mini Program cards, and leaves room members'
+ * aliases and inviters out; this one records the cards for the tests, and
+ * knows each member's inviter from room-join as a real puppet does, and the
+ * aliases a test gives.
+ */
 class RecordingPuppet extends PuppetMock {
   cards = [];
   #waiters = [];
+  #members = new Map();
+
+  constructor(options) {
+    super(options);
+    // Before Wechaty's own listener, which asks for the members' payloads.
+    this.on('room-join', ({ roomId, inviteeIdList, inviterId }) => {
+      for (const id of inviteeIdList) this.memberDetails(roomId, id).inviterId = inviterId;
+    });
+  }
 
   async messageSendMiniProgram(conversationId, payload) {
     this.cards.push({ to: conversationId, payload });
@@ -22,6 +36,17 @@ class RecordingPuppet extends PuppetMock {
   nextCard(contactId) {
     const seen = this.cards.length;
     return waitFor(() => this.cards.slice(seen).find((card) => card.to === contactId), `a card to ${contactId}`, (wake) => this.#waiters.push(wake));
+  }
+
+  /** What `contactId` has in `roomId` beyond the mock's payload (`roomAlias`, `inviterId`), to read or set. */
+  memberDetails(roomId, contactId) {
+    const key = `${roomId} ${contactId}`;
+    if (!this.#members.has(key)) this.#members.set(key, {});
+    return this.#members.get(key);
+  }
+
+  async roomMemberRawPayload(roomId, contactId) {
+    return { ...(await super.roomMemberRawPayload(roomId, contactId)), ...this.#members.get(`${roomId} ${contactId}`) };
   }
 }
 
@@ -49,19 +74,20 @@ export const ticketOf = (card) => new URLSearchParams(card.payload.pagePath.spli
 export const codeIn = (text) => /^(\d{6}) /.exec(text)[1];
 
 /**
- * A logged-in bot named `name` with the plugin for `baseUrl` and
- * `botKey`; `contact(name)` makes a mock contact, `texts(contact)` are the
- * texts it received from the bot, `nextText(contact, pattern)` the next
- * one that matches.
+ * A logged-in bot named `name` with the plugin for `baseUrl` and `botKey`
+ * (and the plugin's other `options`); `contact(name)` makes a mock contact,
+ * `texts(contact)` are the texts it received from the bot,
+ * `nextText(contact, pattern)` the next one that matches. `beforeLogin(b)`
+ * may set up the mock (`b.mocker`: contacts, rooms) before the bot logs in.
  */
-export async function startBot({ baseUrl, botKey, name = 'Helper' }) {
+export async function startBot({ baseUrl, botKey, name = 'Helper', beforeLogin, ...options }) {
   const mocker = new mock.Mocker();
   const puppet = new RecordingPuppet({ mocker });
   const bot = WechatyBuilder.build({ puppet });
   // The mock emits errors of its own (e.g. on room events); they must not end the process.
   bot.on('error', () => {});
   const errors = [];
-  const auth = new MiniAuthWechaty({ baseUrl, botKey, miniProgram: CARD, onError: (error) => errors.push(error) });
+  const auth = new MiniAuthWechaty({ baseUrl, botKey, miniProgram: CARD, onError: (error) => errors.push(error), ...options });
   bot.use(auth.plugin());
   bot.on('message', async (message) => {
     if (message.self() || (await auth.handled(message))) return;
@@ -72,8 +98,6 @@ export async function startBot({ baseUrl, botKey, name = 'Helper' }) {
   });
   await bot.start();
   const self = mocker.createContact({ name });
-  mocker.login(self);
-  await new Promise((resolve) => (bot.isLoggedIn ? resolve() : bot.once('login', resolve)));
   const received = new Map();
   const contact = (contactName) => {
     const person = mocker.createContact({ name: contactName });
@@ -94,5 +118,9 @@ export async function startBot({ baseUrl, botKey, name = 'Helper' }) {
     person.say('hello').to(self);
     return ticketOf(await card);
   };
-  return { bot, puppet, auth, self, contact, texts, nextText, cardTicket, errors, stop: () => bot.stop() };
+  const b = { bot, puppet, mocker, auth, self, contact, texts, nextText, cardTicket, errors, stop: () => bot.stop() };
+  await beforeLogin?.(b);
+  mocker.login(self);
+  await new Promise((resolve) => (bot.isLoggedIn ? resolve() : bot.once('login', resolve)));
+  return b;
 }
