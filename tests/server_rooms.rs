@@ -280,9 +280,18 @@ async fn who_may_read_a_room() {
     // A member removed loses the room at once, with the id_token they hold.
     synced(&s, &helper, ROOM, &snapshot("Team", &[BOB, "wxid_carol"], at(&s, 2)), true).await;
     room(&s, &alice.id_token, ROOM).await.expect_error(404, Code::NotFound);
-    // A revoked bot's rooms go with it.
+    // A revoked bot's rooms go with it, also a snapshot whose key was
+    // checked before the revoke and that commits after it.
+    let helper_bot = miniauth::server::chat::bots::authenticate(&s.app.db.read, &helper).await.unwrap();
     s.revoke_bot("helper").await;
     room(&s, &reader, ROOM).await.expect_error(404, Code::NotFound);
+    let late: miniauth::protocol::RoomSnapshot = serde_json::from_value(snapshot("Late", &[ALICE], at(&s, 3))).unwrap();
+    let applied = miniauth::server::chat::rooms::sync(&s.app.db.write, &helper_bot, ROOM, late, s.clock.now()).await;
+    assert!(applied.unwrap(), "the late snapshot is stored");
+    room(&s, &reader, ROOM).await.expect_error(404, Code::NotFound);
+    room(&s, &alice.id_token, ROOM).await.expect_error(404, Code::NotFound);
+    let refreshed = s.refresh(&alice.session_token).await.refreshed();
+    assert!(!s.verify(&refreshed.id_token).await.1.contains_key("rooms"), "nor is it claimed");
     s.http.check_answers().await;
     let logged = logs.text();
     for (what, secret) in [("client secret", &reader), ("bot key", &helper), ("id_token", &alice.id_token)] {

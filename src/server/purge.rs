@@ -28,7 +28,9 @@ pub const RETAIN_MS: Millis = 24 * 60 * 60_000;
 const BATCH: i64 = 5_000;
 
 /// Each statement deletes up to `BATCH` rows of a table, by its key, that
-/// the condition (given `$1` = the cut-off) selects.
+/// the condition (given `$1` = the cut-off) selects; the condition is asked
+/// again of each row as it is deleted, so that one changed meanwhile (a
+/// room joined again) stays.
 const PURGES: [(&str, &str, &str); 10] = [
     ("state_tokens", "token_hash", "expires_at <= $1"),
     ("verify_codes", "state_token_hash", "expires_at <= $1"),
@@ -59,7 +61,7 @@ pub async fn run(pool: &AnyPool, now: Millis) -> AppResult<u64> {
     let mut removed = 0;
     for (table, key, condition) in PURGES {
         let statement =
-            format!("DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {condition} LIMIT {BATCH})");
+            format!("DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {condition} LIMIT {BATCH}) AND {condition}");
         loop {
             let deleted = sqlx::query(&statement).bind(cutoff).execute(pool).await?.rows_affected();
             removed += deleted;

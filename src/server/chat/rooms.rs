@@ -32,6 +32,10 @@ pub const MAX_CLAIMED: usize = 100;
 /// databases' limit on bound values).
 const MEMBERS_PER_INSERT: usize = 100;
 
+/// Only a current bot's rooms are read: revoking a bot deletes its rooms, but
+/// a snapshot whose key was checked before the revoke may commit after it.
+const CURRENT_BOT: &str = " JOIN bots b ON b.id = r.bot_id AND b.revoked_at IS NULL";
+
 /// Who reads a room, and so which copy they may see.
 pub enum Reader {
     /// A bot: its own copy.
@@ -184,7 +188,7 @@ async fn visible(pool: &AnyPool, reader: &Reader, room_id: &str) -> AppResult<Op
         ),
     };
     let sql = format!(
-        "SELECT r.room_key, r.topic, r.avatar, r.owner_id, r.admin_ids FROM rooms r
+        "SELECT r.room_key, r.topic, r.avatar, r.owner_id, r.admin_ids FROM rooms r{CURRENT_BOT}
          WHERE r.room_id = $1 AND r.left_at IS NULL {condition}
          ORDER BY r.synced_at DESC, r.bot_id LIMIT 1"
     );
@@ -256,7 +260,7 @@ pub async fn profile(pool: &AnyPool, user: &User) -> AppResult<UserInfo> {
     let rows: Vec<(String,)> = sqlx::query_as(&format!(
         "SELECT DISTINCT r.room_id FROM chat_links l
          JOIN room_members m ON m.member_id = l.contact_id
-         JOIN rooms r ON r.room_key = m.room_key AND r.bot_id = l.bot_id
+         JOIN rooms r ON r.room_key = m.room_key AND r.bot_id = l.bot_id{CURRENT_BOT}
          WHERE l.user_id = $1 ORDER BY r.room_id LIMIT {}",
         MAX_CLAIMED + 1
     ))
