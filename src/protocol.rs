@@ -533,6 +533,9 @@ pub enum Delivery {
     },
 }
 
+/// WeChat's cap on a room's members: what a snapshot may list.
+pub const MAX_ROOM_MEMBERS: usize = 500;
+
 /// `PUT /v1/bot/rooms/{id}`: a bot's snapshot of a WeChat room, whole (as
 /// Wechaty's room payload has it). A snapshot older than the one the server
 /// holds changes nothing; the same one twice changes nothing the second
@@ -556,7 +559,9 @@ pub struct RoomSnapshot {
     #[serde(default)]
     #[cfg_attr(feature = "server", schema(inline, max_items = 500))]
     pub admin_ids: Vec<Text<1, 128>>,
-    /// Every member, at most 500 (WeChat's cap), each once.
+    /// Every member, at most 500 (WeChat's cap), each once. (utoipa takes
+    /// only literals: `tests/server_rooms.rs` holds these to
+    /// [`MAX_ROOM_MEMBERS`].)
     #[cfg_attr(feature = "server", schema(max_items = 500))]
     pub members: Vec<RoomMember>,
     /// When the bot read the room (ms since the epoch); at most five

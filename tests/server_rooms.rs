@@ -3,7 +3,7 @@
 
 mod server;
 
-use miniauth::protocol::ApiErrorCode as Code;
+use miniauth::protocol::{ApiErrorCode as Code, MAX_ROOM_MEMBERS};
 use miniauth::server::clients::Scope;
 use miniauth::server::clock::Clock;
 use serde_json::{json, Value};
@@ -73,6 +73,14 @@ async fn a_room_is_read_in_exactly_the_documented_shapes() {
     );
     assert_eq!(keys_of(&answer.json), ["adminIds", "avatar", "id", "memberIds", "ownerId", "topic"]);
     s.http.check_schema("Room", &answer.json).await;
+    let doc = s.http.get("/openapi.json").await.json;
+    let documented = &doc["components"]["schemas"]["RoomSnapshot"]["properties"];
+    for field in ["members", "adminIds"] {
+        assert_eq!(
+            documented[field]["maxItems"], MAX_ROOM_MEMBERS,
+            "{field}: the server's limit is the documented one"
+        );
+    }
     let unlike = json!({ "id": ROOM, "topic": 42, "memberIds": "wxid_alice" });
     // A wrong topic and member ids, and no avatar, owner or admins.
     assert_eq!(s.http.schema_errors("Room", &unlike).await.len(), 5, "the check tells a room from what is not one");

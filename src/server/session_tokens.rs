@@ -121,7 +121,7 @@ impl Sessions {
     /// Starts a session for `user` after a login or bind.
     pub async fn start(
         &self,
-        pool: &AnyPool,
+        db: &Db,
         keys: &KeyRing,
         user: &User,
         methods: &[Method],
@@ -130,8 +130,8 @@ impl Sessions {
         let amr: Vec<String> = methods.iter().map(|m| m.amr().to_string()).collect();
         let family_id = new_id("fam");
         let session_token = new_token();
-        let id_token = self.id_token(keys, rooms::profile(pool, user).await?, &amr, now, now, new_id("idt"))?;
-        let mut tx = pool.begin().await?;
+        let id_token = self.id_token(keys, rooms::profile(&db.read, user).await?, &amr, now, now, new_id("idt"))?;
+        let mut tx = db.write.begin().await?;
         sqlx::query(
             "INSERT INTO session_families (id, user_id, amr, auth_time, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -236,7 +236,8 @@ impl Sessions {
         let user = User::from(row.user);
         let amr: Vec<String> = serde_json::from_str(&row.amr).map_err(AppError::internal)?;
         // Issued as of the rotation, with a jti of the successor's: a retry
-        // gets the same claims (and, with RS256 and EdDSA, the same token).
+        // gets the same claims (and, with RS256 and EdDSA, the same token)
+        // unless the profile or the rooms changed in between.
         let jti = format!("idt_{}", &derived_token(JTI_DOMAIN, &successor)[..22]);
         let profile = rooms::profile(&db.read, &user).await?;
         let id_token = self.id_token(keys, profile, &amr, row.auth_time, rotated_at, jti)?;

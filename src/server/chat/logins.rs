@@ -155,6 +155,6 @@ pub async fn poll(app: &App, state_token: &str, now: Millis) -> AppResult<Polled
             binding::challenge(&app.db.write, &identity, app.registration, app.state_token_ttl_ms, now).await?;
         return Ok(Polled::Done(app.registration.answer(challenge)));
     };
-    let tokens = app.sessions.start(&app.db.write, &app.keys(), &user, &[Method::Chat], now).await?;
+    let tokens = app.sessions.start(&app.db, &app.keys(), &user, &[Method::Chat], now).await?;
     Ok(Polled::Done(LoginResponse::Success(tokens)))
 }

@@ -16,12 +16,10 @@ use super::super::secrets::new_id;
 use super::super::users::User;
 use super::bots::Bot;
 use super::wire_id;
-use crate::protocol::{Room, RoomMember, RoomSnapshot, Text, UserInfo};
+use crate::protocol::{Room, RoomMember, RoomSnapshot, Text, UserInfo, MAX_ROOM_MEMBERS};
 use sqlx::{AnyConnection, AnyPool};
 use std::collections::HashSet;
 
-/// WeChat's cap on a room's members.
-pub const MAX_MEMBERS: usize = 500;
 /// How far ahead of the server's clock a snapshot's `syncedAt` may be: a
 /// bot's clock runs a little off, but a snapshot dated far ahead would
 /// make every later one stale.
@@ -291,11 +289,11 @@ impl Checked {
     fn of(room_id: &str, snapshot: RoomSnapshot, now: Millis) -> AppResult<Self> {
         check_id(room_id, "id")?;
         let synced_at = synced_at_within(snapshot.synced_at, now)?;
-        if snapshot.members.len() > MAX_MEMBERS {
-            return Err(AppError::invalid_request(format!("a room has at most {MAX_MEMBERS} \"members\"")));
+        if snapshot.members.len() > MAX_ROOM_MEMBERS {
+            return Err(AppError::invalid_request(format!("a room has at most {MAX_ROOM_MEMBERS} \"members\"")));
         }
-        if snapshot.admin_ids.len() > MAX_MEMBERS {
-            return Err(AppError::invalid_request(format!("a room has at most {MAX_MEMBERS} \"adminIds\"")));
+        if snapshot.admin_ids.len() > MAX_ROOM_MEMBERS {
+            return Err(AppError::invalid_request(format!("a room has at most {MAX_ROOM_MEMBERS} \"adminIds\"")));
         }
         let owner_id = given(snapshot.owner_id);
         if let Some(owner) = &owner_id {
@@ -366,8 +364,8 @@ fn check_id(id: &str, field: &str) -> AppResult<()> {
 
 /// `synced_at` as stored, if the bot's clock is not too far ahead.
 fn synced_at_within(synced_at: u64, now: Millis) -> AppResult<Millis> {
-    Millis::try_from(synced_at)
-        .ok()
-        .filter(|at| *at <= now + MAX_CLOCK_AHEAD_MS)
-        .ok_or_else(|| AppError::invalid_request("\"syncedAt\" is more than five minutes ahead of the server's clock"))
+    Millis::try_from(synced_at).ok().filter(|at| *at <= now + MAX_CLOCK_AHEAD_MS).ok_or_else(|| {
+        let minutes = MAX_CLOCK_AHEAD_MS / 60_000;
+        AppError::invalid_request(format!("\"syncedAt\" is more than {minutes} minutes ahead of the server's clock"))
+    })
 }

@@ -264,6 +264,6 @@ async fn finish(app: &AppState, pending: &Pending, target: Target, method: Metho
     // email, a password).
     let first = pending.identity.method();
     let methods: &[Method] = if method == first { &[first] } else { &[first, method] };
-    let tokens = app.sessions.start(&app.db.write, &app.keys(), &user, methods, now).await?;
+    let tokens = app.sessions.start(&app.db, &app.keys(), &user, methods, now).await?;
     Ok(Json(LoginResponse::Success(tokens)))
 }

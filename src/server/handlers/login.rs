@@ -43,7 +43,7 @@ pub async fn wechat(
     app.limits.check_account(Scope::Login, &identity.openid)?;
     let now = app.clock.now();
     if let Some(user) = users::by_wechat(&app.db, &identity, now).await? {
-        let tokens = app.sessions.start(&app.db.write, &app.keys(), &user, &[Method::Wechat], now).await?;
+        let tokens = app.sessions.start(&app.db, &app.keys(), &user, &[Method::Wechat], now).await?;
         return Ok(Json(LoginResponse::Success(tokens)));
     }
     let identity = Identity::Wechat(identity);
@@ -130,7 +130,7 @@ pub async fn wechat_phone(
         }
         None => return Err(AppError::new(ApiErrorCode::UserNotFound, "no user has this phone number")),
     };
-    let tokens = app.sessions.start(&app.db.write, &app.keys(), &user, &[Method::WechatPhone], now).await?;
+    let tokens = app.sessions.start(&app.db, &app.keys(), &user, &[Method::WechatPhone], now).await?;
     Ok(Json(LoginResponse::Success(tokens)))
 }
 

@@ -1,7 +1,8 @@
 //! `room-sync` and `room-read`: rooms as groups at WeChat's cap of 500
 //! members. `room-sync` has each virtual user PUT its own room's whole
 //! snapshot again and again (each a millisecond newer, so every one is
-//! applied: 500 members deleted and inserted in one transaction);
+//! applied, its 500 members compared and none written: the periodic sync
+//! of an unchanged room);
 //! `room-read` GETs one synced room (its 500 member ids) with an API
 //! client's secret.
 
@@ -9,17 +10,15 @@ use super::Bench;
 use crate::phase::{RoomBody, Vu, Work};
 use crate::{log, AnyError};
 use hyper::Method;
+use miniauth::protocol::MAX_ROOM_MEMBERS;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// WeChat's cap on a room's members.
-const MEMBERS: usize = 500;
-
-/// A snapshot of a room of [`MEMBERS`] members with the fields a WeChat
+/// A snapshot of a room of [`MAX_ROOM_MEMBERS`] members with the fields a WeChat
 /// payload has, all but its `syncedAt` value.
 fn room_body() -> RoomBody {
-    let members: Vec<_> = (0..MEMBERS)
+    let members: Vec<_> = (0..MAX_ROOM_MEMBERS)
         .map(|i| {
             json!({ "id": format!("wxid_bench{i:04}"), "roomAlias": format!("成员{i}"), "inviterId": "wxid_bench0000",
                     "avatar": format!("https://wx.qlogo.cn/mmhead/ver_1/bench{i:04}/132"), "name": format!("Member {i}") })
@@ -55,7 +54,7 @@ pub(super) async fn sync(bench: &mut Bench, c: usize) -> Result<(), AnyError> {
     let (vus, _) = bench.phase("room-sync", vus, bench.o.warmup).await;
     log(format!("room-sync c={c}: timed {:?}", bench.o.duration));
     let (_vus, mut result) = bench.phase("room-sync", vus, bench.o.duration).await;
-    result.notes.push(format!("each request replaces a room of {MEMBERS} members"));
+    result.notes.push(format!("each request re-sends an unchanged room of {MAX_ROOM_MEMBERS} members"));
     bench.results.push(result);
     Ok(())
 }
@@ -71,14 +70,17 @@ pub(super) async fn read(bench: &mut Bench, c: usize) -> Result<(), AnyError> {
         Ok((200, _)) => {}
         answer => return Err(format!("syncing the room to read failed: {answer:?}").into()),
     }
-    let read =
-        |_| Work::RoomRead { path: "/v1/rooms/bench-read@chatroom".into(), members: MEMBERS, secret: secret.clone() };
+    let read = |_| Work::RoomRead {
+        path: "/v1/rooms/bench-read@chatroom".into(),
+        members: MAX_ROOM_MEMBERS,
+        secret: secret.clone(),
+    };
     let vus: Vec<Vu> = bench.vus(c, read).await?;
     log(format!("room-read c={c}: warm-up {:?}", bench.o.warmup));
     let (vus, _) = bench.phase("room-read", vus, bench.o.warmup).await;
     log(format!("room-read c={c}: timed {:?}", bench.o.duration));
     let (_vus, mut result) = bench.phase("room-read", vus, bench.o.duration).await;
-    result.notes.push(format!("each answer lists {MEMBERS} member ids"));
+    result.notes.push(format!("each answer lists {MAX_ROOM_MEMBERS} member ids"));
     bench.results.push(result);
     Ok(())
 }
