@@ -536,17 +536,25 @@ pub enum Delivery {
 /// WeChat's cap on a room's members: what a snapshot may list.
 pub const MAX_ROOM_MEMBERS: usize = 500;
 
+/// The characters of a room's topic the server keeps.
+pub const ROOM_TOPIC_CHARS: usize = 256;
+
+/// The characters of a member's name or room alias the server keeps.
+pub const MEMBER_NAME_CHARS: usize = 64;
+
 /// `PUT /v1/bot/rooms/{id}`: a bot's snapshot of a WeChat room, whole (as
 /// Wechaty's room payload has it). A snapshot older than the one the server
 /// holds changes nothing; the same one twice changes nothing the second
-/// time. Empty strings in the optional fields mean none.
+/// time. Empty strings in the optional fields mean none. Names are taken as
+/// the puppet gives them: the server drops what cannot be shown and keeps
+/// the first 256 characters of the topic and 64 of a name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RoomSnapshot {
     /// The room's name; may be empty.
     #[cfg_attr(feature = "server", schema(inline))]
-    pub topic: Text<0, 256>,
+    pub topic: Text<0, 1024>,
     /// An `https:` URL of the room's avatar.
     #[serde(default)]
     #[cfg_attr(feature = "server", schema(inline))]
@@ -555,13 +563,14 @@ pub struct RoomSnapshot {
     #[serde(default)]
     #[cfg_attr(feature = "server", schema(inline))]
     pub owner_id: Option<Text<0, 128>>,
-    /// The admins' member ids.
-    #[serde(default)]
+    /// The admins' member ids; empty ones are dropped.
+    #[serde(default, deserialize_with = "at_most_a_room")]
     #[cfg_attr(feature = "server", schema(inline, max_items = 500))]
-    pub admin_ids: Vec<Text<1, 128>>,
+    pub admin_ids: Vec<Text<0, 128>>,
     /// Every member, at most 500 (WeChat's cap), each once. (utoipa takes
     /// only literals: `tests/server_rooms.rs` holds these to
     /// [`MAX_ROOM_MEMBERS`].)
+    #[serde(deserialize_with = "at_most_a_room")]
     #[cfg_attr(feature = "server", schema(max_items = 500))]
     pub members: Vec<RoomMember>,
     /// When the bot read the room (ms since the epoch); at most five
@@ -569,8 +578,34 @@ pub struct RoomSnapshot {
     pub synced_at: u64,
 }
 
+/// A list of at most [`MAX_ROOM_MEMBERS`] items, refused at the first one
+/// past it rather than read whole first.
+fn at_most_a_room<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Vec<T>, D::Error> {
+    struct AtMost<T>(core::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for AtMost<T> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, formatter: &mut core::fmt::Formatter) -> core::fmt::Result {
+            write!(formatter, "a list of at most {MAX_ROOM_MEMBERS} items")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(MAX_ROOM_MEMBERS));
+            while let Some(item) = seq.next_element()? {
+                if items.len() == MAX_ROOM_MEMBERS {
+                    return Err(serde::de::Error::invalid_length(MAX_ROOM_MEMBERS + 1, &self));
+                }
+                items.push(item);
+            }
+            Ok(items)
+        }
+    }
+    deserializer.deserialize_seq(AtMost(core::marker::PhantomData))
+}
+
 /// A member of a room: as a snapshot gives it, and as
-/// `GET /v1/rooms/{id}/members/{memberId}` answers it.
+/// `GET /v1/rooms/{id}/members/{memberId}` answers it (with at most 64
+/// characters of a name).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -581,7 +616,7 @@ pub struct RoomMember {
     /// The name the member gave themself in this room.
     #[serde(default)]
     #[cfg_attr(feature = "server", schema(inline))]
-    pub room_alias: Option<Text<0, 64>>,
+    pub room_alias: Option<Text<0, 256>>,
     /// Who invited the member (a contact id).
     #[serde(default)]
     #[cfg_attr(feature = "server", schema(inline))]
@@ -593,7 +628,7 @@ pub struct RoomMember {
     /// The member's WeChat name.
     #[serde(default)]
     #[cfg_attr(feature = "server", schema(inline))]
-    pub name: Option<Text<0, 64>>,
+    pub name: Option<Text<0, 256>>,
 }
 
 /// Whether a snapshot changed the server's copy.

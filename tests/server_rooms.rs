@@ -177,8 +177,9 @@ async fn snapshots_are_checked_field_by_field_and_a_full_room_fits() {
         ("a control character in an id", refused(Box::new(|b| b["members"][0]["id"] = json!("wxid_\u{0}x")))),
         ("a space in an admin id", refused(Box::new(|b| b["adminIds"] = json!(["wx bob"])))),
         ("an owner id too long", refused(Box::new(|b| b["ownerId"] = json!("x".repeat(129))))),
-        ("a topic too long", refused(Box::new(|b| b["topic"] = json!("t".repeat(257))))),
-        ("a name too long", refused(Box::new(|b| b["members"][1]["name"] = json!("名".repeat(65))))),
+        ("a topic past what is read", refused(Box::new(|b| b["topic"] = json!("t".repeat(1025))))),
+        ("a name past what is read", refused(Box::new(|b| b["members"][1]["name"] = json!("名".repeat(257))))),
+        ("501 admins", refused(Box::new(|b| b["adminIds"] = json!(vec![ALICE; 501])))),
         ("an unknown field", refused(Box::new(|b| b["members"][0]["phone"] = json!("+8613800000000")))),
         ("no members field", refused(Box::new(|b| _ = b.as_object_mut().unwrap().remove("members")))),
         ("a negative syncedAt", refused(Box::new(|b| b["syncedAt"] = json!(-1)))),
@@ -201,22 +202,34 @@ async fn snapshots_are_checked_field_by_field_and_a_full_room_fits() {
     assert_eq!((&alice.json["name"], &alice.json["avatar"]), (&json!("Alice"), &json!(null)));
     let bob = read(&s, &bot, &format!("/v1/rooms/unfit@chatroom/members/{BOB}")).await;
     assert_eq!(bob.json["name"], json!(null), "nothing left to show is none");
+    // Over-long names are clipped, and empty admin ids dropped, not the room.
+    let mut long = snapshot(&"群".repeat(300), &[ALICE, BOB], t);
+    long["adminIds"] = json!(["", BOB]);
+    long["members"][0]["name"] = json!(format!("{}{}", "名".repeat(63), " 长长"));
+    long["members"][0]["roomAlias"] = json!("好".repeat(256));
+    synced(&s, &bot, "long@chatroom", &long, true).await;
+    let room_read = room(&s, &bot, "long@chatroom").await;
+    assert_eq!(room_read.json["topic"], json!("群".repeat(256)));
+    assert_eq!(room_read.json["adminIds"], json!([BOB]));
+    let alice = read(&s, &bot, &format!("/v1/rooms/long@chatroom/members/{ALICE}")).await;
+    assert_eq!(alice.json["name"], json!("名".repeat(63)), "clipped, then trimmed");
+    assert_eq!(alice.json["roomAlias"], json!("好".repeat(64)));
 
     let path_with_nul = s.http.put_bearer("/v1/bot/rooms/a%00b@chatroom", &bot, snapshot("T", &[ALICE], t)).await;
     path_with_nul.expect_error(400, Code::InvalidRequest);
     room(&s, &bot, ROOM).await.expect_error(404, Code::NotFound);
 
-    // WeChat's cap, every field at its longest (in multi-byte characters),
+    // WeChat's cap, every field at its longest (in four-byte characters),
     // goes in one request.
     let member = |i: usize| {
         let id = format!("{i:0>128}");
-        json!({ "id": id, "roomAlias": "好".repeat(64), "inviterId": "i".repeat(128),
-                "avatar": format!("https://wx.qlogo.cn/{}", "a".repeat(2048 - 20)), "name": "名".repeat(64) })
+        json!({ "id": id, "roomAlias": "😀".repeat(256), "inviterId": "i".repeat(128),
+                "avatar": format!("https://wx.qlogo.cn/{}", "a".repeat(2048 - 20)), "name": "😀".repeat(256) })
     };
     let full: Vec<Value> = (0..500).map(member).collect();
-    let body = json!({ "topic": "群".repeat(256), "avatar": null, "ownerId": null, "adminIds": [],
+    let body = json!({ "topic": "😀".repeat(1024), "avatar": null, "ownerId": null, "adminIds": [],
                        "members": full, "syncedAt": t });
-    assert!(body.to_string().len() > 1_350_000, "the body is as large as a room can be");
+    assert!(body.to_string().len() > 2_200_000, "the body is as large as a room can be");
     synced(&s, &bot, ROOM, &body, true).await;
     assert_eq!(members(&s, &bot, ROOM).await.as_array().unwrap().len(), 500);
     let mut over = body.clone();
@@ -395,7 +408,7 @@ async fn the_clients_command_adds_lists_and_revokes() {
     assert!(miniauth(&["clients", "add", "--name", "plain"]).0, "no scope at all");
     assert!(miniauth(&["clients", "revoke", "dashboard"]).0);
     assert!(!miniauth(&["clients", "revoke", "dashboard"]).0, "revoked already");
-    assert_eq!(miniauth(&["clients", "list"]).1, "dashboard\trevoked\nplain\tcurrent\n");
+    assert_eq!(miniauth(&["clients", "list"]).1, "dashboard\trevoked\trooms:read\nplain\tcurrent\n", "with scopes");
     let db = miniauth::server::db::open(&miniauth::server::db::Location::Sqlite(dir.database())).await.unwrap();
     assert!(miniauth::server::clients::authenticate(&db.read, &secret).await.unwrap().is_none());
 }

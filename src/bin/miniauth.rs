@@ -290,11 +290,14 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// `bots list` and `clients list`: a name and its state a line.
+/// `bots list` and `clients list`: a name, its state and what its kind adds (a client's scopes), a line.
 fn print_listed(listed: &[Listed]) {
     for credential in listed {
         let state = if credential.revoked_at.is_some() { "revoked" } else { "current" };
-        println!("{}\t{state}", credential.name);
+        match credential.detail.as_str() {
+            "" => println!("{}\t{state}", credential.name),
+            detail => println!("{}\t{state}\t{detail}", credential.name),
+        }
     }
 }
 

@@ -9,7 +9,8 @@ use super::error::AppResult;
 use sqlx::AnyPool;
 
 /// API client secrets: `mac_…`.
-pub const KIND: Kind = Kind { table: "api_clients", prefix: "mac_", id_prefix: "cli", noun: "client" };
+pub const KIND: Kind =
+    Kind { table: "api_clients", prefix: "mac_", id_prefix: "cli", noun: "client", listed: "scopes" };
 
 /// What a client may be allowed to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -59,7 +60,7 @@ pub async fn revoke(pool: &AnyPool, name: &str, now: Millis) -> Result<(), Crede
     credentials::revoke(&mut conn, &KIND, name, now).await.map(drop)
 }
 
-/// Every client, current and revoked, by name.
+/// Every client, current and revoked, by name, with its scopes.
 pub async fn list(pool: &AnyPool) -> Result<Vec<Listed>, CredentialError> {
     credentials::list(pool, &KIND).await
 }

@@ -23,6 +23,9 @@ pub struct Kind {
     pub id_prefix: &'static str,
     /// What one is called in messages.
     pub noun: &'static str,
+    /// What `list` shows of each beside its name and state: an SQL
+    /// expression over the table's columns (`''` for nothing).
+    pub listed: &'static str,
 }
 
 impl Kind {
@@ -121,11 +124,14 @@ pub struct Listed {
     pub created_at: i64,
     /// When it was revoked, if it was.
     pub revoked_at: Option<i64>,
+    /// What its kind adds ([`Kind::listed`]); may be empty.
+    pub detail: String,
 }
 
 /// Every one of `kind`, current and revoked, by name.
 pub async fn list(pool: &AnyPool, kind: &Kind) -> Result<Vec<Listed>, CredentialError> {
-    let sql = format!("SELECT name, created_at, revoked_at FROM {} ORDER BY name", kind.table);
+    let sql =
+        format!("SELECT name, created_at, revoked_at, {} AS detail FROM {} ORDER BY name", kind.listed, kind.table);
     Ok(sqlx::query_as(&sql).fetch_all(pool).await?)
 }
 

@@ -10,7 +10,7 @@ use crate::protocol::ApiErrorCode;
 use sqlx::AnyPool;
 
 /// Bot keys: `mab_…`.
-pub const KIND: Kind = Kind { table: "bots", prefix: "mab_", id_prefix: "bot", noun: "bot" };
+pub const KIND: Kind = Kind { table: "bots", prefix: "mab_", id_prefix: "bot", noun: "bot", listed: "''" };
 
 /// A bot that presented a current key.
 #[derive(Clone, Debug, sqlx::FromRow)]

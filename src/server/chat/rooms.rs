@@ -16,7 +16,7 @@ use super::super::secrets::new_id;
 use super::super::users::User;
 use super::bots::Bot;
 use super::wire_id;
-use crate::protocol::{Room, RoomMember, RoomSnapshot, Text, UserInfo, MAX_ROOM_MEMBERS};
+use crate::protocol::{Room, RoomMember, RoomSnapshot, Text, UserInfo, MEMBER_NAME_CHARS, ROOM_TOPIC_CHARS};
 use sqlx::{AnyConnection, AnyPool};
 use std::collections::HashSet;
 
@@ -289,20 +289,16 @@ impl Checked {
     fn of(room_id: &str, snapshot: RoomSnapshot, now: Millis) -> AppResult<Self> {
         check_id(room_id, "id")?;
         let synced_at = synced_at_within(snapshot.synced_at, now)?;
-        if snapshot.members.len() > MAX_ROOM_MEMBERS {
-            return Err(AppError::invalid_request(format!("a room has at most {MAX_ROOM_MEMBERS} \"members\"")));
-        }
-        if snapshot.admin_ids.len() > MAX_ROOM_MEMBERS {
-            return Err(AppError::invalid_request(format!("a room has at most {MAX_ROOM_MEMBERS} \"adminIds\"")));
-        }
         let owner_id = given(snapshot.owner_id);
         if let Some(owner) = &owner_id {
             check_id(owner, "ownerId")?;
         }
         let mut admin_ids = Vec::with_capacity(snapshot.admin_ids.len());
         for (i, admin) in snapshot.admin_ids.into_iter().enumerate() {
-            check_id(&admin, &format!("adminIds[{i}]"))?;
-            admin_ids.push(admin.into_string());
+            if let Some(admin) = given(Some(admin)) {
+                check_id(&admin, &format!("adminIds[{i}]"))?;
+                admin_ids.push(admin.into_string());
+            }
         }
         let mut seen = HashSet::with_capacity(snapshot.members.len());
         let mut members = Vec::with_capacity(snapshot.members.len());
@@ -317,15 +313,15 @@ impl Checked {
                 check_id(inviter, &at("inviterId"))?;
             }
             members.push(RoomMember {
-                room_alias: shown(member.room_alias),
-                name: shown(member.name),
+                room_alias: shown(member.room_alias, MEMBER_NAME_CHARS),
+                name: shown(member.name, MEMBER_NAME_CHARS),
                 avatar: picture(member.avatar),
                 inviter_id,
                 id: member.id,
             });
         }
         Ok(Self {
-            topic: shown(Some(snapshot.topic)).map_or_else(String::new, Text::into_string),
+            topic: shown(Some(snapshot.topic), ROOM_TOPIC_CHARS).map_or_else(String::new, Text::into_string),
             avatar: picture(snapshot.avatar).map(Text::into_string),
             owner_id: owner_id.map(Text::into_string),
             admin_ids,
@@ -341,10 +337,12 @@ fn given<const MIN: usize, const MAX: usize>(value: Option<Text<MIN, MAX>>) -> O
 }
 
 /// A name from WeChat, as people may be shown it: the characters a profile
-/// refuses ([`profile::fit_to_show`]) are dropped rather than the room
-/// refused (nobody here can change them); nothing left is none.
-fn shown<const MIN: usize, const MAX: usize>(text: Option<Text<MIN, MAX>>) -> Option<Text<MIN, MAX>> {
-    given(text.and_then(|text| Text::new(profile::fit_to_show(&text))))
+/// refuses ([`profile::fit_to_show`]) are dropped and the first `chars` of
+/// the rest kept, rather than the room refused (nobody here can change
+/// them); nothing left is none.
+fn shown<const MIN: usize, const MAX: usize>(text: Option<Text<MIN, MAX>>, chars: usize) -> Option<Text<MIN, MAX>> {
+    let kept = |text: &str| profile::fit_to_show(text).chars().take(chars).collect::<String>().trim_end().to_owned();
+    given(text.and_then(|text| Text::new(kept(&text))))
 }
 
 /// An avatar, if it is an `https:` URL as a profile's picture must be:

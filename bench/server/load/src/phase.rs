@@ -41,7 +41,7 @@ pub enum Work {
     },
     Jwks,
     /// `PUT` of the snapshot `body` to `path` with a bot key, each time a
-    /// millisecond later than the last.
+    /// millisecond later than the last and with its last member renamed.
     RoomSync {
         path: String,
         body: Arc<RoomBody>,
@@ -56,9 +56,17 @@ pub enum Work {
     },
 }
 
-/// A room snapshot serialised once, all but its `syncedAt`: the JSON up to
-/// the value, which each request appends with the closing brace.
+/// A room snapshot serialised once but for what changes from one request to
+/// the next: the JSON up to the value of its last member's `name`, which
+/// each request ends with a number (the member renamed) and the `syncedAt`.
 pub struct RoomBody(pub String);
+
+impl RoomBody {
+    /// The snapshot taken at `synced_at`, in which the last member's name ends with it.
+    pub fn at(&self, synced_at: u64) -> String {
+        format!("{}{synced_at}\"}}],\"syncedAt\":{synced_at}}}", self.0)
+    }
+}
 
 /// One request of a virtual user.
 struct Next<'a> {
@@ -90,7 +98,7 @@ impl Work {
             Work::Jwks => plain(Method::GET, JWKS_PATH, None),
             Work::RoomSync { path, body, bot_key, synced_at } => {
                 *synced_at += 1;
-                let body = Bytes::from(format!("{}{synced_at}}}", body.0));
+                let body = Bytes::from(body.at(*synced_at));
                 Some(Next { method: Method::PUT, path, body: Some(body), bearer: Some(bot_key) })
             }
             Work::RoomRead { path, secret, .. } => {
