@@ -77,7 +77,7 @@ export class MiniAuthWechaty {
   getProfile(contact: Contact): Promise<ChatProfile | null>;
   /** Whether the plugin took `message` (a chat sign-in challenge); then do not answer it. */
   handled(message: Message): Promise<boolean>;
-  /** Syncs every room the bot is in now, and leaves on the server those it is no longer in. */
+  /** Syncs every room the bot is in now, and, once the puppet is ready, leaves on the server those it no longer lists. */
   syncRooms(): Promise<RoomSyncResult>;
 }
 

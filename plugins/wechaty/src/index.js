@@ -25,6 +25,8 @@ const DEFAULT_ROOM_SYNC_INTERVAL = 600_000;
 const MAX_TIMER = 2 ** 31 - 1;
 /** The full sync's place among the rooms' syncs (no room id is a symbol). */
 const FULL_SYNC = Symbol('full sync');
+/** Members whose details a room's sync asks the puppet for at once (a room has up to 500). */
+const MEMBER_READS = 8;
 
 /** An error of the identity server or of the way to it, with a stable `code`. */
 export class MiniAuthWechatyError extends Error {
@@ -100,10 +102,11 @@ export class MiniAuthWechaty {
     this._polling = null;
     /**
      * While logged in, the rooms' syncs: their bot, the signal that ends them,
-     * the periodic full sync, the sync of each room, and the rooms the bot
-     * was last seen leaving.
+     * the periodic full sync, the sync of each room, the newest word of the
+     * bot's membership of a room not yet acted upon (left or not, and when),
+     * and whether the puppet said it is ready this login.
      * @type {{ bot: any, controller: AbortController, timer: ReturnType<typeof setInterval> | undefined,
-     *   runs: Map<string | symbol, Run>, leaving: Set<string> } | null}
+     *   runs: Map<string | symbol, Run>, pending: Map<string, { left: boolean, at: number }>, ready: boolean } | null}
      */
     this._rooms = null;
   }
@@ -125,8 +128,7 @@ export class MiniAuthWechaty {
         // Installed before the bot's own message handlers, so that they can
         // ask handled(message) about any message.
         message: (message) => auth._takeChallenge(message),
-        // A real puppet may list its rooms only once it is ready, after login.
-        ready: () => auth._rooms && auth._syncAllInBackground(auth._rooms),
+        ready: () => auth._puppetReady(),
         'room-join': (room) => auth._roomChanged(room.id),
         'room-topic': (room) => auth._roomChanged(room.id),
         'room-leave': (room, leavers) => auth._roomChanged(room.id, leavers),
@@ -188,8 +190,9 @@ export class MiniAuthWechaty {
   }
 
   /**
-   * Syncs every room the bot is in now: puts each, then leaves on the
-   * server the rooms it holds that the bot is no longer in. Resolves to how
+   * Syncs every room the bot is in now: puts each, then, once the puppet is
+   * ready, leaves on the server the rooms it holds that the bot is no longer
+   * in (before, the puppet may list only some rooms). Resolves to how
    * many rooms were synced, removed, and failed (each failure goes to
    * `onError`). The plugin does this at login and every `roomSyncInterval`.
    * @returns {Promise<{ synced: number, removed: number, failed: number }>}
@@ -295,7 +298,9 @@ export class MiniAuthWechaty {
 
   _startRooms() {
     if (this._rooms) return;
-    const rooms = { bot: this._installed(), controller: new AbortController(), timer: undefined, runs: new Map(), leaving: new Set() };
+    const rooms = {
+      bot: this._installed(), controller: new AbortController(), timer: undefined, runs: new Map(), pending: new Map(), ready: false,
+    };
     this._rooms = rooms;
     this._syncAllInBackground(rooms);
     if (this._roomSyncInterval > 0) rooms.timer = setInterval(() => this._syncAllInBackground(rooms), this._roomSyncInterval);
@@ -308,10 +313,24 @@ export class MiniAuthWechaty {
     this._rooms = null;
   }
 
+  /**
+   * The puppet is ready: a real one may list the bot's rooms only from now
+   * on, after login, so the full sync now also removes the rooms it lacks.
+   * Noted here too: a puppet may lack `readyIndicator`, or set it after this.
+   */
+  _puppetReady() {
+    const rooms = this._rooms;
+    if (!rooms) return;
+    rooms.ready = true;
+    this._syncAllInBackground(rooms);
+  }
+
   /** A room event: syncs that room, or leaves it when the bot is among the `leavers`. */
   _roomChanged(roomId, leavers = []) {
     const rooms = this._rooms;
-    if (rooms) this._syncRoom(rooms, roomId, leavers.some((leaver) => leaver.id === rooms.bot.currentUser.id));
+    if (!rooms) return;
+    rooms.pending.set(roomId, { left: leavers.some((leaver) => leaver.id === rooms.bot.currentUser.id), at: Date.now() });
+    this._syncRoom(rooms, roomId);
   }
 
   _syncAllInBackground(rooms) {
@@ -325,12 +344,19 @@ export class MiniAuthWechaty {
       // Asked before the bot's rooms are listed: a room the server has only
       // from an event after this is not taken for one the bot left.
       const held = await this._call('GET', '/v1/bot/rooms', undefined, { signal });
+      const ready = rooms.ready || puppetReady(rooms.bot);
+      const listedAt = Date.now();
       // Not Room.findAll(), which answers [] when the puppet fails: every room would be left.
       const roomIds = await rooms.bot.puppet.roomList();
       const counts = { synced: 0, removed: 0, failed: 0 };
       for (const roomId of roomIds) counts[await this._syncRoom(rooms, roomId)] += 1;
-      for (const roomId of Array.isArray(held) ? held : []) {
-        if (!roomIds.includes(roomId)) counts[await this._syncRoom(rooms, roomId, true)] += 1;
+      // Before it is ready a puppet may list only some rooms (none at login): none is taken for left.
+      const unlisted = ready && Array.isArray(held) ? held.filter((roomId) => !roomIds.includes(roomId)) : [];
+      for (const roomId of unlisted) {
+        // Left as of the list: the server keeps a room synced after that, and
+        // the word of an event not yet acted upon stays the newest.
+        if (!rooms.pending.has(roomId)) rooms.pending.set(roomId, { left: true, at: listedAt });
+        counts[await this._syncRoom(rooms, roomId)] += 1;
       }
       if (signal.aborted) throw new MiniAuthWechatyError('ERR_NOT_LOGGED_IN', 'the bot logged out during the sync');
       return counts;
@@ -338,24 +364,30 @@ export class MiniAuthWechaty {
   }
 
   /**
-   * Puts the room as the bot sees it, or leaves it on the server when the
-   * bot `left` or is not among its members. One sync per room at a time: the
-   * calls during one share one more after it, which does what the last of
-   * them asked. Resolves to 'synced', 'removed' or 'failed' (a failure goes
-   * to `onError`).
+   * Leaves the room on the server when the pending word says the bot left
+   * (dated when it was said), else puts the room as the bot sees it, or
+   * leaves it when the bot is not among its members. One sync per room at a
+   * time: the calls during one share one more after it, which does what the
+   * newest word says. Resolves to 'synced', 'removed' or 'failed' (a failure
+   * goes to `onError`).
    * @returns {Promise<'synced' | 'removed' | 'failed'>}
    */
-  _syncRoom(rooms, roomId, left = false) {
-    if (left) rooms.leaving.add(roomId);
-    else rooms.leaving.delete(roomId);
+  _syncRoom(rooms, roomId) {
     return serialized(rooms.runs, roomId, async () => {
       const { signal } = rooms.controller;
       if (signal.aborted) return 'failed';
+      // Read as the run starts: the word of an event during the last run is acted upon now.
+      const word = rooms.pending.get(roomId);
+      rooms.pending.delete(roomId);
       const path = `/v1/bot/rooms/${encodeURIComponent(roomId)}`;
-      // Taken before the room is read: a read that raced a newer event's loses to it at the server.
-      const syncedAt = Date.now();
       try {
-        const snapshot = rooms.leaving.delete(roomId) ? null : await roomSnapshot(rooms.bot, roomId, syncedAt);
+        if (word?.left) {
+          await this._call('DELETE', `${path}?syncedAt=${word.at}`, undefined, { signal });
+          return 'removed';
+        }
+        // Taken before the room is read: a read that raced a newer event's loses to it at the server.
+        const syncedAt = Date.now();
+        const snapshot = await roomSnapshot(rooms.bot, roomId, syncedAt);
         if (snapshot) {
           // `applied: false` (the server holds a newer snapshot) is no failure.
           await this._call('PUT', path, snapshot, { signal });
@@ -419,6 +451,18 @@ function loggedIn(bot) {
 }
 
 /**
+ * Whether `bot`'s puppet is ready, when it lists all the bot's rooms (set
+ * by wechaty-puppet on the puppet's 'ready'). Asked as loggedIn() asks.
+ */
+function puppetReady(bot) {
+  try {
+    return bot.puppet.readyIndicator?.value() === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The room `roomId` as the server takes it (PUT /v1/bot/rooms/{id}), or
  * null when the bot is not among its members (the mock puppet, and a real
  * one for a while, lists rooms the bot has left).
@@ -430,11 +474,12 @@ async function roomSnapshot(bot, roomId, syncedAt) {
   const memberIds = [...new Set(await bot.puppet.roomMemberList(roomId))];
   if (!memberIds.includes(bot.currentUser.id)) return null;
   // As WeChat gives them: the server drops what cannot be shown (characters, http avatars).
-  const members = await Promise.all(memberIds.map(async (id) => {
+  // A few at a time: a puppet asked for 500 at once may ask WeChat for 500 at once.
+  const members = await mapLimited(memberIds, MEMBER_READS, async (id) => {
     // A member whose details the puppet cannot give is still a member.
     const member = await bot.puppet.roomMemberPayload(roomId, id).catch(() => ({}));
     return { id, roomAlias: text(member.roomAlias), inviterId: text(member.inviterId), avatar: text(member.avatar), name: text(member.name) };
-  }));
+  });
   return {
     topic: text(await room.topic()) ?? '',
     avatar: text(room.payload?.avatar),
@@ -448,6 +493,30 @@ async function roomSnapshot(bot, roomId, syncedAt) {
 /** A string of a puppet's payload, or null for anything else. */
 function text(value) {
   return typeof value === 'string' ? value : null;
+}
+
+/**
+ * `map` of each of `items`, in their order, with at most `limit` of them
+ * going on at once.
+ * @template T, U
+ * @param {T[]} items
+ * @param {number} limit
+ * @param {(item: T) => Promise<U>} map
+ * @returns {Promise<U[]>}
+ */
+async function mapLimited(items, limit, map) {
+  /** @type {U[]} */
+  const results = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next;
+      next += 1;
+      results[index] = await map(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 /** The run of a key going on, and the one queued after it. @typedef {{ current: Promise<unknown> | null, next: Promise<unknown> | null }} Run */

@@ -54,8 +54,8 @@ const sorted = (ids) => [...ids].sort();
 
 /**
  * A fetch for the plugin that records its calls to /v1/bot/rooms… as they
- * start (method, path, bytes sent, then ms taken), and the most calls to
- * one path in flight at once.
+ * start (method, path, body and bytes sent, then ms taken), and the most
+ * calls to one path in flight at once.
  */
 function recordingFetch() {
   const calls = [];
@@ -64,7 +64,7 @@ function recordingFetch() {
   const recording = async (url, init) => {
     const { pathname } = new URL(url);
     if (!pathname.startsWith('/v1/bot/rooms')) return fetch(url, init);
-    const call = { method: init.method, path: pathname, bytes: init.body === undefined ? 0 : Buffer.byteLength(init.body) };
+    const call = { method: init.method, path: pathname, body: init.body, bytes: init.body === undefined ? 0 : Buffer.byteLength(init.body) };
     calls.push(call);
     inFlight.set(pathname, (inFlight.get(pathname) ?? 0) + 1);
     mostInFlight = Math.max(mostInFlight, inFlight.get(pathname));
@@ -86,6 +86,46 @@ function recordingFetch() {
       return mostInFlight;
     },
   };
+}
+
+/** A promise and the function that resolves it. */
+function deferred() {
+  let resolve;
+  const promise = new Promise((settle) => {
+    resolve = settle;
+  });
+  return { promise, resolve };
+}
+
+/**
+ * A fetch for the plugin that holds calls: `hold(method, roomId)` makes the
+ * next such call to /v1/bot/rooms/{roomId} wait for `release()`; `reached`
+ * resolves when it comes, `answered` when its answer is back.
+ */
+function holdingFetch() {
+  const holds = [];
+  const holding = async (url, init) => {
+    const { pathname } = new URL(url);
+    const held = holds.find((hold) => !hold.taken && hold.method === init.method && hold.path === pathname);
+    if (!held) return fetch(url, init);
+    held.taken = true;
+    held.came.resolve();
+    await held.go.promise;
+    try {
+      const response = await fetch(url, init);
+      // The whole answer, so that the plugin goes on from here without I/O.
+      const text = await response.text();
+      return new Response(text === '' ? null : text, { status: response.status, headers: response.headers });
+    } finally {
+      held.back.resolve();
+    }
+  };
+  const hold = (method, roomId) => {
+    const held = { method, path: `/v1/bot/rooms/${encodeURIComponent(roomId)}`, taken: false, came: deferred(), go: deferred(), back: deferred() };
+    holds.push(held);
+    return { reached: held.came.promise, answered: held.back.promise, release: held.go.resolve };
+  };
+  return { fetch: holding, hold };
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -259,20 +299,34 @@ describe('rooms as groups on the mock puppet', { timeout: 90_000 }, () => {
     }
   });
 
-  test('a room of 500 members syncs whole', async (t) => {
+  test('a room of 500 members syncs whole, its members\' details read a few at a time', async (t) => {
     const traffic = recordingFetch();
     let crowd;
+    let reading = 0;
+    let mostReading = 0;
     const b = await startBot({
       fetch: traffic.fetch,
-      beforeLogin({ mocker, self }) {
+      beforeLogin({ mocker, puppet, self }) {
         const others = mocker.createContacts(499);
         crowd = mocker.createRoom({ topic: 'Everyone', memberIdList: [self.id, ...others.map((other) => other.id)] });
+        const memberPayload = puppet.roomMemberPayload.bind(puppet);
+        puppet.roomMemberPayload = async (...args) => {
+          reading += 1;
+          mostReading = Math.max(mostReading, reading);
+          try {
+            return await memberPayload(...args);
+          } finally {
+            reading -= 1;
+          }
+        };
       },
     });
     try {
       const { body } = await roomWhen(crowd.id, (answer) => present(answer) && answer.body.memberIds.length === 500, '500 members on the server');
       assert.deepEqual(body.memberIds, sorted(crowd.payload.memberIdList));
       const first = traffic.calls.find((call) => call.method === 'PUT');
+      assert.deepEqual(JSON.parse(first.body).members.map((member) => member.id), crowd.payload.memberIdList, 'in the puppet\'s order');
+      assert.equal(mostReading, 8, 'eight members\' details asked at once');
 
       const started = performance.now();
       assert.deepEqual(await b.auth.syncRooms(), { synced: 1, removed: 0, failed: 0 });
@@ -300,12 +354,15 @@ describe('rooms as groups on the mock puppet', { timeout: 90_000 }, () => {
     }
   });
 
-  test('a room the bot left, or that is gone from its puppet, is removed from the server', async () => {
+  test('a room the bot left, or that is gone from its ready puppet, is removed from the server', async () => {
+    // A bot of its own: the rooms other tests left on the server are not its.
+    const ownKey = await botsCommand(database, 'add', '--name', 'rooms-left');
     let alice;
     let left;
     let gone;
     let kept;
     const b = await startBot({
+      botKey: ownKey,
       beforeLogin({ mocker, self, contact }) {
         alice = contact('Alice');
         [left, gone, kept] = ['Left', 'Gone', 'Kept'].map((topic) => mocker.createRoom({ topic, memberIdList: [self.id, alice.id] }));
@@ -321,17 +378,104 @@ describe('rooms as groups on the mock puppet', { timeout: 90_000 }, () => {
       left.payload.memberIdList.pop();
 
       // The mock still lists the room the bot left, which is not put again;
-      // the other is gone from the puppet's list.
+      // the other is gone from the puppet's list. The mock never says it is
+      // ready: the full sync its 'ready' starts, which this call shares,
+      // takes the puppet's list for whole.
       b.mocker.cacheRoomPayload.delete(gone.id);
+      b.puppet.emit('ready', { data: 'ready' });
       assert.deepEqual(await b.auth.syncRooms(), { synced: 1, removed: 2, failed: 0 });
       for (const room of [left, gone]) assert.ok(absent(await readRoom(room.id)), `${room.payload.topic} removed`);
       assert.ok(present(await readRoom(kept.id)));
-      assert.deepEqual(await get('/v1/bot/rooms', botKey), { status: 200, body: [kept.id] });
+      assert.deepEqual(await get('/v1/bot/rooms', ownKey), { status: 200, body: [kept.id] });
       assert.deepEqual(b.errors, []);
     } finally {
       await b.stop();
     }
     await assert.rejects(b.auth.syncRooms(), { code: 'ERR_NOT_LOGGED_IN' });
+  });
+
+  test('before the puppet is ready, a full sync removes no room (it may list none yet); its ready does', async () => {
+    const ownKey = await botsCommand(database, 'add', '--name', 'rooms-ready');
+    let held;
+    const earlier = await startBot({
+      botKey: ownKey,
+      beforeLogin({ mocker, self, contact }) {
+        const alice = contact('Alice');
+        held = ['North', 'South'].map((topic) => mocker.createRoom({ topic, memberIdList: [self.id, alice.id] }));
+      },
+    });
+    try {
+      for (const room of held) await roomWhen(room.id, present, `${room.payload.topic} on the server`);
+      assert.deepEqual(earlier.errors, []);
+    } finally {
+      await earlier.stop();
+    }
+
+    // The bot logs in again, on a puppet that lists no room until it is ready.
+    const b = await startBot({ botKey: ownKey });
+    try {
+      // Shares or follows the login's full sync.
+      assert.deepEqual(await b.auth.syncRooms(), { synced: 0, removed: 0, failed: 0 });
+      for (const room of held) assert.ok(present(await readRoom(room.id)), `${room.payload.topic} kept`);
+
+      b.puppet.emit('ready', { data: 'ready' });
+      for (const room of held) await roomWhen(room.id, absent, `${room.payload.topic} removed once the puppet is ready`);
+      assert.deepEqual(await get('/v1/bot/rooms', ownKey), { status: 200, body: [] });
+      assert.deepEqual(b.errors, []);
+    } finally {
+      await b.stop();
+    }
+  });
+
+  test('a leave that comes while a full sync runs stays a leave when the sync reaches that room', async () => {
+    const traffic = holdingFetch();
+    let alice;
+    let first;
+    let second;
+    const b = await startBot({
+      fetch: traffic.fetch,
+      beforeLogin({ mocker, self, contact }) {
+        alice = contact('Alice');
+        [first, second] = ['First', 'Second'].map((topic) => mocker.createRoom({ topic, memberIdList: [self.id, alice.id] }));
+      },
+    });
+    const holds = [];
+    const hold = (method, room) => {
+      const held = traffic.hold(method, room.id);
+      holds.push(held);
+      return held;
+    };
+    try {
+      for (const room of [first, second]) await roomWhen(room.id, present, `${room.payload.topic} on the server`);
+      // Second's sync for a new topic is under way throughout: what comes for
+      // Second meanwhile waits for one more sync after it.
+      const renaming = hold('PUT', second);
+      second.topic('Second, renamed').by(alice);
+      await renaming.reached;
+
+      // The full sync lists both rooms, and is putting First when the bot leaves Second.
+      const puttingFirst = hold('PUT', first);
+      const sync = b.auth.syncRooms();
+      await puttingFirst.reached;
+      const leaveSeen = new Promise((resolve) => b.bot.once('room-leave', resolve));
+      second.remove(b.self).by(alice);
+      // A real puppet's member list may lag the event: the event decides.
+      second.payload.memberIdList.push(b.self.id);
+      await leaveSeen;
+      puttingFirst.release();
+      await puttingFirst.answered;
+      // Microtasks only from First's answer on: by then the full sync has reached Second, as listed.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      renaming.release();
+
+      assert.deepEqual(await sync, { synced: 1, removed: 1, failed: 0 });
+      assert.ok(absent(await readRoom(second.id)), 'Second removed');
+      assert.ok(present(await readRoom(first.id)));
+      assert.deepEqual(b.errors, []);
+    } finally {
+      for (const held of holds) held.release();
+      await b.stop();
+    }
   });
 
   test('the periodic sync brings what no event tells (owner, admins), and stops at logout', async () => {

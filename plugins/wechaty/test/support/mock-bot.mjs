@@ -120,7 +120,9 @@ export async function startBot({ baseUrl, botKey, name = 'Helper', beforeLogin, 
   };
   const b = { bot, puppet, mocker, auth, self, contact, texts, nextText, cardTicket, errors, stop: () => bot.stop() };
   await beforeLogin?.(b);
+  // The bot's 'login' (the plugin starts on it) comes after the puppet is logged in, which is at once.
+  const login = new Promise((resolve) => bot.once('login', resolve));
   mocker.login(self);
-  await new Promise((resolve) => (bot.isLoggedIn ? resolve() : bot.once('login', resolve)));
+  await login;
   return b;
 }
