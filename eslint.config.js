@@ -22,10 +22,13 @@ export default [
   {
     // Used only where the host has them: fetch and Request (web, Node),
     // crypto.getRandomValues (web, Node; Mini Programs pass wx's),
-    // AbortController, and TextDecoder (the Mini Program build injects its own).
+    // AbortController, TextDecoder (the Mini Program build injects its own),
+    // and URL (asked for with typeof).
     files: ['js/core/**'],
     languageOptions: {
-      globals: { fetch: 'readonly', Request: 'readonly', crypto: 'readonly', AbortController: 'readonly', TextDecoder: 'readonly' },
+      globals: {
+        fetch: 'readonly', Request: 'readonly', crypto: 'readonly', AbortController: 'readonly', TextDecoder: 'readonly', URL: 'readonly',
+      },
     },
   },
   { files: ['js/node/**', 'plugins/wechaty/**'], languageOptions: { globals: { ...globals.node } } },

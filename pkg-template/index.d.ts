@@ -130,8 +130,23 @@ export interface RemoteJwks {
   reload(): Promise<void>;
 }
 
-/** Settles once the WebAssembly module is ready. Already resolved in Node. */
+/**
+ * Settles once the WebAssembly module is ready. Already resolved in Node.
+ * Rejects with ERR_LOAD_FAILED (the path tried) when the module cannot be
+ * loaded, or ERR_NOT_SUPPORTED where the host cannot run it; every later
+ * call then throws the same.
+ */
 export const ready: Promise<void>;
+
+/**
+ * Names where the module is, in browsers (its URL) and Mini Programs (its
+ * path in the code package, ending in .wasm or .wasm.br), when it is not
+ * where the package puts it: call it right after importing the package,
+ * before the module starts loading (one microtask later). Answers `ready`.
+ * In Node, which loads the module at require time, only `init()` without a
+ * path is accepted.
+ */
+export function init(options?: { wasmPath?: string | URL }): Promise<void>;
 
 /**
  * What runs the core: in Node the native addon when one loads for the
@@ -176,6 +191,7 @@ export type ErrorCode =
   | 'ERR_JWK_INVALID'
   | 'ERR_INVALID_ARGUMENT'
   | 'ERR_NOT_READY'
+  | 'ERR_LOAD_FAILED'
   | 'ERR_NOT_SUPPORTED'
   | 'ERR_NETWORK'
   | 'ERR_SERVER'

@@ -47,6 +47,8 @@ pub enum ErrorCode {
     // listed here so that every code the package can report has one home.
     /// The module is still loading: await `ready` first.
     NotReady,
+    /// The module could not be loaded (the message names the path tried).
+    LoadFailed,
     /// The host lacks what this needs (a WebAssembly API, a native addon).
     NotSupported,
     /// No usable answer: the request failed, timed out or was too large.
@@ -59,7 +61,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order the package documents them.
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 21] = [
         Self::JwtExpired,
         Self::JwtNotYetValid,
         Self::JwtClaimValidationFailed,
@@ -76,6 +78,7 @@ impl ErrorCode {
         Self::InvalidArgument,
         Self::Server,
         Self::NotReady,
+        Self::LoadFailed,
         Self::NotSupported,
         Self::Network,
         Self::SignedOut,
@@ -101,6 +104,7 @@ impl ErrorCode {
             Self::InvalidArgument => "ERR_INVALID_ARGUMENT",
             Self::Server => "ERR_SERVER",
             Self::NotReady => "ERR_NOT_READY",
+            Self::LoadFailed => "ERR_LOAD_FAILED",
             Self::NotSupported => "ERR_NOT_SUPPORTED",
             Self::Network => "ERR_NETWORK",
             Self::SignedOut => "ERR_SIGNED_OUT",

@@ -13,7 +13,8 @@ import { checkToken, createVerification, isPlainObject } from './verifier.js';
 /**
  * @param {object} platform
  * @param {object | Promise<object>} platform.loaded  the core's bindings, or a promise of
- *   them where instantiation is asynchronous (browsers, Mini Programs)
+ *   them where instantiation is asynchronous (browsers, Mini Programs), which rejects with
+ *   a MiniAuthError when the load fails
  * @param {'native' | 'wasm'} platform.backend  what `loaded` is: the native addon or the module
  * @param {(url: string, init: { timeout: number, headers?: object }) => Promise<{ status: number, text: string }>} platform.fetchText
  *   rejects with a MiniAuthError, whose `timeout` is true when the time ran out
@@ -22,11 +23,20 @@ import { checkToken, createVerification, isPlainObject } from './verifier.js';
  */
 export function createMiniAuth({ loaded, backend, fetchText, now = () => Date.now() }) {
   let core = null;
+  let failure = null;
   let ready;
   if (typeof loaded.then === 'function') {
-    ready = loaded.then((bindings) => {
-      core = bindings;
-    });
+    ready = loaded.then(
+      (bindings) => {
+        core = bindings;
+      },
+      (error) => {
+        failure = error;
+        throw error;
+      },
+    );
+    // Every later call reports a failed load; an unobserved `ready` must not be an unhandled rejection.
+    ready.catch(() => {});
   } else {
     // Node hands the bindings over already loaded: usable at once.
     core = loaded;
@@ -34,6 +44,9 @@ export function createMiniAuth({ loaded, backend, fetchText, now = () => Date.no
   }
 
   function bindings() {
+    if (failure !== null) {
+      throw new MiniAuthError(failure.code ?? 'ERR_LOAD_FAILED', failure.message, { cause: failure.cause ?? failure });
+    }
     if (core === null) {
       throw new MiniAuthError('ERR_NOT_READY', 'miniauth is still loading its WebAssembly module: await ready first');
     }

@@ -9,16 +9,33 @@ import { createMiniAuth } from '../core/api.js';
 import { createAuthClientClass } from '../core/auth-client.js';
 import { MiniAuthError } from '../core/errors.js';
 import { MAX_RESPONSE_BYTES, responseTooLarge } from '../core/fetch.js';
+import { createLoader } from '../core/loader.js';
 import { memoryStorage } from '../core/storage.js';
 import { TextDecoder } from '../core/utf8.js';
 
-/** Where WeChat DevTools' "Build npm" puts this package's files. */
+/**
+ * Where WeChat's npm build ("Build npm" in DevTools, miniprogram-ci's
+ * packNpm) puts this package's files when the project's npm is at the
+ * package root under its own name. A Mini Program cannot know where its own
+ * file is: elsewhere (a subpackage's npm, another miniprogramNpmDistDir, an
+ * npm alias) the app names the path with init({ wasmPath }).
+ */
 const WASM_PATH = '/miniprogram_npm/miniauth/miniauth.wasm.br';
 
-const loaded = WXWebAssembly.instantiate(WASM_PATH, glue.__wbg_get_imports()).then(({ instance, module }) => {
-  glue.__wbg_finalize_init(instance, module);
-  return glue;
+const loader = createLoader({
+  defaultPath: WASM_PATH,
+  hint: 'where the package is not in /miniprogram_npm/miniauth/, call init({ wasmPath }) right after require(\'miniauth\')',
+  instantiate: async (path) => {
+    // Referenced only through typeof: below base library 2.13 the global does not exist.
+    if (typeof WXWebAssembly === 'undefined') {
+      throw new MiniAuthError('ERR_NOT_SUPPORTED', 'this WeChat has no WXWebAssembly: miniauth needs base library 2.13.0 or later');
+    }
+    const { instance, module } = await WXWebAssembly.instantiate(path, glue.__wbg_get_imports());
+    glue.__wbg_finalize_init(instance, module);
+    return glue;
+  },
 });
+const { loaded } = loader;
 
 function fetchText(url, { timeout, headers }) {
   return new Promise((resolve, reject) => {
@@ -53,6 +70,19 @@ export const { ready, backend, createVerifier, createRemoteJwks, jwtVerify, deco
   fetchText,
 });
 export { MiniAuthError, memoryStorage };
+
+/**
+ * Names where the module is (a path in the code package, ending in .wasm or
+ * .wasm.br), right after require('miniauth'), before it loads; answers `ready`.
+ * @param {{ wasmPath?: string }} [options]
+ */
+export function init(options = {}) {
+  if (typeof options.wasmPath === 'string' && !/\.wasm(\.br)?$/.test(options.wasmPath)) {
+    throw new MiniAuthError('ERR_INVALID_ARGUMENT', '"wasmPath" must end in .wasm or .wasm.br (WXWebAssembly loads no other)');
+  }
+  loader.init(options);
+  return ready;
+}
 
 /** Node only: there is no file system here. */
 export function fileStorage() {

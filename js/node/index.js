@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import * as glue from 'miniauth-wasm-glue';
 import { createMiniAuth } from '../core/api.js';
 import { createAuthClientClass } from '../core/auth-client.js';
+import { MiniAuthError } from '../core/errors.js';
 import { fetchText } from '../core/fetch.js';
 import { memoryStorage } from '../core/storage.js';
 import { loadBackend } from './backend.js';
@@ -20,13 +21,25 @@ const core = loadBackend(packageDir, () => {
   return glue;
 });
 
-export { MiniAuthError } from '../core/errors.js';
+export { MiniAuthError };
 export { memoryStorage };
 export const { ready, backend, createVerifier, createRemoteJwks, jwtVerify, decodeJwt, decodeProtectedHeader } = createMiniAuth({
   loaded: core.bindings,
   backend: core.backend,
   fetchText,
 });
+
+/**
+ * Browsers and Mini Programs name where the module is; Node loads it (or
+ * the addon) at require time from beside the package: `ready` as it is.
+ * @param {{ wasmPath?: string | URL }} [options]
+ */
+export function init({ wasmPath } = {}) {
+  if (wasmPath !== undefined) {
+    throw new MiniAuthError('ERR_NOT_SUPPORTED', 'in Node the module is loaded at require time from beside the package: no wasmPath');
+  }
+  return ready;
+}
 
 /**
  * A storage adapter keeping values in one JSON file (an object of key →

@@ -3,6 +3,7 @@ import miniauth from './index.cjs';
 
 export const {
   ready,
+  init,
   backend,
   createVerifier,
   createRemoteJwks,

@@ -2,16 +2,35 @@
 // module is fetched from beside this package's files; await `ready` once
 // before the first synchronous call.
 
-import init, * as glue from 'miniauth-wasm-glue';
+import initGlue, * as glue from 'miniauth-wasm-glue';
 import { createMiniAuth } from '../core/api.js';
 import { createAuthClientClass } from '../core/auth-client.js';
 import { MiniAuthError } from '../core/errors.js';
 import { fetchText } from '../core/fetch.js';
+import { createLoader } from '../core/loader.js';
 import { memoryStorage } from '../core/storage.js';
 
-const loaded = init({ module_or_path: new URL('../miniauth_bg.wasm', import.meta.url) }).then(() => glue);
+const loader = createLoader({
+  defaultPath: new URL('../miniauth_bg.wasm', import.meta.url),
+  hint: 'where the bundler does not serve miniauth_bg.wasm there, call init({ wasmPath: url }) right after importing miniauth',
+  instantiate: async (path) => {
+    await initGlue({ module_or_path: path });
+    return glue;
+  },
+});
+const { loaded } = loader;
 
 export { MiniAuthError, memoryStorage };
+
+/**
+ * Names the module's URL, right after importing the package, before it
+ * loads; answers `ready`.
+ * @param {{ wasmPath?: string | URL }} [options]
+ */
+export function init(options) {
+  loader.init(options);
+  return ready;
+}
 export const { ready, backend, createVerifier, createRemoteJwks, jwtVerify, decodeJwt, decodeProtectedHeader } = createMiniAuth({
   loaded,
   backend: 'wasm',

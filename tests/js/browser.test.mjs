@@ -49,6 +49,30 @@ try {
 }
 `;
 
+// The package served from /moved/ without its module, which is at
+// /assets/miniauth.wasm instead (as a bundler that renames assets leaves it):
+// on its own the load fails; named with init() right after the import, it works.
+const MOVED_PAGE = (named) => `<!doctype html>
+<meta charset="utf-8">
+<link rel="icon" href="data:,">
+<script type="module">
+import * as miniauth from '/moved/web/index.js';
+${named ? "miniauth.init({ wasmPath: '/assets/miniauth.wasm' });" : ''}
+window.moved = await miniauth.ready.then(
+  () => ({ sub: miniauth.decodeJwt('e30.eyJzdWIiOiJtb3ZlZCJ9.').sub }),
+  (error) => {
+    let later;
+    try {
+      miniauth.decodeJwt('e30.e30.');
+    } catch (thrown) {
+      later = thrown.code;
+    }
+    return { code: error.code, message: error.message, later };
+  },
+);
+</script>
+`;
+
 const fixtures = await createFixtures();
 const endpoints = createJwksEndpoints();
 const served = [];
@@ -65,10 +89,14 @@ function serve(req, res) {
     '/test/assert.js': () => send(CONTENT_TYPES['.js'], commonJsAsEsModule(ASSERT_FILE)),
     '/test/harness.js': () => send(CONTENT_TYPES['.js'], commonJsAsEsModule(HARNESS_FILE)),
     '/test/fixtures.json': () => send(CONTENT_TYPES['.json'], JSON.stringify(fixtures)),
+    '/moved.html': () => send(CONTENT_TYPES['.html'], MOVED_PAGE(false)),
+    '/moved-named.html': () => send(CONTENT_TYPES['.html'], MOVED_PAGE(true)),
+    '/assets/miniauth.wasm': () => send(CONTENT_TYPES['.wasm'], readFileSync(join(PKG_DIR, 'miniauth_bg.wasm'))),
   };
   if (generated[pathname]) return generated[pathname]();
-  if (pathname.startsWith('/pkg/')) {
-    const file = normalize(join(PKG_DIR, decodeURIComponent(pathname.slice('/pkg/'.length))));
+  const prefix = ['/pkg/', '/moved/'].find((p) => pathname.startsWith(p));
+  if (prefix && !(prefix === '/moved/' && pathname.endsWith('.wasm'))) {
+    const file = normalize(join(PKG_DIR, decodeURIComponent(pathname.slice(prefix.length))));
     const type = CONTENT_TYPES[extname(file)];
     if (file.startsWith(PKG_DIR + sep) && type) {
       let body;
@@ -124,6 +152,32 @@ describe('Chromium (pkg/web/index.js)', () => {
   });
 
   registerCases(() => (name) => callInPage('harness', 'run', name));
+});
+
+describe('Chromium: a module served somewhere else', () => {
+  /** What the page at `path` found: the load's failure, or a token decoded once ready. */
+  async function moved(path) {
+    const other = await browser.newPage();
+    try {
+      await other.goto(`${server.url}${path}`);
+      await other.waitForFunction(() => window.moved !== undefined, null, { timeout: 30_000 });
+      return await other.evaluate(() => window.moved);
+    } finally {
+      await other.close();
+    }
+  }
+
+  test('not found beside the package: ready and every later call say ERR_LOAD_FAILED with the URL tried', async () => {
+    const state = await moved('/moved.html');
+    assert.equal(state.code, 'ERR_LOAD_FAILED', state.message);
+    assert.ok(state.message.includes(`${server.url}/moved/miniauth_bg.wasm`), state.message);
+    assert.ok(state.message.includes('init({ wasmPath'), state.message);
+    assert.equal(state.later, 'ERR_LOAD_FAILED');
+  });
+
+  test('named with init({ wasmPath }) right after the import, it loads from there', async () => {
+    assert.deepEqual(await moved('/moved-named.html'), { sub: 'moved' });
+  });
 });
 
 describe('remote JWKS in Chromium (fetch, same origin)', () => {

@@ -4,7 +4,8 @@
 // WXWebAssembly, and the bundle leans on none of the globals they lack.
 
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { brotliDecompressSync } from 'node:zlib';
@@ -59,6 +60,71 @@ describe('Mini Program before ready', () => {
     }
     await miniauth.ready;
     assert.equal(miniauth.decodeJwt(fixtures.tokens.valid.ES256).sub, fixtures.subject);
+  });
+});
+
+describe('Mini Program: where the module is, and a load that fails', () => {
+  const SUB_PATH = '/sub/miniprogram_npm/miniauth/miniauth.wasm.br';
+  const made = [];
+
+  /** A code package with the package built into a subpackage's npm, and sub/entry.js running `entry` there. */
+  function subpackage(entry) {
+    const root = mkdtempSync(join(tmpdir(), 'miniauth-subpackage-'));
+    cpSync(join(PKG_DIR, 'miniprogram_dist'), join(root, 'sub', 'miniprogram_npm', 'miniauth'), { recursive: true });
+    writeFileSync(join(root, 'app.js'), 'App({});\n');
+    writeFileSync(join(root, 'sub', 'entry.js'), `'use strict';\nvar miniauth = require('miniauth');\n${entry}\nmodule.exports = miniauth;\n`);
+    const sim = new MiniProgramSim({ root });
+    made.push({ sim, root });
+    return sim;
+  }
+
+  const failedWith = (code, ...parts) => (error) => {
+    assert.equal(error.code, code, error.message);
+    for (const part of parts) assert.ok(error.message.includes(part), `${error.message} names ${part}`);
+    return true;
+  };
+
+  after(() => {
+    for (const { sim, root } of made) {
+      sim.dispose();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('not where the npm build usually puts it: ready, every later call and the client report the load and its path', async () => {
+    const miniauth = subpackage('').require('sub/entry.js');
+    await assert.rejects(miniauth.ready, failedWith('ERR_LOAD_FAILED', WASM_PATH, 'init({ wasmPath })'));
+    assert.throws(() => miniauth.decodeJwt(fixtures.tokens.valid.ES256), failedWith('ERR_LOAD_FAILED', WASM_PATH));
+    assert.throws(() => miniauth.createVerifier({ key: fixtures.keys.ES256.publicJwk }), failedWith('ERR_LOAD_FAILED', WASM_PATH));
+    const auth = new miniauth.AuthClient({ baseUrl: 'https://id.example.com' });
+    await assert.rejects(auth.getIdToken(), failedWith('ERR_LOAD_FAILED', WASM_PATH));
+    assert.throws(() => miniauth.init({ wasmPath: SUB_PATH }), failedWith('ERR_INVALID_ARGUMENT', 'loading already'));
+  });
+
+  test('init({ wasmPath }) right after require loads it from there', async () => {
+    const sim = subpackage(`miniauth.init({ wasmPath: '${SUB_PATH}' });`);
+    const miniauth = sim.require('sub/entry.js');
+    await miniauth.ready;
+    assert.equal(miniauth.decodeJwt(fixtures.tokens.valid.ES256).sub, fixtures.subject);
+    assert.equal(await miniauth.init(), undefined, 'init() without a path answers ready');
+  });
+
+  test('init refuses a path WXWebAssembly cannot load', () => {
+    const miniauth = subpackage('').require('sub/entry.js');
+    for (const wasmPath of ['', '/sub/miniauth.js', 42]) {
+      assert.throws(() => miniauth.init({ wasmPath }), failedWith('ERR_INVALID_ARGUMENT', 'wasmPath'), String(wasmPath));
+    }
+    return assert.rejects(miniauth.ready, failedWith('ERR_LOAD_FAILED'));
+  });
+
+  test('below base library 2.13 (no WXWebAssembly) the package loads and ready says what is needed', async () => {
+    const root = buildCodePackage(fixtures);
+    const sim = new MiniProgramSim({ root });
+    made.push({ sim, root });
+    delete sim.global.WXWebAssembly;
+    const miniauth = sim.require('miniauth');
+    await assert.rejects(miniauth.ready, failedWith('ERR_NOT_SUPPORTED', 'WXWebAssembly', '2.13.0'));
+    assert.throws(() => miniauth.decodeJwt(fixtures.tokens.valid.ES256), failedWith('ERR_NOT_SUPPORTED', '2.13.0'));
   });
 });
 

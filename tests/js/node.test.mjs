@@ -35,9 +35,15 @@ describe('import("miniauth") (pkg/node/index.mjs)', () => {
 describe('require and import in one process', () => {
   test('share one module instance', () => {
     assert.equal(fromImport.default, fromRequire);
-    for (const name of ['createVerifier', 'createRemoteJwks', 'jwtVerify', 'decodeJwt', 'decodeProtectedHeader', 'ready', 'backend']) {
+    for (const name of ['createVerifier', 'createRemoteJwks', 'jwtVerify', 'decodeJwt', 'decodeProtectedHeader', 'ready', 'init', 'backend']) {
       assert.equal(fromImport[name], fromRequire[name], name);
     }
+  });
+
+  test('init() answers ready; a wasmPath is refused, the module being loaded at require time', async () => {
+    assert.equal(fromRequire.init(), fromRequire.ready);
+    await fromImport.init();
+    assert.throws(() => fromRequire.init({ wasmPath: '/x/miniauth_bg.wasm' }), { code: 'ERR_NOT_SUPPORTED' });
   });
 
   test('share one MiniAuthError class: an error from one is an instance of the other', () => {

@@ -7,6 +7,7 @@ import {
   createVerifier,
   decodeJwt,
   decodeProtectedHeader,
+  init,
   jwtVerify,
   MiniAuthError,
   ready,
@@ -22,6 +23,11 @@ declare const jwks: JWKS;
 declare const token: string;
 
 async function main(): Promise<void> {
+  const loaded: Promise<void> = init({ wasmPath: '/sub/miniprogram_npm/miniauth/miniauth.wasm.br' });
+  init({ wasmPath: new URL('https://cdn.example.com/miniauth_bg.wasm') });
+  // @ts-expect-error a path is text or a URL
+  init({ wasmPath: 42 });
+  await loaded;
   await ready;
   const verifier = createVerifier({ jwks, issuer: 'https://id.example.com', audience: ['a', 'b'], clockTolerance: '30s' });
   const { header, claims } = verifier.verify<IdClaims>(token);
