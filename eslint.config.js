@@ -35,6 +35,6 @@ export default [
   { files: ['js/web/**'], languageOptions: { globals: { ...globals.browser } } },
   {
     files: ['js/miniprogram/**'],
-    languageOptions: { globals: { wx: 'readonly', WXWebAssembly: 'readonly' } },
+    languageOptions: { globals: { wx: 'readonly', WXWebAssembly: 'readonly', tt: 'readonly', TTWebAssembly: 'readonly' } },
   },
 ];

@@ -406,8 +406,13 @@ export class AuthClient<Claims = JWTClaims> {
   constructor(options: AuthClientOptions);
   /** Settles once the session has been restored from storage; every method awaits it first. */
   readonly ready: Promise<void>;
-  /** Logs in with a wx.login() code. In a Mini Program, without `code`, calls wx.login() itself. */
+  /** Logs in with a wx.login() code. In a WeChat Mini Program, without `code`, calls wx.login() itself. */
   loginWithWechat(options?: { code?: string }): Promise<LoginResult<Claims>>;
+  /**
+   * Logs in with a tt.login() code of a Douyin Mini Program (the server needs
+   * `--douyin-appid`). In one, without `code`, calls tt.login() itself.
+   */
+  loginWithDouyin(options?: { code?: string }): Promise<LoginResult<Claims>>;
   /** Logs in with a getPhoneNumber code. */
   loginWithWechatPhone(options: { code: string }): Promise<LoginResult<Claims>>;
   /** Binds the pending WeChat identity with a getPhoneNumber code. */

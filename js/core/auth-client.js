@@ -29,13 +29,14 @@ const MAX_TIMER_DELAY = 0x7fffffff;
  * @param {Function} [platform.defaultRequest]  the runtime's wx.request-shaped function (Mini Programs)
  * @param {(wake: () => void) => () => void} [platform.onForeground]  calls `wake` when the app
  *   comes back to the foreground; returns an unsubscribe function
- * @param {() => Promise<string>} [platform.wechatLogin]  wx.login's code (Mini Programs only)
+ * @param {{ provider: 'wechat' | 'douyin', code: () => Promise<string> }} [platform.hostLogin]  the
+ *   Mini Program host's login() (wx.login, tt.login): whose code it gives, and a way to get one
  * @param {boolean} [platform.unrefTimers]  keep the refresh timer from holding a Node process open
  * @param {() => number} [platform.random]  a number in [0, 1) from the platform's random source,
  *   which the core turns into retry jitter
  */
 export function createAuthClientClass(platform) {
-  const { loaded, decodeJwt, defaultStorage, defaultFetch, defaultRequest, onForeground, wechatLogin, unrefTimers } = platform;
+  const { loaded, decodeJwt, defaultStorage, defaultFetch, defaultRequest, onForeground, hostLogin, unrefTimers } = platform;
   const jitter = platform.random || cryptoRandom;
 
   class AuthClient {
@@ -121,18 +122,31 @@ export function createAuthClientClass(platform) {
     // ---- login and bind ----
 
     /**
-     * Logs in with a wx.login() code. In a Mini Program, with no `code`,
-     * calls wx.login() itself.
+     * Logs in with a wx.login() code. In a WeChat Mini Program, with no
+     * `code`, calls wx.login() itself.
      * @param {{ code?: string }} [options]
      */
-    async loginWithWechat(options = {}) {
-      let { code } = options;
-      if (code === undefined && wechatLogin) {
+    async loginWithWechat({ code } = {}) {
+      return this._loginWithHostCode('wechat', 'loginWithWechat', 'wx.login()', code);
+    }
+
+    /**
+     * Logs in with a tt.login() code of a Douyin Mini Program. In one, with
+     * no `code`, calls tt.login() itself.
+     * @param {{ code?: string }} [options]
+     */
+    async loginWithDouyin({ code } = {}) {
+      return this._loginWithHostCode('douyin', 'loginWithDouyin', 'tt.login()', code);
+    }
+
+    /** Logs in at /v1/login/{provider} with `code`, or with the host's own where it is that provider's. */
+    async _loginWithHostCode(provider, method, source, code) {
+      if (code === undefined && hostLogin?.provider === provider) {
         await this.ready;
-        code = await wechatLogin();
+        code = await hostLogin.code();
       }
-      requireString(code, 'code', 'loginWithWechat({ code }) needs the code of wx.login()');
-      return this._login('/v1/login/wechat', { code });
+      requireString(code, 'code', `${method}({ code }) needs the code of ${source}`);
+      return this._login(`/v1/login/${provider}`, { code });
     }
 
     /**
@@ -206,7 +220,7 @@ export function createAuthClientClass(platform) {
       await this.ready;
       const stateToken = this._core.state_token();
       if (stateToken === undefined) {
-        throw new MiniAuthError('ERR_SIGNED_OUT', 'no bind is pending: call loginWithWechat() first');
+        throw new MiniAuthError('ERR_SIGNED_OUT', 'no bind is pending: call loginWithWechat() or loginWithDouyin() first');
       }
       return stateToken;
     }

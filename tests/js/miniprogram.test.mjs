@@ -1,4 +1,4 @@
-// The shared cases in the WeChat Mini Program simulator, against
+// The shared cases in the Mini Program simulator (WeChat and Douyin), against
 // pkg/miniprogram_dist laid out as "Build npm" lays it out, plus what only
 // Mini Programs need: the module comes from the .wasm.br through
 // WXWebAssembly, and the bundle leans on none of the globals they lack.
@@ -18,16 +18,16 @@ import { caseNames, registerCases } from './support/run-cases.mjs';
 const fixtures = await createFixtures();
 const BUNDLE_FILE = join(PKG_DIR, 'miniprogram_dist', 'index.js');
 
-describe('Mini Program (simulator, miniprogram_npm/miniauth)', () => {
+for (const host of ['wechat', 'douyin']) describe(`Mini Program (simulator, ${host}, miniprogram_npm/miniauth)`, () => {
   let miniProgram;
 
   before(async () => {
-    miniProgram = await startMiniProgram(fixtures);
+    miniProgram = await startMiniProgram(fixtures, { host });
   });
 
   after(() => miniProgram?.dispose());
 
-  test('the module was instantiated once, from the .wasm.br, through WXWebAssembly', () => {
+  test(`the module was instantiated once, from the .wasm.br, through ${host === 'wechat' ? 'WXWebAssembly' : 'TTWebAssembly'}`, () => {
     assert.deepEqual(miniProgram.instantiated, [WASM_PATH]);
     // There is no other way in: the sandbox has no WebAssembly global.
     assert.equal(miniProgram.sim.evaluate('typeof WebAssembly'), 'undefined');
@@ -117,15 +117,17 @@ describe('Mini Program: where the module is, and a load that fails', () => {
     return assert.rejects(miniauth.ready, failedWith('ERR_LOAD_FAILED'));
   });
 
-  test('below base library 2.13 (no WXWebAssembly) the package loads and ready says what is needed', async () => {
-    const root = buildCodePackage(fixtures);
-    const sim = new MiniProgramSim({ root });
-    made.push({ sim, root });
-    delete sim.global.WXWebAssembly;
-    const miniauth = sim.require('miniauth');
-    await assert.rejects(miniauth.ready, failedWith('ERR_NOT_SUPPORTED', 'WXWebAssembly', '2.13.0'));
-    assert.throws(() => miniauth.decodeJwt(fixtures.tokens.valid.ES256), failedWith('ERR_NOT_SUPPORTED', '2.13.0'));
-  });
+  for (const [host, webAssembly, baseLibrary] of [['wechat', 'WXWebAssembly', '2.14.0'], ['douyin', 'TTWebAssembly', '2.92.0.0']]) {
+    test(`without ${webAssembly} (an old ${host} base library) the package loads, and ready names the base library needed`, async () => {
+      const root = buildCodePackage(fixtures);
+      const sim = new MiniProgramSim({ root, host });
+      made.push({ sim, root });
+      delete sim.global[webAssembly];
+      const miniauth = sim.require('miniauth');
+      await assert.rejects(miniauth.ready, failedWith('ERR_NOT_SUPPORTED', webAssembly, baseLibrary));
+      assert.throws(() => miniauth.decodeJwt(fixtures.tokens.valid.ES256), failedWith('ERR_NOT_SUPPORTED', baseLibrary));
+    });
+  }
 });
 
 describe('pkg/miniprogram_dist/index.js', () => {

@@ -1,6 +1,6 @@
 'use strict';
 
-// A strict simulator of the WeChat Mini Program JS runtime (app service),
+// A strict simulator of the WeChat (or Douyin) Mini Program JS runtime (app service),
 // for running a Mini Program code package under Node in tests.
 // See README.md beside this file for what it models and what it leaves out.
 
@@ -75,10 +75,23 @@ const BOOTSTRAP = `(function () {
 /** A wx API failure: becomes `{ errMsg: '<api>:fail <message>' }`. */
 class WxFail extends Error {}
 
+/**
+ * The hosts simulated: WeChat, and Douyin, whose Mini Programs offer the
+ * same shapes under other names (tt.*, TTWebAssembly; base library
+ * 2.34.0.0 for TTWebAssembly, 2.92.0.0 for .wasm.br). Each sandbox has one
+ * host's globals only.
+ */
+const HOSTS = {
+  wechat: { name: 'WeChat', api: 'wx', wasm: 'WXWebAssembly', app: 'WeChat', sdkVersion: '3.4.0', version: '8.0.50' },
+  douyin: { name: 'Douyin', api: 'tt', wasm: 'TTWebAssembly', app: 'Douyin', sdkVersion: '3.40.0', version: '30.5.0' },
+};
+
 class MiniProgramSim {
   /**
    * @param {object} options
    * @param {string} options.root directory of the Mini Program code package
+   * @param {'wechat' | 'douyin'} [options.host] whose runtime: `wx` and
+   *   WXWebAssembly (the default), or `tt` and TTWebAssembly
    * @param {Map<string, string>} [options.storage] backing store of wx storage
    *   (key → JSON text); pass the same Map to two sims to simulate a restart
    * @param {() => Promise<{code: string}>} [options.login] answers wx.login
@@ -87,8 +100,10 @@ class MiniProgramSim {
    *   sees every wx.request before it is sent; a returned response is used
    *   instead of the network
    */
-  constructor({ root, storage, login, onRequest } = {}) {
+  constructor({ root, host = 'wechat', storage, login, onRequest } = {}) {
     if (typeof root !== 'string') throw new TypeError('MiniProgramSim: options.root must be a directory path');
+    if (!Object.hasOwn(HOSTS, host)) throw new TypeError(`MiniProgramSim: options.host must be one of ${Object.keys(HOSTS).join(', ')}`);
+    this.host = HOSTS[host];
     this.root = fs.realpathSync(root);
     this.storage = storage || new Map();
     this.app = undefined;
@@ -116,8 +131,8 @@ class MiniProgramSim {
       clearTimeout: (id) => this._clearTimer(id),
       clearInterval: (id) => this._clearTimer(id),
       queueMicrotask,
-      wx: this._createWx(),
-      WXWebAssembly: this._createWXWebAssembly(),
+      [this.host.api]: this._createWx(),
+      [this.host.wasm]: this._createWXWebAssembly(),
       App: (options) => this._registerApp(options),
       getApp: () => this.app,
       Page: (options) => this.pages.push({ route: this._currentRoute(), options }),
@@ -324,30 +339,30 @@ class MiniProgramSim {
 
   async _instantiate(wasmPath, imports) {
     if (typeof wasmPath !== 'string') {
-      throw this._error('WXWebAssembly.instantiate: path must be a string path inside the code package', this._realm.TypeError);
+      throw this._error(`${this.host.wasm}.instantiate: path must be a string path inside the code package`, this._realm.TypeError);
     }
     if (!wasmPath.endsWith('.wasm') && !wasmPath.endsWith('.wasm.br')) {
-      throw this._error(`WXWebAssembly.instantiate: '${wasmPath}' is not a .wasm or .wasm.br file`);
+      throw this._error(`${this.host.wasm}.instantiate: '${wasmPath}' is not a .wasm or .wasm.br file`);
     }
     const pkgPath = posix.normalize(wasmPath.replace(/^\/+/, ''));
     if (!isInsidePackage(pkgPath)) {
-      throw this._error(`WXWebAssembly.instantiate: '${wasmPath}' is outside the code package`);
+      throw this._error(`${this.host.wasm}.instantiate: '${wasmPath}' is outside the code package`);
     }
     if (!this._isFile(pkgPath)) {
-      throw this._error(`WXWebAssembly.instantiate: '${wasmPath}' is not a file in the code package`);
+      throw this._error(`${this.host.wasm}.instantiate: '${wasmPath}' is not a file in the code package`);
     }
     let bytes = fs.readFileSync(this._absolute(pkgPath));
     if (pkgPath.endsWith('.br')) {
       try {
         bytes = zlib.brotliDecompressSync(bytes);
       } catch (error) {
-        throw this._error(`WXWebAssembly.instantiate: '${wasmPath}' is not valid brotli: ${error.message}`);
+        throw this._error(`${this.host.wasm}.instantiate: '${wasmPath}' is not valid brotli: ${error.message}`);
       }
     }
     await this._validateMvp(bytes, wasmPath);
     const globals = exportedGlobals(bytes);
     if (globals.length > 0) {
-      throw this._error(`WXWebAssembly.instantiate: '${wasmPath}' exports Global(s) ${globals.join(', ')}; iOS WeChat cannot export a Global`);
+      throw this._error(`${this.host.wasm}.instantiate: '${wasmPath}' exports Global(s) ${globals.join(', ')}; iOS ${this.host.name} cannot export a Global`);
     }
     return WebAssembly.instantiate(bytes, imports);
   }
@@ -360,10 +375,10 @@ class MiniProgramSim {
       await execFile('wasm-validate', [...WASM_VALIDATE_FLAGS, file]);
     } catch (error) {
       if (error.code === 'ENOENT') {
-        throw this._error('WXWebAssembly.instantiate: wasm-validate (wabt) is not installed; install it with `apt-get install -y wabt`');
+        throw this._error(`${this.host.wasm}.instantiate: wasm-validate (wabt) is not installed; install it with \`apt-get install -y wabt\``);
       }
       const detail = String(error.stderr || error.message).trim();
-      throw this._error(`WXWebAssembly.instantiate: '${wasmPath}' is not a WebAssembly MVP module (wasm-validate ${WASM_VALIDATE_FLAGS.join(' ')}): ${detail}`);
+      throw this._error(`${this.host.wasm}.instantiate: '${wasmPath}' is not a WebAssembly MVP module (wasm-validate ${WASM_VALIDATE_FLAGS.join(' ')}): ${detail}`);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -408,8 +423,9 @@ class MiniProgramSim {
         model: 'MiniProgramSim',
         platform: 'ios',
         system: 'iOS 15.0',
-        version: '8.0.50',
-        SDKVersion: '3.4.0',
+        appName: this.host.app,
+        version: this.host.version,
+        SDKVersion: this.host.sdkVersion,
         language: 'zh_CN',
         pixelRatio: 2,
         screenWidth: 375,
@@ -470,8 +486,9 @@ class MiniProgramSim {
 
   async _doLogin() {
     if (typeof this._login !== 'function') throw new WxFail('no login handler was given to the simulator');
-    const { code } = await this._login();
-    return { code };
+    const { code, anonymousCode = '', isLogin = true } = await this._login();
+    // tt.login also answers an anonymous code and whether the user is signed in to Douyin.
+    return this.host.api === 'tt' ? { code, anonymousCode, isLogin } : { code };
   }
 
   _randomValues(options) {

@@ -489,3 +489,27 @@ describe('other wx APIs', () => {
     assert.equal(typeof info.SDKVersion, 'string');
   });
 });
+
+describe('the Douyin flavour', () => {
+  test('has tt and TTWebAssembly, and no wx or WXWebAssembly', () => {
+    const sim = new MiniProgramSim({ root, host: 'douyin' });
+    const types = sim.evaluate('[typeof tt, typeof TTWebAssembly, typeof wx, typeof WXWebAssembly, typeof WebAssembly]');
+    assert.deepEqual([...types], ['object', 'object', 'undefined', 'undefined', 'undefined']);
+    assert.equal(sim.global.tt.getSystemInfoSync().appName, 'Douyin');
+    assert.throws(() => new MiniProgramSim({ root, host: 'alipay' }), /options\.host must be one of wechat, douyin/);
+  });
+
+  test('TTWebAssembly instantiates an MVP .wasm.br and refuses what WXWebAssembly refuses, in its own name', async () => {
+    const sim = new MiniProgramSim({ root, host: 'douyin' });
+    const sum = await sim.evaluate("TTWebAssembly.instantiate('/wasm/mvp.wasm.br').then(function (r) { return r.instance.exports.add(2, 3); })");
+    assert.equal(sum, 5);
+    await assert.rejects(sim.evaluate("TTWebAssembly.instantiate('/wasm/sign-extension.wasm')"), /^Error: TTWebAssembly\.instantiate: '\/wasm\/sign-extension\.wasm' is not a WebAssembly MVP module/);
+    await assert.rejects(sim.evaluate("TTWebAssembly.instantiate('/wasm/global-export.wasm')"), /iOS Douyin cannot export a Global/);
+  });
+
+  test('tt.login answers the code, an anonymous code and whether the user is signed in to Douyin', async () => {
+    const sim = new MiniProgramSim({ root, host: 'douyin', login: async () => ({ code: 'tt-code', anonymousCode: 'anon' }) });
+    const answer = await sim.global.tt.login();
+    assert.deepEqual({ ...answer }, { code: 'tt-code', anonymousCode: 'anon', isLogin: true, errMsg: 'login:ok' });
+  });
+});

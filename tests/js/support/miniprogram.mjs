@@ -51,17 +51,17 @@ export function buildCodePackage(fixtures) {
 }
 
 /**
- * Starts a simulator on a fresh code package and loads the test entry.
- * Resolves once miniauth's `ready` has; `instantiated` lists every path
- * given to WXWebAssembly.instantiate.
+ * Starts a simulator of `host` (WeChat by default) on a fresh code package
+ * and loads the test entry. Resolves once miniauth's `ready` has;
+ * `instantiated` lists every path given to the host's WebAssembly.instantiate.
  */
-export async function startMiniProgram(fixtures) {
+export async function startMiniProgram(fixtures, { host = 'wechat' } = {}) {
   const root = buildCodePackage(fixtures);
-  const sim = new MiniProgramSim({ root });
+  const sim = new MiniProgramSim({ root, host });
   const instantiated = [];
-  const { WXWebAssembly } = sim.global;
-  const instantiate = WXWebAssembly.instantiate;
-  WXWebAssembly.instantiate = (path, imports) => {
+  const webAssembly = sim.global[sim.host.wasm];
+  const instantiate = webAssembly.instantiate;
+  webAssembly.instantiate = (path, imports) => {
     instantiated.push(path);
     return instantiate(path, imports);
   };
