@@ -63,8 +63,9 @@ impl<const MIN: usize, const MAX: usize> utoipa::PartialSchema for Text<MIN, MAX
 #[cfg(feature = "server")]
 impl<const MIN: usize, const MAX: usize> ToSchema for Text<MIN, MAX> {}
 
-/// `POST /v1/login/wechat` and `POST /v1/login/wechat-phone`: a one-time code
-/// from `wx.login()` or from the `getPhoneNumber` button.
+/// `POST /v1/login/wechat`, `POST /v1/login/wechat-phone` and `POST
+/// /v1/login/douyin`: a one-time code from `wx.login()`, from the
+/// `getPhoneNumber` button, or from `tt.login()`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -81,11 +82,11 @@ pub struct CodeRequest {
 pub enum LoginResponse {
     /// Signed in: the tokens.
     Success(Tokens),
-    /// The WeChat identity is bound to no user and registration is closed:
-    /// bind it to an existing user with one of `flows`.
+    /// The WeChat (or Douyin) identity is bound to no user and registration
+    /// is closed: bind it to an existing user with one of `flows`.
     SocialBind(BindChallenge),
-    /// The WeChat identity is bound to no user and registration is open:
-    /// bind it, or register a new user.
+    /// The WeChat (or Douyin) identity is bound to no user and registration
+    /// is open: bind it, or register a new user.
     UserRegister(BindChallenge),
 }
 
@@ -103,11 +104,11 @@ pub struct Tokens {
     pub session_expires_in: u64,
 }
 
-/// The way forward for an unbound WeChat identity.
+/// The way forward for an unbound WeChat or Douyin identity (or chat contact).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]
 pub struct BindChallenge {
-    /// Short-lived and bound to the WeChat identity; spent by a successful bind.
+    /// Short-lived and bound to the identity; spent by a successful bind.
     pub state_token: String,
     /// Seconds until `state_token` expires.
     pub expires_in: u64,
@@ -693,14 +694,19 @@ pub enum ApiErrorCode {
     NotFound,
     /// The endpoint does not take this method.
     MethodNotAllowed,
-    /// The WeChat code is unknown, expired or already used (WeChat 40029, 40163).
+    /// The WeChat (or Douyin) login code is unknown, expired or already used
+    /// (WeChat 40029, 40163; Douyin 40018).
     WechatCodeInvalid,
     /// WeChat refused: this user asks too often (WeChat 45011).
     WechatRateLimited,
-    /// WeChat is busy (WeChat -1); try again.
+    /// WeChat (or Douyin) is busy (their -1); try again.
     WechatBusy,
-    /// WeChat could not be reached or answered with an unexpected error.
+    /// WeChat (or Douyin) could not be reached, refused this server's
+    /// credentials, or answered with an unexpected error.
     WechatUnavailable,
+    /// This server offers no sign-in with that platform (`POST
+    /// /v1/login/douyin` without Douyin credentials).
+    ProviderNotConfigured,
     /// The state token is unknown, spent, or for another identity.
     InvalidStateToken,
     /// The state token has expired: log in again.
@@ -753,7 +759,7 @@ pub enum ApiErrorCode {
 
 impl ApiErrorCode {
     /// Every code, for documentation and for tests that compare lists.
-    pub const ALL: [Self; 31] = [
+    pub const ALL: [Self; 32] = [
         Self::InvalidRequest,
         Self::PayloadTooLarge,
         Self::UnsupportedMediaType,
@@ -764,6 +770,7 @@ impl ApiErrorCode {
         Self::WechatRateLimited,
         Self::WechatBusy,
         Self::WechatUnavailable,
+        Self::ProviderNotConfigured,
         Self::InvalidStateToken,
         Self::StateTokenExpired,
         Self::FlowNotAllowed,
@@ -800,6 +807,7 @@ impl ApiErrorCode {
             Self::WechatRateLimited => "wechat_rate_limited",
             Self::WechatBusy => "wechat_busy",
             Self::WechatUnavailable => "wechat_unavailable",
+            Self::ProviderNotConfigured => "provider_not_configured",
             Self::InvalidStateToken => "invalid_state_token",
             Self::StateTokenExpired => "state_token_expired",
             Self::FlowNotAllowed => "flow_not_allowed",

@@ -12,7 +12,7 @@ use miniauth::protocol::{ApiErrorCode, BindFlow, Channel, Tokens};
 use miniauth::server::clock::Clock;
 use miniauth::server::config::Registration;
 use miniauth::server::keys::{self, SigningAlgorithm};
-use miniauth::server::users::{self, WechatIdentity};
+use miniauth::server::users::{self, MiniProgramIdentity};
 use serde_json::{json, Map, Value};
 use server::{keys_of, unverified_part, verify_with_core, TestServer, UserSpec, PASSWORD};
 
@@ -420,6 +420,7 @@ async fn openapi_document_lists_every_path() {
     let expected = [
         ("/v1/login/wechat", "post"),
         ("/v1/login/wechat-phone", "post"),
+        ("/v1/login/douyin", "post"),
         ("/v1/login/chat", "post"),
         ("/v1/login/chat/poll", "post"),
         ("/v1/verify-codes", "post"),
@@ -571,8 +572,7 @@ async fn unionid_links_the_developers_other_apps() {
     // written directly: user bound as (wx_other_app, o_other, u_shared).
     let s = TestServer::start_with(|c| c.registration = Registration::Closed).await;
     let user = s.add_user(UserSpec::with_password("linked")).await;
-    let other =
-        WechatIdentity { appid: "wx_other_app".into(), openid: "o_other".into(), unionid: Some("u_shared".into()) };
+    let other = MiniProgramIdentity::wechat("wx_other_app", "o_other", Some("u_shared".into()));
     s.bind_identity(&user, &other).await;
 
     // A first login in this Mini Program with the same unionid is SUCCESS
@@ -580,8 +580,9 @@ async fn unionid_links_the_developers_other_apps() {
     let code = s.wx_code_with("o_here", Some("u_shared")).await;
     let tokens = s.login_code(&code).await.success();
     assert_eq!(check_tokens(&s, &tokens, &["wechat"]).await["sub"], user.as_str());
-    let here = WechatIdentity { appid: s.audience(), openid: "o_here".into(), unionid: None };
-    assert_eq!(users::by_wechat(&s.app.db, &here, s.clock.now()).await.unwrap().map(|u| u.id), Some(user.clone()));
+    let here = MiniProgramIdentity::wechat(s.audience(), "o_here", None);
+    let found = users::by_mini_program(&s.app.db, &here, s.clock.now()).await.unwrap();
+    assert_eq!(found.map(|u| u.id), Some(user.clone()));
 
     // Another unionid is unknown: SOCIAL_BIND.
     let code = s.wx_code_with("o_stranger", Some("u_other")).await;
@@ -593,9 +594,8 @@ async fn unionid_links_the_developers_other_apps() {
     s.bind_openid(&late, "o_late", None).await;
     let code = s.wx_code_with("o_late", Some("u_late")).await;
     s.login_code(&code).await.success();
-    let third =
-        WechatIdentity { appid: "wx_third_app".into(), openid: "o_third".into(), unionid: Some("u_late".into()) };
-    let found = users::by_wechat(&s.app.db, &third, s.clock.now()).await.unwrap();
+    let third = MiniProgramIdentity::wechat("wx_third_app", "o_third", Some("u_late".into()));
+    let found = users::by_mini_program(&s.app.db, &third, s.clock.now()).await.unwrap();
     assert_eq!(found.map(|u| u.id), Some(late));
 }
 

@@ -40,7 +40,8 @@ enum Command {
     /// Manages API clients (app backends' secrets, e.g. to read rooms).
     #[command(subcommand)]
     Clients(ClientsCommand),
-    /// Runs the WeChat simulator alone (WeChat's API and the /sim/wx/ endpoints).
+    /// Runs the WeChat simulator alone (WeChat's and Douyin's API, and the
+    /// /sim/wx/ and /sim/tt/ endpoints).
     WechatSim {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8788")]
@@ -51,6 +52,12 @@ enum Command {
         /// The AppSecret it accepts.
         #[arg(long, env = "WECHAT_SECRET", hide_env_values = true)]
         secret: String,
+        /// The Douyin AppID it accepts.
+        #[arg(long, default_value = miniauth::server::SIMULATOR_DOUYIN_APPID)]
+        douyin_appid: String,
+        /// The Douyin AppSecret it accepts (default: the WeChat one).
+        #[arg(long, env = "DOUYIN_SECRET", hide_env_values = true)]
+        douyin_secret: Option<String>,
     },
 }
 
@@ -241,7 +248,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             let new = NewUser { username, password_hash, name, phone, email };
             let id = users::create(&pool, new, clock.now()).await.map_err(|e| e.code().to_string())?;
             if let Some(openid) = wechat_openid {
-                let identity = users::WechatIdentity { appid: wechat_appid, openid, unionid: None };
+                let identity = users::MiniProgramIdentity::wechat(wechat_appid, openid, None);
                 let mut conn = pool.acquire().await?;
                 users::bind_identity(&mut conn, &identity, &id, clock.now()).await.map_err(|e| e.code().to_string())?;
             }
@@ -279,9 +286,11 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
         Command::Clients(ClientsCommand::List { database }) => {
             print_listed(&clients::list(&database.open().await?).await?);
         }
-        Command::WechatSim { listen, appid, secret } => {
-            let simulator = miniauth::server::wechat::Simulator::new(appid, secret, clock);
-            let router = simulator.wechat_router().merge(simulator.control_router());
+        Command::WechatSim { listen, appid, secret, douyin_appid, douyin_secret } => {
+            let douyin_secret = douyin_secret.unwrap_or_else(|| secret.clone());
+            let simulator =
+                miniauth::server::wechat::Simulator::new(appid, secret, clock).with_douyin(douyin_appid, douyin_secret);
+            let router = simulator.wechat_router().merge(simulator.douyin_router()).merge(simulator.control_router());
             let listener = tokio::net::TcpListener::bind(listen).await?;
             println!("WeChat simulator listening on http://{}", listener.local_addr()?);
             axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;

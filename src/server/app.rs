@@ -12,7 +12,7 @@ use super::keys::KeyRing;
 use super::ratelimit::RateLimiter;
 use super::session_tokens::Sessions;
 use super::telemetry::{self, Metrics};
-use super::wechat::{Simulator, WechatClient};
+use super::wechat::{DouyinClient, Simulator, WechatClient};
 use crate::protocol::{self, ApiErrorCode};
 use crate::verifier::Validation;
 use axum::extract::DefaultBodyLimit;
@@ -34,7 +34,7 @@ pub struct App {
     /// Where every time rule reads now: the system clock when served, a
     /// [`super::clock::ManualClock`] in tests.
     pub clock: Arc<dyn Clock>,
-    /// The Mini Program this server serves.
+    /// The WeChat Mini Program this server serves.
     pub appid: String,
     /// Whether unbound identities may register.
     pub registration: Mode,
@@ -46,6 +46,9 @@ pub struct App {
     pub id_token_validation: Validation,
     /// WeChat's API (real or simulated).
     pub wechat: WechatClient,
+    /// Douyin's API (real or simulated), when the server signs in with
+    /// Douyin too.
+    pub douyin: Option<DouyinClient>,
     /// Delivers one-time codes.
     pub sender: Arc<dyn Sender>,
     /// The bots' long-polls for what to deliver in chat.
@@ -105,6 +108,7 @@ pub fn router(app: AppState, cors: CorsLayer) -> Router {
     let api = Router::new()
         .route("/v1/login/wechat", post(login::wechat))
         .route("/v1/login/wechat-phone", post(login::wechat_phone))
+        .route("/v1/login/douyin", post(login::douyin))
         .route("/v1/login/chat", post(login::chat))
         .route("/v1/login/chat/poll", post(login::chat_poll))
         .route("/v1/verify-codes", post(bind::send_code))
@@ -144,7 +148,8 @@ pub fn router(app: AppState, cors: CorsLayer) -> Router {
             .route("/sim/outbox", get(outbox::outbox))
             .route("/sim/chat/say", post(sim_chat::say))
             .merge(simulator.control_router())
-            .nest(SIMULATED_WECHAT_PATH, simulator.wechat_router());
+            .nest(SIMULATED_WECHAT_PATH, simulator.wechat_router())
+            .nest(SIMULATED_DOUYIN_PATH, simulator.douyin_router());
     }
     let metrics = app.metrics.clone();
     router
@@ -163,13 +168,16 @@ pub fn router(app: AppState, cors: CorsLayer) -> Router {
 /// server's WeChat client talks HTTP to it exactly as it would to WeChat.
 pub const SIMULATED_WECHAT_PATH: &str = "/sim/wechat";
 
+/// Where the built-in simulator serves Douyin's API, likewise.
+pub const SIMULATED_DOUYIN_PATH: &str = "/sim/douyin";
+
 /// The OpenAPI document, from the handlers' `#[utoipa::path]` and the
 /// protocol types.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "miniauth identity server", version = "1", description = "WeChat Mini Program login, binding and sessions."),
+    info(title = "miniauth identity server", version = "1", description = "WeChat and Douyin Mini Program login, binding and sessions."),
     paths(
-        login::wechat, login::wechat_phone, login::chat, login::chat_poll,
+        login::wechat, login::wechat_phone, login::douyin, login::chat, login::chat_poll,
         bind::send_code, bind::wechat_phone, bind::verify_code, bind::password, bind::register,
         signed_in::refresh, signed_in::logout, signed_in::userinfo, signed_in::update_userinfo,
         discovery::jwks, discovery::openid_configuration,

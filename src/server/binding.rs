@@ -1,7 +1,7 @@
-//! State tokens: what carries an unbound WeChat identity from the login
-//! answer to the bind call. Short-lived, stored by hash, bound to the
-//! identity, and spent by the bind that succeeds, in the same transaction
-//! as the binding itself.
+//! State tokens: what carries an unbound identity (WeChat's, Douyin's, or a
+//! chat contact) from the login answer to the bind call. Short-lived,
+//! stored by hash, bound to the identity, and spent by the bind that
+//! succeeds, in the same transaction as the binding itself.
 
 use super::chat::links;
 use super::clock::{secs, Millis};
@@ -9,7 +9,8 @@ use super::codes::Purpose;
 use super::error::{AppError, AppResult};
 use super::secrets::{new_token, token_hash};
 use super::session_tokens::Method;
-use super::users::{self, NewUser, WechatIdentity};
+use super::users::{self, MiniProgramIdentity, NewUser};
+use super::wechat::Provider;
 use crate::protocol::{ApiErrorCode, BindChallenge, BindFlow, LoginResponse};
 use sqlx::AnyPool;
 
@@ -30,15 +31,16 @@ impl Mode {
         }
     }
 
-    /// The flows offered in this mode to `identity`: a chat contact on the
-    /// web has no Mini Program to ask WeChat for its phone number.
+    /// The flows offered in this mode to `identity`: only a WeChat Mini
+    /// Program can ask WeChat for the user's phone number (not a Douyin one,
+    /// nor a chat contact on the web).
     pub fn flows(self, identity: &Identity) -> Vec<BindFlow> {
         let last = match self {
             Self::SocialBind => BindFlow::Password,
             Self::UserRegister => BindFlow::Register,
         };
         let mut flows = vec![BindFlow::SmsCode, BindFlow::EmailCode, BindFlow::WechatCode, last];
-        if let Identity::Wechat(_) = identity {
+        if let Identity::MiniProgram(MiniProgramIdentity { provider: Provider::Wechat, .. }) = identity {
             flows.insert(0, BindFlow::WechatPhone);
         }
         flows
@@ -56,8 +58,8 @@ impl Mode {
 /// Who a state token carries, for a bind to attach to a user.
 #[derive(Clone, Debug)]
 pub enum Identity {
-    /// A WeChat user of the Mini Program (`wx.login`).
-    Wechat(WechatIdentity),
+    /// A user of a WeChat or Douyin Mini Program (`wx.login`, `tt.login`).
+    MiniProgram(MiniProgramIdentity),
     /// A bot's chat contact (chat sign-in on the web): the bind links it.
     Chat {
         /// The bot's id.
@@ -68,11 +70,11 @@ pub enum Identity {
 }
 
 impl Identity {
-    /// The identity as the abuse budgets count it: `appid:openid`, or
-    /// `chat:<bot>/<contact>`.
+    /// The identity as the abuse budgets count it: `appid:openid`,
+    /// `douyin:appid:openid`, or `chat:<bot>/<contact>`.
     pub fn key(&self) -> String {
         match self {
-            Self::Wechat(wechat) => wechat.key(),
+            Self::MiniProgram(identity) => identity.key(),
             Self::Chat { bot_id, contact_id } => format!("chat:{bot_id}/{contact_id}"),
         }
     }
@@ -80,16 +82,17 @@ impl Identity {
     /// How this identity signed in: the first `amr` of a bind's session.
     pub fn method(&self) -> Method {
         match self {
-            Self::Wechat(_) => Method::Wechat,
+            Self::MiniProgram(identity) => Method::login(identity.provider),
             Self::Chat { .. } => Method::Chat,
         }
     }
 
-    /// The state token's columns: `kind`, `appid`, `openid`, `unionid` (for
-    /// a chat contact, the bot's id and the contact's id).
+    /// The state token's columns: `kind` (the provider, `wechat` or
+    /// `douyin`, or `chat`), `appid`, `openid`, `unionid` (for a chat
+    /// contact, the bot's id and the contact's id).
     fn columns(&self) -> (&'static str, &str, &str, Option<&str>) {
         match self {
-            Self::Wechat(w) => ("wechat", &w.appid, &w.openid, w.unionid.as_deref()),
+            Self::MiniProgram(m) => (m.provider.as_str(), &m.appid, &m.openid, m.unionid.as_deref()),
             Self::Chat { bot_id, contact_id } => ("chat", bot_id, contact_id, None),
         }
     }
@@ -98,7 +101,10 @@ impl Identity {
     fn from_columns(kind: &str, appid: String, openid: String, unionid: Option<String>) -> Self {
         match kind {
             "chat" => Self::Chat { bot_id: appid, contact_id: openid },
-            _ => Self::Wechat(WechatIdentity { appid, openid, unionid }),
+            _ => {
+                let provider = Provider::from_name(kind).unwrap_or(Provider::Wechat);
+                Self::MiniProgram(MiniProgramIdentity { provider, appid, openid, unionid })
+            }
         }
     }
 }
@@ -213,7 +219,7 @@ pub async fn complete(pool: &AnyPool, pending: &Pending, target: Target, now: Mi
         Target::New(new) => users::create(&mut *tx, new, now).await?,
     };
     match &pending.identity {
-        Identity::Wechat(wechat) => users::bind_identity(&mut tx, wechat, &user_id, now).await?,
+        Identity::MiniProgram(identity) => users::bind_identity(&mut tx, identity, &user_id, now).await?,
         Identity::Chat { bot_id, contact_id } => {
             let contact = links::Contact { bot_id, contact_id, name: None, avatar: None };
             links::link(&mut tx, &contact, &user_id, links::Relink::Refuse, now).await?

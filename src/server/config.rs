@@ -31,11 +31,15 @@ pub struct Config {
     #[arg(long, env = "MINIAUTH_AUDIENCE")]
     pub audience: Option<String>,
 
-    /// Run the built-in WeChat simulator instead of WeChat, for local use and
-    /// tests: anyone can then mint a login or phone code for any user, and
-    /// read every one-time code at /sim/outbox. Without it the server needs
-    /// WECHAT_APPID and WECHAT_SECRET.
-    #[arg(long, env = "MINIAUTH_SIMULATOR", conflicts_with_all = ["wechat_appid", "wechat_secret"])]
+    /// Run the built-in WeChat simulator instead of WeChat (and of Douyin),
+    /// for local use and tests: anyone can then mint a login or phone code
+    /// for any user, and read every one-time code at /sim/outbox. Without it
+    /// the server needs WECHAT_APPID and WECHAT_SECRET.
+    #[arg(
+        long,
+        env = "MINIAUTH_SIMULATOR",
+        conflicts_with_all = ["wechat_appid", "wechat_secret", "douyin_appid", "douyin_secret"]
+    )]
     pub simulator: bool,
 
     /// Let the simulator listen on an address other than loopback.
@@ -54,6 +58,21 @@ pub struct Config {
     /// Base URL of WeChat's API (for a proxy, or a simulator run alone).
     #[arg(long, env = "WECHAT_API", default_value = super::wechat::WECHAT_API)]
     pub wechat_api: String,
+
+    /// The Douyin Mini Program's AppID, for sign-in with Douyin (`POST
+    /// /v1/login/douyin`); without it that route answers 404
+    /// `provider_not_configured`.
+    #[arg(long, env = "DOUYIN_APPID", requires = "douyin_secret")]
+    pub douyin_appid: Option<String>,
+
+    /// The Douyin Mini Program's AppSecret (prefer the environment variable:
+    /// flags show up in process lists).
+    #[arg(long, env = "DOUYIN_SECRET", hide_env_values = true, requires = "douyin_appid")]
+    pub douyin_secret: Option<String>,
+
+    /// Base URL of Douyin's API (for a proxy, or a simulator run alone).
+    #[arg(long, env = "DOUYIN_API", default_value = super::wechat::DOUYIN_API)]
+    pub douyin_api: String,
 
     /// Where one-time codes are POSTed as `{"channel","to","code"}` for
     /// delivery (an SMS or mail gateway, a chat bot). In simulator mode codes
@@ -254,6 +273,9 @@ mod tests {
             let config = Config::for_tests("t.db".into());
             assert_eq!(config.wechat_appid, None);
             assert_eq!(config.wechat_secret, None);
+            assert_eq!(config.douyin_appid, None);
+            assert_eq!(config.douyin_secret, None);
+            assert_eq!(config.douyin_api, crate::server::wechat::DOUYIN_API);
             assert_eq!(config.issuer, None);
             assert_eq!(config.rate_limit_ip, 120);
             return;
@@ -263,6 +285,9 @@ mod tests {
             .env(CHILD, "1")
             .env("WECHAT_APPID", "wx_real")
             .env("WECHAT_SECRET", "real-secret")
+            .env("DOUYIN_APPID", "tt_real")
+            .env("DOUYIN_SECRET", "real-douyin-secret")
+            .env("DOUYIN_API", "https://douyin.example.com")
             .env("MINIAUTH_ISSUER", "https://id.example.com")
             .env("MINIAUTH_RATE_LIMIT_IP", "7")
             .status()

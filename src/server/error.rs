@@ -76,22 +76,36 @@ impl IntoResponse for AppError {
 /// Handler results.
 pub type AppResult<T> = Result<T, AppError>;
 
-impl From<super::wechat::WechatError> for AppError {
-    fn from(error: super::wechat::WechatError) -> Self {
-        use super::wechat::WechatError;
+impl AppError {
+    /// The answer to a failed call to `provider`'s API. The codes are the
+    /// same for every platform (`wechat_code_invalid` for Douyin's wrong
+    /// code too); the message names the platform.
+    pub fn upstream(provider: super::wechat::Provider, error: super::wechat::ProviderError) -> Self {
+        use super::wechat::ProviderError;
+        let name = provider.name();
         match error {
-            WechatError::InvalidCode => {
-                Self::new(ApiErrorCode::WechatCodeInvalid, "the WeChat code is invalid, expired or already used")
-            }
-            WechatError::RateLimited => {
-                Self::too_many(ApiErrorCode::WechatRateLimited, "WeChat refused: too many logins for this user", 60)
-            }
-            WechatError::Busy => Self::new(ApiErrorCode::WechatBusy, "WeChat is busy; try again"),
+            ProviderError::InvalidCode => Self::new(
+                ApiErrorCode::WechatCodeInvalid,
+                format!("the {name} code is invalid, expired or already used"),
+            ),
+            ProviderError::RateLimited => Self::too_many(
+                ApiErrorCode::WechatRateLimited,
+                format!("{name} refused: too many logins for this user"),
+                60,
+            ),
+            ProviderError::Busy => Self::new(ApiErrorCode::WechatBusy, format!("{name} is busy; try again")),
             other => {
-                tracing::error!(error = %other, "WeChat call failed");
-                Self::new(ApiErrorCode::WechatUnavailable, "WeChat could not be reached")
+                tracing::error!(error = %other, "{name} call failed");
+                Self::new(ApiErrorCode::WechatUnavailable, format!("{name} could not be reached"))
             }
         }
+    }
+}
+
+/// A failed WeChat call (`?` in the WeChat handlers).
+impl From<super::wechat::ProviderError> for AppError {
+    fn from(error: super::wechat::ProviderError) -> Self {
+        Self::upstream(super::wechat::Provider::Wechat, error)
     }
 }
 
@@ -105,7 +119,7 @@ pub fn status_of(code: ApiErrorCode) -> StatusCode {
         }
         Unauthorized | InvalidCredentials | InvalidSession => StatusCode::UNAUTHORIZED,
         FlowNotAllowed | InsufficientScope => StatusCode::FORBIDDEN,
-        NotFound | UserNotFound => StatusCode::NOT_FOUND,
+        NotFound | UserNotFound | ProviderNotConfigured => StatusCode::NOT_FOUND,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         AlreadyBound => StatusCode::CONFLICT,
         PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

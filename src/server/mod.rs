@@ -1,6 +1,7 @@
 //! The reference identity server (feature `server`): axum on tokio, SQLite
-//! through sqlx, id_tokens signed by `jsonwebtoken` through ring, WeChat over
-//! HTTP, and a built-in WeChat simulator for local use and tests.
+//! through sqlx, id_tokens signed by `jsonwebtoken` through ring, WeChat (and
+//! Douyin) over HTTP, and a built-in simulator of both for local use and
+//! tests.
 //!
 //! [`start`] runs it on a listener and hands back its address and a handle
 //! to stop it; the `miniauth serve` command and the integration tests both
@@ -36,7 +37,7 @@ pub mod users;
 pub mod wechat;
 
 use crate::verifier::Validation;
-use app::{App, AppState, SIMULATED_WECHAT_PATH};
+use app::{App, AppState, SIMULATED_DOUYIN_PATH, SIMULATED_WECHAT_PATH};
 use chat::deliveries::Deliveries;
 use client_ip::Proxies;
 use clock::Clock;
@@ -52,11 +53,14 @@ use telemetry::Metrics;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use wechat::{Simulator, WechatClient, WechatConfig};
+use wechat::{DouyinClient, ProviderConfig, Simulator, WechatClient};
 
 /// The AppID and AppSecret the built-in simulator accepts.
 pub const SIMULATOR_APPID: &str = "wx_simulator_appid";
 const SIMULATOR_SECRET: &str = "simulator-secret";
+/// The Douyin AppID and AppSecret the built-in simulator accepts.
+pub const SIMULATOR_DOUYIN_APPID: &str = "tt_simulator_appid";
+const SIMULATOR_DOUYIN_SECRET: &str = "simulator-douyin-secret";
 
 /// How often signing keys are reloaded (to pick up a rotation and to drop
 /// retired keys whose tokens have all expired).
@@ -149,6 +153,15 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
     if [&config.wechat_appid, &config.wechat_secret].into_iter().flatten().any(|value| value.trim().is_empty()) {
         return Err(StartError("WECHAT_APPID and WECHAT_SECRET must not be empty".into()));
     }
+    if [&config.douyin_appid, &config.douyin_secret].into_iter().flatten().any(|value| value.trim().is_empty()) {
+        return Err(StartError("DOUYIN_APPID and DOUYIN_SECRET must not be empty".into()));
+    }
+    if config.douyin_appid.is_some() != config.douyin_secret.is_some() {
+        return Err(StartError("DOUYIN_APPID and DOUYIN_SECRET go together: set both or neither".into()));
+    }
+    if simulated && config.douyin_appid.is_some() {
+        return Err(StartError("--simulator simulates Douyin too; unset DOUYIN_APPID and DOUYIN_SECRET".into()));
+    }
     match (simulated, config.wechat_appid.is_some()) {
         (false, false) => {
             return Err(StartError(
@@ -196,16 +209,29 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
     let (appid, wechat_config) = match (&config.wechat_appid, &config.wechat_secret) {
         (Some(appid), Some(secret)) => (
             appid.clone(),
-            WechatConfig { base_url: config.wechat_api.clone(), appid: appid.clone(), secret: secret.clone() },
+            ProviderConfig { base_url: config.wechat_api.clone(), appid: appid.clone(), secret: secret.clone() },
         ),
         _ => (
             SIMULATOR_APPID.to_string(),
-            WechatConfig {
+            ProviderConfig {
                 base_url: format!("http://{addr}{SIMULATED_WECHAT_PATH}"),
                 appid: SIMULATOR_APPID.into(),
                 secret: SIMULATOR_SECRET.into(),
             },
         ),
+    };
+    // Douyin is optional: simulated in simulator mode, else only with its
+    // credentials.
+    let douyin_config = match (&config.douyin_appid, &config.douyin_secret) {
+        (Some(appid), Some(secret)) => {
+            Some(ProviderConfig { base_url: config.douyin_api.clone(), appid: appid.clone(), secret: secret.clone() })
+        }
+        _ if simulated => Some(ProviderConfig {
+            base_url: format!("http://{addr}{SIMULATED_DOUYIN_PATH}"),
+            appid: SIMULATOR_DOUYIN_APPID.into(),
+            secret: SIMULATOR_DOUYIN_SECRET.into(),
+        }),
+        _ => None,
     };
     // One form of the issuer: discovery URLs are built by appending paths.
     let issuer =
@@ -227,7 +253,9 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
     let (outbox, sender, simulator): (Option<Arc<Outbox>>, Arc<dyn Sender>, Option<Simulator>) = if simulated {
         let outbox = Arc::new(Outbox::new());
         let sender = Arc::new(OutboxSender { outbox: outbox.clone(), clock: clock.clone() });
-        (Some(outbox), sender, Some(Simulator::new(SIMULATOR_APPID, SIMULATOR_SECRET, clock.clone())))
+        let simulator = Simulator::new(SIMULATOR_APPID, SIMULATOR_SECRET, clock.clone())
+            .with_douyin(SIMULATOR_DOUYIN_APPID, SIMULATOR_DOUYIN_SECRET);
+        (Some(outbox), sender, Some(simulator))
     } else {
         let sender: Arc<dyn Sender> = match &config.code_webhook {
             Some(url) => {
@@ -252,6 +280,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
             .map_err(|e| fail("settings", &e))?,
         sessions: Sessions::new(settings, rotation_key, Rotations::start(db.write.clone()), metrics.clone()),
         wechat: WechatClient::new(wechat_config, clock.clone(), metrics.clone()),
+        douyin: douyin_config.map(|config| DouyinClient::new(config, metrics.clone())),
         sender,
         deliveries: Deliveries::default(),
         code_budgets: Budgets {
@@ -342,7 +371,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, St
         db.close().await;
         Ok(())
     });
-    tracing::info!(%addr, simulated, "miniauth server listening");
+    tracing::info!(%addr, simulated, douyin = app.douyin.is_some(), "miniauth server listening");
     if let Some(metrics_addr) = metrics_addr {
         tracing::info!(%metrics_addr, "metrics served at /metrics");
     }

@@ -20,6 +20,7 @@ use super::rotations::{self, NewToken, Rotations};
 use super::secrets::{derived_token, new_id, new_token, token_hash};
 use super::telemetry::{Metrics, RefreshOutcome};
 use super::users::{User, UserRow, USER_COLUMNS};
+use super::wechat::Provider;
 use crate::protocol::{ApiErrorCode, Tokens, UserInfo};
 use serde::Serialize;
 use sqlx::AnyPool;
@@ -46,6 +47,8 @@ pub struct Settings {
 pub enum Method {
     /// WeChat login (`wx.login` code).
     Wechat,
+    /// Douyin login (`tt.login` code).
+    Douyin,
     /// A phone number WeChat vouched for.
     WechatPhone,
     /// A one-time code by SMS.
@@ -59,9 +62,18 @@ pub enum Method {
 }
 
 impl Method {
+    /// A code login at `provider`.
+    pub fn login(provider: Provider) -> Self {
+        match provider {
+            Provider::Wechat => Self::Wechat,
+            Provider::Douyin => Self::Douyin,
+        }
+    }
+
     fn amr(self) -> &'static str {
         match self {
             Self::Wechat => "wechat",
+            Self::Douyin => "douyin",
             Self::WechatPhone => "wechat_phone",
             Self::Sms => "sms",
             Self::Email => "otp",

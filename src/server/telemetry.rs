@@ -18,7 +18,7 @@
 //! | `miniauth_http_request_duration_seconds` (histogram) | `method`, `route` |
 //! | `miniauth_session_refreshes_total` | `outcome` |
 //! | `miniauth_codes_sent_total` | `channel`, `outcome` |
-//! | `miniauth_wechat_errors_total` | `api`, `errcode` |
+//! | `miniauth_wechat_errors_total` (WeChat's and Douyin's, by path) | `api`, `errcode` |
 
 use super::error::AppError;
 use crate::protocol::ApiErrorCode;
@@ -166,9 +166,10 @@ impl Metrics {
         self.record(|| metrics::counter!(CODES_SENT, "channel" => channel, "outcome" => outcome.as_str()).increment(1));
     }
 
-    /// One failed WeChat call to `api` (a path of WeChat's API): the
-    /// `errcode` WeChat answered, or `None` when no answer of its API came
-    /// back (transport failure, HTTP error, not its JSON).
+    /// One failed call to `api` (a path of WeChat's or Douyin's API, which
+    /// tells the two apart): the `errcode` (`err_no`) the platform answered,
+    /// or `None` when no answer of its API came back (transport failure,
+    /// HTTP error, not its JSON).
     pub fn wechat_error(&self, api: &'static str, errcode: Option<i64>) {
         self.record(|| {
             metrics::counter!(WECHAT_ERRORS, "api" => api, "errcode" => errcode_label(errcode)).increment(1)
@@ -190,8 +191,9 @@ fn method_label(method: &Method) -> &'static str {
     KNOWN.iter().find(|(known, _)| known == method).map_or("other", |(_, label)| label)
 }
 
-/// WeChat's errcodes that the client knows (see `wechat::client`); any other
-/// is `other`, so that a misbehaving upstream cannot grow the label set.
+/// WeChat's errcodes and Douyin's err_no that the clients know (see
+/// `wechat::client` and `wechat::douyin`); any other is `other`, so that a
+/// misbehaving upstream cannot grow the label set.
 fn errcode_label(errcode: Option<i64>) -> &'static str {
     match errcode {
         None => "unavailable",
@@ -199,6 +201,10 @@ fn errcode_label(errcode: Option<i64>) -> &'static str {
         Some(40001) => "40001",
         Some(40013) => "40013",
         Some(40014) => "40014",
+        Some(40015) => "40015",
+        Some(40017) => "40017",
+        Some(40018) => "40018",
+        Some(40019) => "40019",
         Some(40029) => "40029",
         Some(40125) => "40125",
         Some(40163) => "40163",

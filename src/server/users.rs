@@ -1,14 +1,19 @@
-//! Users and the WeChat identities bound to them.
+//! Users and the Mini Program identities (WeChat's and Douyin's) bound to
+//! them.
 //!
 //! A user is keyed by an id of the server's own (`usr_…`), never by an
 //! openid: an openid is one Mini Program's name for a person, and the same
-//! person can arrive through several apps (linked by unionid) or by phone.
+//! person can arrive through several apps (linked by unionid, within one
+//! platform), through both platforms, or by phone. One table holds the
+//! identities of both, `wechat_identities` (its name from before Douyin),
+//! keyed by (provider, appid, openid).
 
 use super::clock::Millis;
 use super::codes::normalize_recipient;
 use super::db::Db;
 use super::error::AppError;
 use super::secrets::new_id;
+use super::wechat::Provider;
 use crate::protocol::{ApiErrorCode, Channel, ProfileUpdate, Text, UserInfo};
 use sqlx::{Any, AnyConnection, AnyPool};
 
@@ -105,21 +110,32 @@ impl User {
     }
 }
 
-/// A WeChat identity as WeChat names it.
+/// A Mini Program identity as its platform names it.
 #[derive(Clone, Debug)]
-pub struct WechatIdentity {
+pub struct MiniProgramIdentity {
+    /// The platform: WeChat or Douyin.
+    pub provider: Provider,
     /// The AppID of the Mini Program the user logged in through.
     pub appid: String,
-    /// WeChat's id for the user within that Mini Program only.
+    /// The platform's id for the user within that Mini Program only.
     pub openid: String,
-    /// The user across the developer's apps, when known.
+    /// The user across the developer's apps on that platform, when known.
     pub unionid: Option<String>,
 }
 
-impl WechatIdentity {
-    /// `appid:openid`: the identity as the abuse budgets count it.
+impl MiniProgramIdentity {
+    /// A WeChat identity.
+    pub fn wechat(appid: impl Into<String>, openid: impl Into<String>, unionid: Option<String>) -> Self {
+        Self { provider: Provider::Wechat, appid: appid.into(), openid: openid.into(), unionid }
+    }
+
+    /// The identity as the abuse budgets count it: `appid:openid` for
+    /// WeChat, `douyin:appid:openid` for Douyin.
     pub fn key(&self) -> String {
-        format!("{}:{}", self.appid, self.openid)
+        match self.provider {
+            Provider::Wechat => format!("{}:{}", self.appid, self.openid),
+            Provider::Douyin => format!("douyin:{}:{}", self.appid, self.openid),
+        }
     }
 }
 
@@ -152,25 +168,32 @@ async fn user_where(pool: &AnyPool, condition: &str, value: &str) -> Result<Opti
     Ok(row.map(User::from))
 }
 
-/// The user a WeChat identity is bound to: by (appid, openid), or else by a
-/// unionid another of the developer's apps has bound, in which case this
-/// identity is linked to the same user. Reads on the read pool; writes only
-/// when there is something to record.
-pub async fn by_wechat(db: &Db, identity: &WechatIdentity, now: Millis) -> Result<Option<User>, AppError> {
-    let bound: Option<(String, Option<String>)> =
-        sqlx::query_as("SELECT user_id, unionid FROM wechat_identities WHERE appid = $1 AND openid = $2")
-            .bind(&identity.appid)
-            .bind(&identity.openid)
-            .fetch_optional(&db.read)
-            .await?;
+/// The user a Mini Program identity is bound to: by (provider, appid,
+/// openid), or else by a unionid another of the developer's apps on the same
+/// platform has bound, in which case this identity is linked to the same
+/// user (a WeChat unionid and a Douyin one are different names: they never
+/// link). Reads on the read pool; writes only when there is something to
+/// record.
+pub async fn by_mini_program(db: &Db, identity: &MiniProgramIdentity, now: Millis) -> Result<Option<User>, AppError> {
+    let provider = identity.provider.as_str();
+    let bound: Option<(String, Option<String>)> = sqlx::query_as(
+        "SELECT user_id, unionid FROM wechat_identities WHERE provider = $1 AND appid = $2 AND openid = $3",
+    )
+    .bind(provider)
+    .bind(&identity.appid)
+    .bind(&identity.openid)
+    .fetch_optional(&db.read)
+    .await?;
     if let Some((user_id, known_unionid)) = bound {
         if let (Some(unionid), None) = (&identity.unionid, known_unionid) {
-            // WeChat may start giving a unionid later (once the app joins an
-            // Open Platform account): remember it.
+            // The platform may start giving a unionid later (once the app
+            // joins an Open Platform account): remember it.
             sqlx::query(
-                "UPDATE wechat_identities SET unionid = $1 WHERE appid = $2 AND openid = $3 AND unionid IS NULL",
+                "UPDATE wechat_identities SET unionid = $1
+                 WHERE provider = $2 AND appid = $3 AND openid = $4 AND unionid IS NULL",
             )
             .bind(unionid)
+            .bind(provider)
             .bind(&identity.appid)
             .bind(&identity.openid)
             .execute(&db.write)
@@ -181,10 +204,12 @@ pub async fn by_wechat(db: &Db, identity: &WechatIdentity, now: Millis) -> Resul
     let Some(unionid) = &identity.unionid else {
         return Ok(None);
     };
-    let linked: Option<(String,)> = sqlx::query_as("SELECT user_id FROM wechat_identities WHERE unionid = $1 LIMIT 1")
-        .bind(unionid)
-        .fetch_optional(&db.read)
-        .await?;
+    let linked: Option<(String,)> =
+        sqlx::query_as("SELECT user_id FROM wechat_identities WHERE provider = $1 AND unionid = $2 LIMIT 1")
+            .bind(provider)
+            .bind(unionid)
+            .fetch_optional(&db.read)
+            .await?;
     let Some((user_id,)) = linked else {
         return Ok(None);
     };
@@ -291,26 +316,34 @@ pub async fn update_profile(pool: &AnyPool, id: &str, update: &ProfileUpdate) ->
     by_id(pool, id).await
 }
 
-/// Binds a WeChat identity to a user. A user has at most one openid per
-/// Mini Program, and an identity is bound once.
+/// Binds a Mini Program identity to a user. A user has at most one openid
+/// per Mini Program (and so may hold a WeChat identity and a Douyin one),
+/// and an identity is bound once.
 pub async fn bind_identity(
     conn: &mut AnyConnection,
-    identity: &WechatIdentity,
+    identity: &MiniProgramIdentity,
     user_id: &str,
     now: Millis,
 ) -> Result<(), AppError> {
+    let name = identity.provider.name();
     let taken: Option<(String,)> =
-        sqlx::query_as("SELECT openid FROM wechat_identities WHERE appid = $1 AND user_id = $2")
+        sqlx::query_as("SELECT openid FROM wechat_identities WHERE provider = $1 AND appid = $2 AND user_id = $3")
+            .bind(identity.provider.as_str())
             .bind(&identity.appid)
             .bind(user_id)
             .fetch_optional(&mut *conn)
             .await?;
     if taken.is_some_and(|(openid,)| openid != identity.openid) {
-        return Err(AppError::new(ApiErrorCode::AlreadyBound, "this user is already bound to another WeChat account"));
+        return Err(AppError::new(
+            ApiErrorCode::AlreadyBound,
+            format!("this user is already bound to another {name} account"),
+        ));
     }
     let result = sqlx::query(
-        "INSERT INTO wechat_identities (appid, openid, unionid, user_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO wechat_identities (provider, appid, openid, unionid, user_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
+    .bind(identity.provider.as_str())
     .bind(&identity.appid)
     .bind(&identity.openid)
     .bind(&identity.unionid)
@@ -321,7 +354,7 @@ pub async fn bind_identity(
     match result {
         Ok(_) => Ok(()),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            Err(AppError::new(ApiErrorCode::AlreadyBound, "this WeChat account is already bound"))
+            Err(AppError::new(ApiErrorCode::AlreadyBound, format!("this {name} account is already bound")))
         }
         Err(e) => Err(e.into()),
     }

@@ -18,8 +18,8 @@ use miniauth::server::config::{Config, Registration};
 use miniauth::server::db::{self, Location};
 use miniauth::server::keys::{self, SigningAlgorithm};
 use miniauth::server::secrets::token_hash;
-use miniauth::server::users::{self, NewUser, WechatIdentity};
-use miniauth::server::wechat::Simulator;
+use miniauth::server::users::{self, MiniProgramIdentity, NewUser};
+use miniauth::server::wechat::{Provider, Simulator};
 use miniauth::server::{start, Running};
 use miniauth::{KeySet, Keys, Validation, Verifier};
 use serde_json::{json, Map, Value};
@@ -39,6 +39,9 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// `src/server/mod.rs`): repeated here so the tests can look for it in
 /// answers and logs.
 pub const SIMULATOR_SECRET: &str = "simulator-secret";
+
+/// The simulator's Douyin AppSecret (`SIMULATOR_DOUYIN_SECRET`), likewise.
+pub const SIMULATOR_DOUYIN_SECRET: &str = "simulator-douyin-secret";
 
 pub mod chat;
 
@@ -367,13 +370,16 @@ impl UserSpec {
 }
 
 /// A WeChat simulator run outside the server, the way a real deployment
-/// talks to WeChat (`--wechat-appid`, `--wechat-secret`, `--wechat-api`),
-/// behind a proxy that records every answer WeChat gave: the only way to
-/// learn the `session_key`s the server received.
+/// talks to WeChat (`--wechat-appid`, `--wechat-secret`, `--wechat-api`) and
+/// Douyin (`--douyin-appid`, `--douyin-secret`, `--douyin-api`, the same
+/// base), behind a proxy that records every answer WeChat and Douyin gave:
+/// the only way to learn the `session_key`s the server received.
 pub struct ExternalWechat {
     pub sim: Simulator,
     pub appid: String,
     pub secret: String,
+    pub douyin_appid: String,
+    pub douyin_secret: String,
     pub base: String,
     answers: Arc<Mutex<Vec<String>>>,
     delivered: Arc<Mutex<Vec<Value>>>,
@@ -388,13 +394,17 @@ impl ExternalWechat {
 
         let appid = "wx_external_test_app".to_string();
         let secret = format!("external-secret-{}", new_suffix());
-        let sim = Simulator::new(appid.clone(), secret.clone(), clock);
+        let douyin_appid = "tt_external_test_app".to_string();
+        let douyin_secret = format!("external-douyin-secret-{}", new_suffix());
+        let sim = Simulator::new(appid.clone(), secret.clone(), clock)
+            .with_douyin(douyin_appid.clone(), douyin_secret.clone());
         let answers: Arc<Mutex<Vec<String>>> = Arc::default();
         let delivered: Arc<Mutex<Vec<Value>>> = Arc::default();
         let record = answers.clone();
         let inbox = delivered.clone();
         let router: axum::Router = sim
             .wechat_router()
+            .merge(sim.douyin_router())
             .layer(from_fn(move |request: Request, next: Next| {
                 let record = record.clone();
                 async move {
@@ -418,7 +428,7 @@ impl ExternalWechat {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, router).await });
-        Self { sim, appid, secret, base, answers, delivered }
+        Self { sim, appid, secret, douyin_appid, douyin_secret, base, answers, delivered }
     }
 
     /// Where the server should POST one-time codes (`--code-webhook`).
@@ -439,6 +449,14 @@ impl ExternalWechat {
     /// The `session_key`s WeChat handed the server.
     pub fn session_keys(&self) -> Vec<String> {
         self.answers().iter().filter_map(|a| a["session_key"].as_str().map(String::from)).collect()
+    }
+
+    /// The `session_key`s Douyin handed the server (empty ones, of failed
+    /// exchanges, left out).
+    pub fn douyin_session_keys(&self) -> Vec<String> {
+        let answers = self.answers();
+        let keys = answers.iter().filter_map(|a| a["data"]["session_key"].as_str());
+        keys.filter(|key| !key.is_empty()).map(String::from).collect()
     }
 
     /// The access tokens WeChat handed the server.
@@ -604,6 +622,9 @@ impl TestServer {
             config.wechat_appid = Some(wechat.appid.clone());
             config.wechat_secret = Some(wechat.secret.clone());
             config.wechat_api = wechat.base.clone();
+            config.douyin_appid = Some(wechat.douyin_appid.clone());
+            config.douyin_secret = Some(wechat.douyin_secret.clone());
+            config.douyin_api = wechat.base.clone();
             config.code_webhook = Some(wechat.webhook());
         }
         adjust(&mut config);
@@ -703,6 +724,35 @@ impl TestServer {
         self.http.post("/sim/wx/busy", json!({ "calls": calls })).await.expect(204);
     }
 
+    /// What `tt.login()` gives the Douyin user `openid`, with a unionid.
+    pub async fn tt_code_with(&self, openid: &str, unionid: Option<&str>) -> String {
+        if let Some(wechat) = &self.wechat {
+            return wechat.sim.mint_douyin_code(openid, unionid);
+        }
+        let mut body = json!({ "openid": openid });
+        if let Some(unionid) = unionid {
+            body["unionid"] = json!(unionid);
+        }
+        let answer = self.http.post("/sim/tt/login", body).await;
+        answer.expect(200);
+        answer.json["code"].as_str().expect("a code").to_string()
+    }
+
+    /// What `tt.login()` gives the Douyin user `openid`.
+    pub async fn tt_code(&self, openid: &str) -> String {
+        self.tt_code_with(openid, None).await
+    }
+
+    /// Makes the next `calls` Douyin calls answer "system error" (-1).
+    pub async fn douyin_busy(&self, calls: u32) {
+        match &self.wechat {
+            Some(wechat) => wechat.sim.set_douyin_busy(calls),
+            None => {
+                self.http.post("/sim/tt/busy", json!({ "calls": calls })).await.expect(204);
+            }
+        }
+    }
+
     // -------------------------------------------------- the API
 
     pub async fn login_code(&self, code: &str) -> Answer {
@@ -713,6 +763,17 @@ impl TestServer {
     pub async fn login(&self, openid: &str) -> Answer {
         let code = self.wx_code(openid).await;
         self.login_code(&code).await
+    }
+
+    /// `POST /v1/login/douyin` with `code`.
+    pub async fn login_douyin_code(&self, code: &str) -> Answer {
+        self.http.post("/v1/login/douyin", json!({ "code": code })).await
+    }
+
+    /// `tt.login()` as `openid`, then `POST /v1/login/douyin`.
+    pub async fn login_douyin(&self, openid: &str) -> Answer {
+        let code = self.tt_code(openid).await;
+        self.login_douyin_code(&code).await
     }
 
     /// The challenge an unbound `openid` gets, whatever the mode.
@@ -871,12 +932,36 @@ impl TestServer {
 
     /// Binds `openid` (of this server's Mini Program) to `user_id`.
     pub async fn bind_openid(&self, user_id: &str, openid: &str, unionid: Option<&str>) {
-        let identity =
-            WechatIdentity { appid: self.app.appid.clone(), openid: openid.into(), unionid: unionid.map(String::from) };
+        let identity = MiniProgramIdentity::wechat(self.app.appid.clone(), openid, unionid.map(String::from));
         self.bind_identity(user_id, &identity).await;
     }
 
-    pub async fn bind_identity(&self, user_id: &str, identity: &WechatIdentity) {
+    /// Binds the Douyin `openid` (of this server's Douyin Mini Program) to
+    /// `user_id`.
+    pub async fn bind_douyin_openid(&self, user_id: &str, openid: &str, unionid: Option<&str>) {
+        let appid = self.app.douyin.as_ref().expect("Douyin is configured").appid().to_owned();
+        let identity = MiniProgramIdentity {
+            provider: Provider::Douyin,
+            appid,
+            openid: openid.into(),
+            unionid: unionid.map(String::from),
+        };
+        self.bind_identity(user_id, &identity).await;
+    }
+
+    /// The identities bound to `user_id`, as `(provider, appid, openid)`,
+    /// sorted.
+    pub async fn identities_of(&self, user_id: &str) -> Vec<(String, String, String)> {
+        sqlx::query_as(
+            "SELECT provider, appid, openid FROM wechat_identities WHERE user_id = $1 ORDER BY provider, appid, openid",
+        )
+        .bind(user_id)
+        .fetch_all(&self.app.db.read)
+        .await
+        .expect("the identities")
+    }
+
+    pub async fn bind_identity(&self, user_id: &str, identity: &MiniProgramIdentity) {
         let mut conn = self.app.db.write.acquire().await.unwrap();
         users::bind_identity(&mut conn, identity, user_id, self.clock.now()).await.expect("the identity is bound");
     }
@@ -1086,6 +1171,9 @@ impl BinaryServer {
             "WECHAT_APPID",
             "WECHAT_SECRET",
             "WECHAT_API",
+            "DOUYIN_APPID",
+            "DOUYIN_SECRET",
+            "DOUYIN_API",
             "MINIAUTH_ISSUER",
             "MINIAUTH_AUDIENCE",
             "MINIAUTH_REGISTRATION",

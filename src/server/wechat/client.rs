@@ -38,29 +38,23 @@
 //!
 //! Secrets: the AppSecret (for `jscode2session`) and the access token travel
 //! in query strings, so no URL is ever logged or put in an error
-//! (`reqwest::Error::without_url`), and redirects are not followed. The
+//! ([`Upstream`] sees to it), and redirects are not followed. The
 //! `session_key` only lives in [`SessionKey`], whose `Debug` is redacted.
 //! Logs are `debug` and carry the path and the `errcode` only.
 
-use super::{PhoneInfo, Session, SessionKey, WechatConfig, WechatError};
+use super::upstream::{cut, Upstream, TIMEOUT};
+use super::{PhoneInfo, Provider, ProviderConfig, ProviderError, Session};
 use crate::server::clock::{Clock, Millis};
 use crate::server::phone::PhoneNumber;
 use crate::server::telemetry::Metrics;
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
 
-/// The longest a whole WeChat call may take, answer included.
-const TIMEOUT: Duration = Duration::from_secs(5);
 /// The access token is fetched again this long before it expires.
 const TOKEN_REFRESH_MARGIN_SECS: i64 = 300;
-/// WeChat's answers are a few hundred bytes; anything past this is not its API.
-const MAX_ANSWER_BYTES: usize = 64 * 1024;
-/// `errmsg` is WeChat's text; it is cut to this many characters in errors.
-const MAX_ERRMSG_CHARS: usize = 200;
 
 const PATH_SESSION: &str = "/sns/jscode2session";
 const PATH_TOKEN: &str = "/cgi-bin/stable_token";
@@ -71,16 +65,11 @@ const PATH_PHONE: &str = "/wxa/business/getuserphonenumber";
 /// Cheap to share behind an `Arc`; the access token is cached inside, per the
 /// injected clock, and concurrent callers share one fetch.
 pub struct WechatClient {
-    /// Either the HTTP client, or why none could be built (every call then
-    /// answers [`WechatError::Unavailable`]).
-    http: Result<reqwest::Client, String>,
-    config: WechatConfig,
-    /// `config.base_url` without a trailing `/`.
-    base: String,
+    /// Where the calls go, and how.
+    upstream: Upstream,
+    config: ProviderConfig,
     clock: Arc<dyn Clock>,
     token: Mutex<Option<CachedToken>>,
-    /// Counts failed calls by errcode.
-    metrics: Metrics,
 }
 
 /// The cached access token. No `Debug`: it is a secret.
@@ -94,7 +83,7 @@ impl fmt::Debug for WechatClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WechatClient")
             .field("config", &self.config)
-            .field("http", &self.http.as_ref().map(|_| "ready"))
+            .field("http", &if self.upstream.ready() { "ready" } else { "unavailable" })
             .finish_non_exhaustive()
     }
 }
@@ -107,22 +96,19 @@ impl WechatClient {
     /// is installed yet. Server certificates are checked by the platform
     /// verifier against the system's roots; if the system has none, the
     /// client can still reach plain `http://` (a simulator) and every
-    /// `https://` call fails as [`WechatError::Unavailable`].
-    pub fn new(config: WechatConfig, clock: Arc<dyn Clock>, metrics: Metrics) -> Self {
+    /// `https://` call fails as [`ProviderError::Unavailable`].
+    pub fn new(config: ProviderConfig, clock: Arc<dyn Clock>, metrics: Metrics) -> Self {
         Self::with_timeout(config, clock, metrics, TIMEOUT)
     }
 
-    fn with_timeout(config: WechatConfig, clock: Arc<dyn Clock>, metrics: Metrics, timeout: Duration) -> Self {
-        // The secret travels in the query string: the shared client follows
-        // no redirects.
-        let http = crate::server::http_client(timeout);
-        let base = config.base_url.trim_end_matches('/').to_owned();
-        Self { http, config, base, clock, token: Mutex::new(None), metrics }
+    fn with_timeout(config: ProviderConfig, clock: Arc<dyn Clock>, metrics: Metrics, timeout: Duration) -> Self {
+        let upstream = Upstream::new(Provider::Wechat, &config.base_url, metrics, timeout);
+        Self { upstream, config, clock, token: Mutex::new(None) }
     }
 
     /// `jscode2session`: the user behind a `wx.login()` code.
-    pub async fn code_to_session(&self, js_code: &str) -> Result<Session, WechatError> {
-        let url = self.url(
+    pub async fn code_to_session(&self, js_code: &str) -> Result<Session, ProviderError> {
+        let url = self.upstream.url(
             PATH_SESSION,
             &[
                 ("appid", self.config.appid.as_str()),
@@ -131,26 +117,17 @@ impl WechatClient {
                 ("grant_type", "authorization_code"),
             ],
         )?;
-        let request = self.http()?.get(url);
-        let answer: SessionAnswer = self.call(PATH_SESSION, request).await?;
-        check(answer.errcode, answer.errmsg)?;
-        let openid = answer.openid.filter(|openid| !openid.is_empty());
-        let session_key = answer.session_key.filter(|key| !key.is_empty());
-        let (Some(openid), Some(session_key)) = (openid, session_key) else {
-            return Err(WechatError::Unavailable(format!("{PATH_SESSION}: the answer lacks openid or session_key")));
-        };
-        Ok(Session {
-            openid,
-            unionid: answer.unionid.filter(|unionid| !unionid.is_empty()),
-            session_key: SessionKey(session_key),
-        })
+        let request = self.upstream.http()?.get(url);
+        let answer: SessionAnswer = self.upstream.call(PATH_SESSION, request).await?;
+        check(answer.errcode, &answer.errmsg)?;
+        Session::from_answer(PATH_SESSION, answer.openid, answer.session_key, answer.unionid)
     }
 
     /// `getuserphonenumber`: the phone number behind a `getPhoneNumber` code.
     ///
     /// If WeChat refuses the cached access token, a new one is fetched and the
-    /// call made once more; a second refusal is [`WechatError::Credentials`].
-    pub async fn phone_number(&self, code: &str) -> Result<PhoneInfo, WechatError> {
+    /// call made once more; a second refusal is [`ProviderError::Credentials`].
+    pub async fn phone_number(&self, code: &str) -> Result<PhoneInfo, ProviderError> {
         let token = self.access_token().await?;
         match self.phone_number_with(&token, code).await {
             Err(PhoneError::Token(_)) => {
@@ -160,7 +137,7 @@ impl WechatClient {
                     Err(PhoneError::Token(errcode)) => {
                         // The token WeChat just gave is refused: nothing left to try.
                         self.forget_token(&token).await;
-                        Err(WechatError::Credentials(errcode))
+                        Err(ProviderError::Credentials(errcode))
                     }
                     Err(PhoneError::Wechat(error)) => Err(error),
                     Ok(info) => Ok(info),
@@ -172,22 +149,22 @@ impl WechatClient {
     }
 
     async fn phone_number_with(&self, token: &str, code: &str) -> Result<PhoneInfo, PhoneError> {
-        let url = self.url(PATH_PHONE, &[("access_token", token)])?;
-        let request = self.http()?.post(url).json(&PhoneRequest { code });
-        let answer: PhoneAnswer = self.call(PATH_PHONE, request).await?;
+        let url = self.upstream.url(PATH_PHONE, &[("access_token", token)])?;
+        let request = self.upstream.http()?.post(url).json(&PhoneRequest { code });
+        let answer: PhoneAnswer = self.upstream.call(PATH_PHONE, request).await?;
         if matches!(answer.errcode, 40001 | 42001 | 40014) {
             return Err(PhoneError::Token(answer.errcode));
         }
-        check(answer.errcode, answer.errmsg)?;
+        check(answer.errcode, &answer.errmsg)?;
         let info = answer
             .phone_info
-            .ok_or_else(|| WechatError::Unavailable(format!("{PATH_PHONE}: the answer lacks phone_info")))?;
+            .ok_or_else(|| ProviderError::Unavailable(format!("{PATH_PHONE}: the answer lacks phone_info")))?;
         Ok(info.into_phone_info(&self.config.appid)?)
     }
 
     /// The access token: the cached one while it is fresh, else a new one.
     /// The lock is held across the fetch, so concurrent callers share it.
-    async fn access_token(&self) -> Result<String, WechatError> {
+    async fn access_token(&self) -> Result<String, ProviderError> {
         let mut cache = self.token.lock().await;
         if let Some(token) = cache.as_ref() {
             if self.clock.now() < token.refresh_at {
@@ -209,26 +186,26 @@ impl WechatClient {
         }
     }
 
-    async fn fetch_token(&self) -> Result<CachedToken, WechatError> {
+    async fn fetch_token(&self) -> Result<CachedToken, ProviderError> {
         // Timed from before the request: the token cannot be older than this.
         let asked_at = self.clock.now();
-        let url = self.url(PATH_TOKEN, &[])?;
+        let url = self.upstream.url(PATH_TOKEN, &[])?;
         let body =
             TokenRequest { grant_type: "client_credential", appid: &self.config.appid, secret: &self.config.secret };
-        let request = self.http()?.post(url).json(&body);
-        let answer: TokenAnswer = self.call(PATH_TOKEN, request).await?;
+        let request = self.upstream.http()?.post(url).json(&body);
+        let answer: TokenAnswer = self.upstream.call(PATH_TOKEN, request).await?;
         if answer.errcode == 40001 {
             // From the token call, 40001 means the AppSecret is wrong.
-            return Err(WechatError::Credentials(40001));
+            return Err(ProviderError::Credentials(40001));
         }
-        check(answer.errcode, answer.errmsg)?;
+        check(answer.errcode, &answer.errmsg)?;
         let value = answer
             .access_token
             .filter(|token| !token.is_empty())
-            .ok_or_else(|| WechatError::Unavailable(format!("{PATH_TOKEN}: the answer lacks access_token")))?;
+            .ok_or_else(|| ProviderError::Unavailable(format!("{PATH_TOKEN}: the answer lacks access_token")))?;
         let expires_in = answer.expires_in.unwrap_or(7200);
         if expires_in <= 0 {
-            return Err(WechatError::Unavailable(format!("{PATH_TOKEN}: expires_in is {expires_in}")));
+            return Err(ProviderError::Unavailable(format!("{PATH_TOKEN}: expires_in is {expires_in}")));
         }
         // Refresh 5 minutes early; for a token shorter-lived than 10 minutes
         // (WeChat gives 2 hours), halfway through.
@@ -239,63 +216,6 @@ impl WechatClient {
         };
         Ok(CachedToken { value, refresh_at: asked_at.saturating_add(keep_secs.saturating_mul(1000)) })
     }
-
-    fn http(&self) -> Result<&reqwest::Client, WechatError> {
-        self.http.as_ref().map_err(|why| WechatError::Unavailable(why.clone()))
-    }
-
-    fn url(&self, path: &'static str, query: &[(&str, &str)]) -> Result<reqwest::Url, WechatError> {
-        let mut url = reqwest::Url::parse(&format!("{}{path}", self.base))
-            .map_err(|_| WechatError::Unavailable(format!("the WeChat base URL {:?} is not a URL", self.base)))?;
-        url.query_pairs_mut().extend_pairs(query);
-        Ok(url)
-    }
-
-    /// Sends `request` and reads WeChat's JSON answer (any status but 2xx, a
-    /// body that is not JSON, or a transport failure is `Unavailable`).
-    /// Answers with an errcode, and failures, are counted.
-    async fn call<T: DeserializeOwned>(
-        &self,
-        path: &'static str,
-        request: reqwest::RequestBuilder,
-    ) -> Result<T, WechatError> {
-        let result = async {
-            let mut response = request.send().await.map_err(|error| transport_error(path, error))?;
-            let status = response.status();
-            if !status.is_success() {
-                return Err(WechatError::Unavailable(format!("{path}: HTTP {status}")));
-            }
-            if response.content_length().is_some_and(|length| length > MAX_ANSWER_BYTES as u64) {
-                return Err(too_large(path));
-            }
-            let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(|error| transport_error(path, error))? {
-                if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-                    return Err(too_large(path));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            let errcode = serde_json::from_slice::<ErrcodeOnly>(&body)
-                .map_err(|_| WechatError::Unavailable(format!("{path}: the answer is not WeChat's JSON")))?
-                .errcode;
-            tracing::debug!(path, errcode, "WeChat answered");
-            let answer = serde_json::from_slice::<T>(&body)
-                .map_err(|_| WechatError::Unavailable(format!("{path}: the answer is not WeChat's JSON")))?;
-            Ok((errcode, answer))
-        }
-        .await;
-        match &result {
-            Ok((0, _)) => {}
-            Ok((errcode, _)) => self.metrics.wechat_error(path, Some(*errcode)),
-            Err(error) => {
-                if let WechatError::Unavailable(why) = error {
-                    tracing::debug!(path, error = %why, "WeChat call failed");
-                }
-                self.metrics.wechat_error(path, None);
-            }
-        }
-        result.map(|(_, answer)| answer)
-    }
 }
 
 /// Why one `getuserphonenumber` attempt failed.
@@ -303,47 +223,25 @@ enum PhoneError {
     /// WeChat refused the access token (its errcode).
     Token(i64),
     /// Anything else.
-    Wechat(WechatError),
+    Wechat(ProviderError),
 }
 
-impl From<WechatError> for PhoneError {
-    fn from(error: WechatError) -> Self {
+impl From<ProviderError> for PhoneError {
+    fn from(error: ProviderError) -> Self {
         Self::Wechat(error)
     }
 }
 
 /// `Ok` for errcode 0, else the error it stands for.
-fn check(errcode: i64, errmsg: String) -> Result<(), WechatError> {
+fn check(errcode: i64, errmsg: &str) -> Result<(), ProviderError> {
     match errcode {
         0 => Ok(()),
-        40029 | 40163 => Err(WechatError::InvalidCode),
-        45011 => Err(WechatError::RateLimited),
-        -1 => Err(WechatError::Busy),
-        40013 | 40125 => Err(WechatError::Credentials(errcode)),
-        _ => Err(WechatError::Other { errcode, errmsg: errmsg.chars().take(MAX_ERRMSG_CHARS).collect() }),
+        40029 | 40163 => Err(ProviderError::InvalidCode),
+        45011 => Err(ProviderError::RateLimited),
+        -1 => Err(ProviderError::Busy),
+        40013 | 40125 => Err(ProviderError::Credentials(errcode)),
+        _ => Err(ProviderError::Other { errcode, errmsg: cut(errmsg) }),
     }
-}
-
-fn transport_error(path: &str, error: reqwest::Error) -> WechatError {
-    // `without_url`: the URL holds the secret or the access token.
-    let error = error.without_url();
-    let what = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "could not connect"
-    } else {
-        "the request failed"
-    };
-    // The innermost cause ("Connection refused", a DNS failure...) names no URL.
-    let mut cause: &dyn std::error::Error = &error;
-    while let Some(source) = cause.source() {
-        cause = source;
-    }
-    WechatError::Unavailable(format!("{path}: {what}: {cause}"))
-}
-
-fn too_large(path: &str) -> WechatError {
-    WechatError::Unavailable(format!("{path}: the answer is larger than {MAX_ANSWER_BYTES} bytes"))
 }
 
 /// The stable token request: normal mode (no `force_refresh`). No
@@ -358,13 +256,6 @@ struct TokenRequest<'a> {
 #[derive(serde::Serialize)]
 struct PhoneRequest<'a> {
     code: &'a str,
-}
-
-/// Enough of any answer to log its errcode.
-#[derive(Deserialize)]
-struct ErrcodeOnly {
-    #[serde(default)]
-    errcode: i64,
 }
 
 /// `jscode2session`'s answer. No `Debug`: it holds the session key.
@@ -423,15 +314,15 @@ struct Watermark {
 }
 
 impl RawPhoneInfo {
-    fn into_phone_info(self, appid: &str) -> Result<PhoneInfo, WechatError> {
+    fn into_phone_info(self, appid: &str) -> Result<PhoneInfo, ProviderError> {
         match &self.watermark {
             Some(watermark) if watermark.appid == appid => {}
             Some(_) => {
-                return Err(WechatError::Unavailable(format!(
+                return Err(ProviderError::Unavailable(format!(
                     "{PATH_PHONE}: the phone number is watermarked for another AppID"
                 )))
             }
-            None => return Err(WechatError::Unavailable(format!("{PATH_PHONE}: the phone number has no watermark"))),
+            None => return Err(ProviderError::Unavailable(format!("{PATH_PHONE}: the phone number has no watermark"))),
         }
         let country_code = match self.country_code {
             CountryCode::Text(code) => code,
@@ -439,7 +330,7 @@ impl RawPhoneInfo {
         };
         PhoneNumber::from_parts(&country_code, &self.pure_phone_number)
             .map(PhoneInfo::from)
-            .ok_or_else(|| WechatError::Unavailable(format!("{PATH_PHONE}: phone_info is not a phone number")))
+            .ok_or_else(|| ProviderError::Unavailable(format!("{PATH_PHONE}: phone_info is not a phone number")))
     }
 }
 
@@ -464,8 +355,8 @@ mod tests {
         format!("http://{address}")
     }
 
-    fn config(base_url: &str, appid: &str, secret: &str) -> WechatConfig {
-        WechatConfig { base_url: base_url.to_owned(), appid: appid.to_owned(), secret: secret.to_owned() }
+    fn config(base_url: &str, appid: &str, secret: &str) -> ProviderConfig {
+        ProviderConfig { base_url: base_url.to_owned(), appid: appid.to_owned(), secret: secret.to_owned() }
     }
 
     struct Setup {
@@ -527,8 +418,8 @@ mod tests {
         let s = setup().await;
         let code = s.sim.mint_login_code("user_1", None);
         s.client.code_to_session(&code).await.unwrap();
-        assert_eq!(s.client.code_to_session(&code).await.unwrap_err(), WechatError::InvalidCode);
-        assert_eq!(s.client.code_to_session("no-such-code").await.unwrap_err(), WechatError::InvalidCode);
+        assert_eq!(s.client.code_to_session(&code).await.unwrap_err(), ProviderError::InvalidCode);
+        assert_eq!(s.client.code_to_session("no-such-code").await.unwrap_err(), ProviderError::InvalidCode);
     }
 
     #[tokio::test]
@@ -539,7 +430,7 @@ mod tests {
         s.clock.advance(Duration::from_secs(299));
         s.client.code_to_session(&fresh).await.unwrap();
         s.clock.advance(Duration::from_secs(2));
-        assert_eq!(s.client.code_to_session(&stale).await.unwrap_err(), WechatError::InvalidCode);
+        assert_eq!(s.client.code_to_session(&stale).await.unwrap_err(), ProviderError::InvalidCode);
     }
 
     #[tokio::test]
@@ -551,7 +442,7 @@ mod tests {
             s.client.code_to_session(code).await.unwrap();
         }
         let last = &codes[RATE_LIMIT_PER_MINUTE as usize];
-        assert_eq!(s.client.code_to_session(last).await.unwrap_err(), WechatError::RateLimited);
+        assert_eq!(s.client.code_to_session(last).await.unwrap_err(), ProviderError::RateLimited);
         // Another user is not limited.
         let other = s.sim.mint_login_code("calm_user", None);
         s.client.code_to_session(&other).await.unwrap();
@@ -565,13 +456,13 @@ mod tests {
         let s = setup().await;
         let code = s.sim.mint_login_code("user_1", None);
         s.sim.set_busy(2);
-        assert_eq!(s.client.code_to_session(&code).await.unwrap_err(), WechatError::Busy);
-        assert_eq!(s.client.code_to_session(&code).await.unwrap_err(), WechatError::Busy);
+        assert_eq!(s.client.code_to_session(&code).await.unwrap_err(), ProviderError::Busy);
+        assert_eq!(s.client.code_to_session(&code).await.unwrap_err(), ProviderError::Busy);
         assert_eq!(s.client.code_to_session(&code).await.unwrap().openid, "user_1");
 
         let phone = s.sim.mint_phone_code("13800138000").unwrap();
         s.sim.set_busy(1);
-        assert_eq!(s.client.phone_number(&phone).await.unwrap_err(), WechatError::Busy);
+        assert_eq!(s.client.phone_number(&phone).await.unwrap_err(), ProviderError::Busy);
         s.client.phone_number(&phone).await.unwrap();
     }
 
@@ -589,7 +480,7 @@ mod tests {
                     country_code: "86".into(),
                 }
             );
-            assert_eq!(s.client.phone_number(&code).await.unwrap_err(), WechatError::InvalidCode, "single use");
+            assert_eq!(s.client.phone_number(&code).await.unwrap_err(), ProviderError::InvalidCode, "single use");
         }
         let code = s.sim.mint_phone_code("+14155550123").unwrap();
         let info = s.client.phone_number(&code).await.unwrap();
@@ -597,10 +488,10 @@ mod tests {
 
         let code = s.sim.mint_phone_code("13800138000").unwrap();
         s.clock.advance(Duration::from_secs(301));
-        assert_eq!(s.client.phone_number(&code).await.unwrap_err(), WechatError::InvalidCode, "expired");
+        assert_eq!(s.client.phone_number(&code).await.unwrap_err(), ProviderError::InvalidCode, "expired");
         // A login code is no phone code.
         let login = s.sim.mint_login_code("user_1", None);
-        assert_eq!(s.client.phone_number(&login).await.unwrap_err(), WechatError::InvalidCode);
+        assert_eq!(s.client.phone_number(&login).await.unwrap_err(), ProviderError::InvalidCode);
     }
 
     #[tokio::test]
@@ -678,12 +569,12 @@ mod tests {
         let s = setup().await;
         let code = s.sim.mint_login_code("user_1", None);
         let wrong_secret = s.client_as(APPID, "not-the-secret");
-        assert_eq!(wrong_secret.code_to_session(&code).await.unwrap_err(), WechatError::Credentials(40125));
+        assert_eq!(wrong_secret.code_to_session(&code).await.unwrap_err(), ProviderError::Credentials(40125));
         let phone = s.sim.mint_phone_code("13800138000").unwrap();
-        assert_eq!(wrong_secret.phone_number(&phone).await.unwrap_err(), WechatError::Credentials(40125));
+        assert_eq!(wrong_secret.phone_number(&phone).await.unwrap_err(), ProviderError::Credentials(40125));
         let wrong_appid = s.client_as("wx_not_ours", SECRET);
-        assert_eq!(wrong_appid.code_to_session(&code).await.unwrap_err(), WechatError::Credentials(40013));
-        assert_eq!(wrong_appid.phone_number(&phone).await.unwrap_err(), WechatError::Credentials(40013));
+        assert_eq!(wrong_appid.code_to_session(&code).await.unwrap_err(), ProviderError::Credentials(40013));
+        assert_eq!(wrong_appid.phone_number(&phone).await.unwrap_err(), ProviderError::Credentials(40013));
         // The code was not spent by the refused calls.
         assert_eq!(s.client.code_to_session(&code).await.unwrap().openid, "user_1");
     }
@@ -696,7 +587,7 @@ mod tests {
         let clock = Arc::new(ManualClock::new(START));
         let client = WechatClient::new(config(&format!("http://{address}"), APPID, SECRET), clock, Metrics::disabled());
         for error in [client.code_to_session("abc").await.unwrap_err(), client.phone_number("abc").await.unwrap_err()] {
-            let WechatError::Unavailable(why) = &error else { panic!("{error:?}") };
+            let ProviderError::Unavailable(why) = &error else { panic!("{error:?}") };
             assert!(why.contains("could not connect"), "{why}");
             assert!(!format!("{error} {error:?}").contains(SECRET), "{error}");
         }
@@ -716,7 +607,7 @@ mod tests {
         let timeout = Duration::from_millis(200);
         let client = WechatClient::with_timeout(config(&base, APPID, SECRET), clock, Metrics::disabled(), timeout);
         let error = client.code_to_session("abc").await.unwrap_err();
-        let WechatError::Unavailable(why) = &error else { panic!("{error:?}") };
+        let ProviderError::Unavailable(why) = &error else { panic!("{error:?}") };
         assert!(why.contains("timed out"), "{why}");
         assert!(!format!("{error} {error:?}").contains(SECRET));
     }
@@ -764,10 +655,10 @@ mod tests {
         let refused =
             r#"{"errcode":40001,"errmsg":"invalid credential, access_token is invalid or not latest rid: x"}"#;
         let (client, fetches) = stub_client("{}", TOKEN_OK, refused).await;
-        assert_eq!(client.phone_number("c").await.unwrap_err(), WechatError::Credentials(40001));
+        assert_eq!(client.phone_number("c").await.unwrap_err(), ProviderError::Credentials(40001));
         assert_eq!(fetches.load(Ordering::SeqCst), 2, "one retry with a new token");
         // The refused token is not kept.
-        assert_eq!(client.phone_number("c").await.unwrap_err(), WechatError::Credentials(40001));
+        assert_eq!(client.phone_number("c").await.unwrap_err(), ProviderError::Credentials(40001));
         assert_eq!(fetches.load(Ordering::SeqCst), 4);
     }
 
@@ -808,11 +699,11 @@ mod tests {
         let other_app = r#"{"errcode":0,"errmsg":"ok","phone_info":{"phoneNumber":"13800138000","purePhoneNumber":"13800138000","countryCode":"86","watermark":{"timestamp":1637744274,"appid":"wx_someone_else"}}}"#;
         let (client, _) = stub_client("{}", TOKEN_OK, other_app).await;
         let error = client.phone_number("c").await.unwrap_err();
-        assert!(matches!(&error, WechatError::Unavailable(why) if why.contains("another AppID")), "{error:?}");
+        assert!(matches!(&error, ProviderError::Unavailable(why) if why.contains("another AppID")), "{error:?}");
 
         let garbage = r#"{"errcode":0,"errmsg":"ok","phone_info":{"phoneNumber":"x","purePhoneNumber":"12ab","countryCode":"86","watermark":{"appid":"wx0123456789abcdef"}}}"#;
         let (client, _) = stub_client("{}", TOKEN_OK, garbage).await;
-        assert!(matches!(client.phone_number("c").await, Err(WechatError::Unavailable(_))));
+        assert!(matches!(client.phone_number("c").await, Err(ProviderError::Unavailable(_))));
     }
 
     #[tokio::test]
@@ -822,24 +713,24 @@ mod tests {
         {
             let (client, _) = stub_client(session, TOKEN_OK, "{}").await;
             let error = client.code_to_session("c").await.unwrap_err();
-            assert!(matches!(&error, WechatError::Unavailable(why) if why.contains(what)), "{error:?}");
+            assert!(matches!(&error, ProviderError::Unavailable(why) if why.contains(what)), "{error:?}");
         }
         let (client, _) = stub_client("{}", r#"{"expires_in":7200}"#, "{}").await;
-        assert!(matches!(client.phone_number("c").await, Err(WechatError::Unavailable(_))));
+        assert!(matches!(client.phone_number("c").await, Err(ProviderError::Unavailable(_))));
     }
 
     #[tokio::test]
     async fn errcodes_map_to_errors() {
-        let cases: [(&'static str, WechatError); 7] = [
-            (r#"{"errcode":40029,"errmsg":"invalid code, rid: 1"}"#, WechatError::InvalidCode),
-            (r#"{"errcode":40163,"errmsg":"code been used, rid: 1"}"#, WechatError::InvalidCode),
-            (r#"{"errcode":45011,"errmsg":"api minute-quota reach limit"}"#, WechatError::RateLimited),
-            (r#"{"errcode":-1,"errmsg":"system error"}"#, WechatError::Busy),
-            (r#"{"errcode":40013,"errmsg":"invalid appid"}"#, WechatError::Credentials(40013)),
-            (r#"{"errcode":40125,"errmsg":"invalid appsecret"}"#, WechatError::Credentials(40125)),
+        let cases: [(&'static str, ProviderError); 7] = [
+            (r#"{"errcode":40029,"errmsg":"invalid code, rid: 1"}"#, ProviderError::InvalidCode),
+            (r#"{"errcode":40163,"errmsg":"code been used, rid: 1"}"#, ProviderError::InvalidCode),
+            (r#"{"errcode":45011,"errmsg":"api minute-quota reach limit"}"#, ProviderError::RateLimited),
+            (r#"{"errcode":-1,"errmsg":"system error"}"#, ProviderError::Busy),
+            (r#"{"errcode":40013,"errmsg":"invalid appid"}"#, ProviderError::Credentials(40013)),
+            (r#"{"errcode":40125,"errmsg":"invalid appsecret"}"#, ProviderError::Credentials(40125)),
             (
                 r#"{"errcode":40226,"errmsg":"high risk user"}"#,
-                WechatError::Other { errcode: 40226, errmsg: "high risk user".into() },
+                ProviderError::Other { errcode: 40226, errmsg: "high risk user".into() },
             ),
         ];
         for (answer, expected) in cases {
@@ -852,7 +743,7 @@ mod tests {
         assert_eq!(client.code_to_session("c").await.unwrap().openid, "o1");
         // From the token call, 40001 is a wrong secret.
         let (client, fetches) = stub_client("{}", r#"{"errcode":40001,"errmsg":"invalid credential"}"#, "{}").await;
-        assert_eq!(client.phone_number("c").await.unwrap_err(), WechatError::Credentials(40001));
+        assert_eq!(client.phone_number("c").await.unwrap_err(), ProviderError::Credentials(40001));
         assert_eq!(fetches.load(Ordering::SeqCst), 1);
     }
 
@@ -906,11 +797,24 @@ mod tests {
 
         let wrong = s.client_as(APPID, "wrong-secret-value");
         let error = wrong.code_to_session(&code).await.unwrap_err();
-        let client_debug = format!("{:?} {:?}", s.client, wrong);
+
+        // Douyin's exchange goes through the same caller.
+        const TT_APPID: &str = "tt0123456789abcdef";
+        const TT_SECRET: &str = "douyin-s3cr3t-in-the-log-test";
+        let douyin_sim = Simulator::new(APPID, SECRET, s.clock.clone()).with_douyin(TT_APPID, TT_SECRET);
+        let douyin_base = serve(douyin_sim.douyin_router()).await;
+        let douyin = super::super::DouyinClient::new(config(&douyin_base, TT_APPID, TT_SECRET), Metrics::disabled());
+        let douyin_session = douyin.code_to_session(&douyin_sim.mint_douyin_code("tt_user_1", None)).await.unwrap();
+        let douyin_key = douyin_session.session_key.0.clone();
+        assert!(!format!("{douyin_session:?}").contains(&douyin_key));
+        let refused = douyin.code_to_session("used-or-unknown").await.unwrap_err();
+        let client_debug = format!("{:?} {:?} {douyin:?}", s.client, wrong);
 
         let logs = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
         assert!(logs.contains("/sns/jscode2session") && logs.contains("errcode=40001"), "{logs}");
-        for secret in [SECRET, "wrong-secret-value", key.as_str(), token.as_str()] {
+        assert!(logs.contains("/api/apps/v2/jscode2session") && logs.contains("errcode=40018"), "{logs}");
+        assert!(!format!("{refused} {refused:?}").contains(TT_SECRET));
+        for secret in [SECRET, "wrong-secret-value", key.as_str(), token.as_str(), TT_SECRET, douyin_key.as_str()] {
             assert!(!logs.contains(secret), "{secret} logged: {logs}");
             assert!(!format!("{error} {error:?}").contains(secret));
             assert!(!client_debug.contains(secret), "{client_debug}");

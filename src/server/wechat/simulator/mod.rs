@@ -1,8 +1,11 @@
-//! A stand-in for WeChat that speaks the same HTTP API, for local use and
-//! tests: [`Simulator::wechat_router`] serves the three WeChat paths (what
-//! [`WechatClient`](super::WechatClient) calls), and
-//! [`Simulator::control_router`] serves `/sim/wx/*`, which plays the Mini
-//! Program's side (`wx.login`, `getPhoneNumber`) and injects faults.
+//! A stand-in for WeChat and Douyin that speaks the same HTTP APIs, for
+//! local use and tests: [`Simulator::wechat_router`] serves the three WeChat
+//! paths (what [`WechatClient`](super::WechatClient) calls),
+//! [`Simulator::douyin_router`] Douyin's code exchange (what
+//! [`DouyinClient`](super::DouyinClient) calls), and
+//! [`Simulator::control_router`] serves `/sim/wx/*` and `/sim/tt/*`, which
+//! play the Mini Program's side (`wx.login`, `getPhoneNumber`, `tt.login`)
+//! and inject faults.
 //!
 //! It fails the way WeChat does, always as HTTP 200 with `{"errcode",
 //! "errmsg"}`:
@@ -21,8 +24,21 @@
 //! | 45009 | a 21st forced refresh of the stable access token within a day |
 //! | 47001 | the body of a POST is not JSON |
 //!
-//! Codes are single use and live 5 minutes; a refused call (busy, bad
-//! credentials, rate limit) does not spend its code. An access token lives
+//! and the way Douyin does, always as HTTP 200 with `{"err_no", "err_tips",
+//! "log_id", "data"}`:
+//!
+//! | err_no | when |
+//! |---|---|
+//! | -1 | [`Simulator::set_douyin_busy`] asked for it (system error) |
+//! | 40014 | the body is not JSON, or a field is not a string |
+//! | 40015 | wrong (or no) AppID, or no Douyin app was given ([`Simulator::with_douyin`]) |
+//! | 40017 | wrong (or no) AppSecret |
+//! | 40018 | unknown, expired (5 minutes), used or WeChat's code |
+//! | 40019 | an `anonymous_code` (the simulator issues none) |
+//!
+//! Codes are single use and live 5 minutes, and each is good at the platform
+//! it was minted for only; a refused call (busy, bad credentials, rate
+//! limit) does not spend its code. An access token lives
 //! 7200 s. As on WeChat, the two kinds of access token are apart:
 //! * `GET /cgi-bin/token` issues a new token each call and cuts the older
 //!   ones' life to five more minutes;
@@ -46,6 +62,7 @@ use crate::protocol::ApiErrorCode;
 use crate::server::clock::{Clock, Millis};
 use crate::server::error::AppError;
 use crate::server::phone::PhoneNumber;
+use crate::server::wechat::Provider;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -60,6 +77,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 mod control;
+mod douyin_api;
 #[cfg(test)]
 mod tests;
 mod wechat_api;
@@ -133,6 +151,9 @@ pub struct SimStats {
     pub stable_token_requests: u64,
     /// Calls to `GET /sns/jscode2session`, whatever they answered.
     pub session_requests: u64,
+    /// Calls to Douyin's `POST /api/apps/v2/jscode2session`, whatever they
+    /// answered.
+    pub douyin_session_requests: u64,
     /// Calls to `POST /wxa/business/getuserphonenumber`, whatever they answered.
     pub phone_requests: u64,
     /// Codes held now (not yet expired, spent or not).
@@ -150,6 +171,8 @@ pub struct Simulator {
 struct Inner {
     appid: String,
     secret: String,
+    /// The Douyin Mini Program's AppID and AppSecret, if one was given.
+    douyin: Option<(String, String)>,
     clock: Arc<dyn Clock>,
     rng: SystemRandom,
     state: Mutex<SimState>,
@@ -167,7 +190,10 @@ struct SimState {
     /// openid → when it exchanged codes, within the last minute.
     exchanges: HashMap<String, VecDeque<Millis>>,
     last_exchange_sweep: Millis,
+    /// WeChat API calls still to answer -1.
     busy_calls: u32,
+    /// Douyin API calls still to answer -1.
+    douyin_busy_calls: u32,
     stats: SimStats,
 }
 
@@ -184,7 +210,7 @@ struct CodeEntry {
 }
 
 enum Grant {
-    Login { openid: String, unionid: Option<String> },
+    Login { provider: Provider, openid: String, unionid: Option<String> },
     Phone(PhoneNumber),
 }
 
@@ -193,18 +219,21 @@ impl fmt::Debug for Simulator {
         f.debug_struct("Simulator")
             .field("appid", &self.inner.appid)
             .field("secret", &"<redacted>")
+            .field("douyin_appid", &self.inner.douyin.as_ref().map(|(appid, _)| appid))
             .finish_non_exhaustive()
     }
 }
 
 impl Simulator {
     /// A simulated WeChat for the Mini Program `appid` with `secret`, timing
-    /// everything by `clock`.
+    /// everything by `clock`. It serves no Douyin app until
+    /// [`with_douyin`](Self::with_douyin) gives one.
     pub fn new(appid: impl Into<String>, secret: impl Into<String>, clock: Arc<dyn Clock>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 appid: appid.into(),
                 secret: secret.into(),
+                douyin: None,
                 clock,
                 rng: SystemRandom::new(),
                 state: Mutex::new(SimState::default()),
@@ -212,9 +241,28 @@ impl Simulator {
         }
     }
 
+    /// The simulator, also simulating Douyin for the Mini Program `appid`
+    /// with `secret`.
+    ///
+    /// # Panics
+    ///
+    /// If the simulator was cloned already: the apps are set once, before it
+    /// serves.
+    pub fn with_douyin(mut self, appid: impl Into<String>, secret: impl Into<String>) -> Self {
+        let inner = Arc::get_mut(&mut self.inner).expect("with_douyin is called on a simulator not yet shared");
+        inner.douyin = Some((appid.into(), secret.into()));
+        self
+    }
+
     /// Makes the next `next_calls` WeChat API calls answer `-1` (system busy).
     pub fn set_busy(&self, next_calls: u32) {
         self.state().busy_calls = next_calls;
+    }
+
+    /// Makes the next `next_calls` Douyin API calls answer `-1` (system
+    /// error).
+    pub fn set_douyin_busy(&self, next_calls: u32) {
+        self.state().douyin_busy_calls = next_calls;
     }
 
     /// Forgets every access token, as if WeChat had revoked them: the next
@@ -238,11 +286,21 @@ impl Simulator {
     /// The code `wx.login()` would give the user `openid` (1–64 characters of
     /// `[A-Za-z0-9_-]`, and so `unionid`).
     pub fn try_mint_login_code(&self, openid: &str, unionid: Option<&str>) -> Result<String, SimError> {
+        self.try_mint_code_at(Provider::Wechat, openid, unionid)
+    }
+
+    /// The code `tt.login()` would give the Douyin user `openid` (the rules
+    /// of [`try_mint_login_code`](Self::try_mint_login_code)).
+    pub fn try_mint_douyin_code(&self, openid: &str, unionid: Option<&str>) -> Result<String, SimError> {
+        self.try_mint_code_at(Provider::Douyin, openid, unionid)
+    }
+
+    fn try_mint_code_at(&self, provider: Provider, openid: &str, unionid: Option<&str>) -> Result<String, SimError> {
         check_id("openid", openid)?;
         if let Some(unionid) = unionid {
             check_id("unionid", unionid)?;
         }
-        self.mint(Grant::Login { openid: openid.to_owned(), unionid: unionid.map(ToOwned::to_owned) })
+        self.mint(Grant::Login { provider, openid: openid.to_owned(), unionid: unionid.map(ToOwned::to_owned) })
     }
 
     /// [`try_mint_login_code`](Self::try_mint_login_code), for tests.
@@ -254,6 +312,18 @@ impl Simulator {
         match self.try_mint_login_code(openid, unionid) {
             Ok(code) => code,
             Err(error) => panic!("cannot mint a login code: {error}"),
+        }
+    }
+
+    /// [`try_mint_douyin_code`](Self::try_mint_douyin_code), for tests.
+    ///
+    /// # Panics
+    ///
+    /// If the openid or unionid is not valid, or the simulator is full.
+    pub fn mint_douyin_code(&self, openid: &str, unionid: Option<&str>) -> String {
+        match self.try_mint_douyin_code(openid, unionid) {
+            Ok(code) => code,
+            Err(error) => panic!("cannot mint a Douyin login code: {error}"),
         }
     }
 

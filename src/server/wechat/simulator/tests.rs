@@ -8,6 +8,8 @@ use tokio::net::TcpListener;
 
 const APPID: &str = "wx_sim_app";
 const SECRET: &str = "sim-secret";
+const TT_APPID: &str = "tt_sim_app";
+const TT_SECRET: &str = "tt-sim-secret";
 
 struct Setup {
     sim: Simulator,
@@ -18,10 +20,10 @@ struct Setup {
 
 async fn setup() -> Setup {
     let clock = Arc::new(ManualClock::new(1_700_000_000_000));
-    let sim = Simulator::new(APPID, SECRET, clock.clone());
+    let sim = Simulator::new(APPID, SECRET, clock.clone()).with_douyin(TT_APPID, TT_SECRET);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let router: Router = sim.wechat_router().merge(sim.control_router());
+    let router: Router = sim.wechat_router().merge(sim.douyin_router()).merge(sim.control_router());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     let _ = rustls::crypto::ring::default_provider().install_default();
     // Plain HTTP only: no system CA roots needed.
@@ -48,6 +50,15 @@ impl Setup {
             "/sns/jscode2session?appid={APPID}&secret={SECRET}&js_code={code}&grant_type=authorization_code"
         ))
         .await
+    }
+
+    /// Douyin's exchange of `code`, with `extra` fields over the app's.
+    async fn douyin_session(&self, code: &str, extra: Value) -> Value {
+        let mut body = json!({ "appid": TT_APPID, "secret": TT_SECRET, "code": code, "anonymous_code": "" });
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let (status, answer) = self.post("/api/apps/v2/jscode2session", body).await;
+        assert_eq!(status, StatusCode::OK);
+        answer.unwrap()
     }
 
     async fn token(&self) -> String {
@@ -110,6 +121,75 @@ async fn jscode2session_speaks_wechat() {
     assert!(answer.get("unionid").is_some());
     assert!(s.session(&s.sim.mint_login_code("o_2", None)).await.get("unionid").is_none());
     assert_eq!(s.sim.stats().session_requests, 11);
+}
+
+fn err_no(answer: &Value) -> i64 {
+    answer["err_no"].as_i64().expect("Douyin always answers err_no")
+}
+
+#[tokio::test]
+async fn jscode2session_speaks_douyin() {
+    let s = setup().await;
+    let code = s.sim.mint_douyin_code("tt_o_1", Some("tt_u_1"));
+    let answer = s.douyin_session(&code, json!({})).await;
+    assert_eq!((err_no(&answer), &answer["err_tips"]), (0, &json!("success")), "{answer}");
+    assert!(answer["log_id"].as_str().is_some_and(|id| !id.is_empty()));
+    let data = &answer["data"];
+    assert_eq!(
+        (&data["openid"], &data["unionid"], &data["anonymous_openid"]),
+        (&json!("tt_o_1"), &json!("tt_u_1"), &json!(""))
+    );
+    assert_eq!(STANDARD.decode(data["session_key"].as_str().unwrap()).unwrap().len(), 16);
+
+    let reused = s.douyin_session(&code, json!({})).await;
+    assert_eq!((err_no(&reused), &reused["err_tips"], &reused["data"]), (40018, &json!("bad code"), &json!({})));
+    assert_eq!(err_no(&s.douyin_session("unknown", json!({})).await), 40018);
+    let wechat_code = s.sim.mint_login_code("o_1", None);
+    assert_eq!(err_no(&s.douyin_session(&wechat_code, json!({})).await), 40018, "a WeChat code is no Douyin code");
+    assert_eq!(errcode(&s.session(&s.sim.mint_douyin_code("tt_o_1", None)).await), 40029, "nor the other way");
+
+    let code = s.sim.mint_douyin_code("tt_o_2", None);
+    for (extra, expected) in [
+        (json!({ "appid": "tt_other" }), 40015),
+        (json!({ "appid": APPID }), 40015),
+        (json!({ "secret": "nope" }), 40017),
+        (json!({ "secret": null }), 40017),
+        (json!({ "anonymous_code": "anon" }), 40019),
+        (json!({ "code": 12 }), 40014),
+    ] {
+        assert_eq!(err_no(&s.douyin_session(&code, extra.clone()).await), expected, "{extra}");
+    }
+    let not_json = s.http.post(format!("{}/api/apps/v2/jscode2session", s.base)).body("appid=x");
+    assert_eq!(err_no(&not_json.send().await.unwrap().json().await.unwrap()), 40014);
+    // Busy, as fault injection asks: -1, and the code is not spent.
+    let (status, _) = s.post("/sim/tt/busy", json!({"calls": 1})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(err_no(&s.douyin_session(&code, json!({})).await), -1);
+    let answer = s.douyin_session(&code, json!({}));
+    assert_eq!(answer.await["data"]["unionid"], "", "refused calls do not spend the code; no unionid is empty");
+    assert_eq!(s.sim.stats().douyin_session_requests, 13);
+
+    // A code minted over HTTP, and a code that outlives five minutes.
+    let (status, answer) = s.post("/sim/tt/login", json!({"openid": "tt-http", "unionid": "u"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let code = answer.unwrap()["code"].as_str().unwrap().to_owned();
+    assert_eq!(s.douyin_session(&code, json!({})).await["data"]["openid"], "tt-http");
+    let (status, _) = s.post("/sim/tt/login", json!({"openid": "has space"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let code = s.sim.mint_douyin_code("tt_o_3", None);
+    s.clock.advance(Duration::from_millis(CODE_LIFETIME_MS as u64));
+    assert_eq!(err_no(&s.douyin_session(&code, json!({})).await), 40018);
+}
+
+#[tokio::test]
+async fn without_a_douyin_app_every_exchange_is_a_wrong_appid() {
+    let clock = Arc::new(ManualClock::new(0));
+    let sim = Simulator::new(APPID, SECRET, clock);
+    let code = sim.mint_douyin_code("tt_o_1", None);
+    let body = json!({ "appid": "", "secret": "", "code": code }).to_string();
+    let answer = sim.douyin_answer(sim.douyin_session(body.as_bytes()));
+    let bytes = axum::body::to_bytes(answer.into_body(), 1 << 16).await.unwrap();
+    assert_eq!(err_no(&serde_json::from_slice(&bytes).unwrap()), 40015);
 }
 
 #[tokio::test]
@@ -342,7 +422,8 @@ async fn at_most_max_live_codes() {
 
 #[test]
 fn debug_hides_the_secret() {
-    let sim = Simulator::new(APPID, SECRET, Arc::new(ManualClock::new(0)));
+    let sim = Simulator::new(APPID, SECRET, Arc::new(ManualClock::new(0))).with_douyin(TT_APPID, TT_SECRET);
     let debug = format!("{sim:?}");
     assert!(debug.contains(APPID) && !debug.contains(SECRET), "{debug}");
+    assert!(debug.contains(TT_APPID) && !debug.contains(TT_SECRET), "{debug}");
 }

@@ -58,7 +58,7 @@ impl Simulator {
         if entry.spent {
             return Err(WxError(40163, "code been used"));
         }
-        let Grant::Login { openid, unionid } = &entry.grant else {
+        let Grant::Login { provider: Provider::Wechat, openid, unionid } = &entry.grant else {
             return Err(WxError(40029, "invalid code"));
         };
         let (openid, unionid) = (openid.clone(), unionid.clone());
