@@ -41,6 +41,37 @@ async fn empty_wechat_credentials_are_refused() {
 }
 
 #[tokio::test]
+async fn douyin_credentials_must_be_whole_and_not_empty() {
+    let real = |c: &mut Config| {
+        c.simulator = false;
+        c.wechat_appid = Some("wx_real".into());
+        c.wechat_secret = Some("real-secret".into());
+    };
+    for (appid, secret) in [("", "douyin-secret"), ("tt_real", " ")] {
+        let error = refusal(|c| {
+            real(c);
+            c.douyin_appid = Some(appid.into());
+            c.douyin_secret = Some(secret.into());
+        })
+        .await;
+        assert!(error.contains("DOUYIN_APPID and DOUYIN_SECRET must not be empty"), "{error}");
+    }
+    let error = refusal(|c| {
+        real(c);
+        c.douyin_appid = Some("tt_real".into());
+    })
+    .await;
+    assert!(error.contains("set both or neither"), "{error}");
+    // The simulator simulates Douyin itself.
+    let error = refusal(|c| {
+        c.douyin_appid = Some("tt_real".into());
+        c.douyin_secret = Some("douyin-secret".into());
+    })
+    .await;
+    assert!(error.contains("--simulator") && error.contains("DOUYIN_APPID"), "{error}");
+}
+
+#[tokio::test]
 async fn the_simulator_refuses_a_public_address_unless_told() {
     // Refused before binding, so nothing listens on 0.0.0.0 even briefly.
     let error = refusal(|c| c.listen = SocketAddr::from(([0, 0, 0, 0], 0))).await;
@@ -70,4 +101,16 @@ async fn the_flags_parse_from_the_command_line() {
     assert!(!parse(&[]).unwrap().simulator, "off by default");
     assert!(parse(&["--simulator-public"]).is_err(), "--simulator-public needs --simulator");
     assert!(parse(&["--simulator", "--wechat-appid", "wx", "--wechat-secret", "s"]).is_err());
+    let douyin = ["--wechat-appid", "wx", "--wechat-secret", "s", "--douyin-appid", "tt", "--douyin-secret", "d"];
+    let config = parse(&douyin).unwrap();
+    assert_eq!((config.douyin_appid.as_deref(), config.douyin_secret.as_deref()), (Some("tt"), Some("d")));
+    assert_eq!(config.douyin_api, "https://developer.toutiao.com");
+    assert_eq!(
+        parse(&[&douyin[..], &["--douyin-api", "http://127.0.0.1:9"]].concat()).unwrap().douyin_api,
+        "http://127.0.0.1:9"
+    );
+    assert!(parse(&douyin[..6]).is_err(), "--douyin-appid needs --douyin-secret");
+    assert!(parse(&["--douyin-secret", "d"]).is_err(), "--douyin-secret needs --douyin-appid");
+    assert!(parse(&["--simulator", "--douyin-appid", "tt", "--douyin-secret", "d"]).is_err());
+    assert_eq!(parse(&["--simulator"]).unwrap().douyin_appid, None, "the simulator's Douyin needs no flag");
 }
