@@ -370,7 +370,9 @@ async fn before_douyin(location: &Location) {
     use sqlx::migrate::Migrator;
     use std::borrow::Cow;
     fn before(mut migrator: Migrator) -> Migrator {
-        let older = migrator.migrations.iter().take_while(|m| !m.description.contains("douyin")).cloned().collect();
+        let older: Vec<_> =
+            migrator.migrations.iter().take_while(|m| !m.description.contains("douyin")).cloned().collect();
+        assert!(older.len() < migrator.migrations.len(), "Douyin's migration is among them");
         migrator.migrations = Cow::Owned(older);
         migrator
     }
