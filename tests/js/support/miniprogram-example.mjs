@@ -1,8 +1,9 @@
 // examples/miniprogram/ driven through its own page code: the example's
 // code package laid out as WeChat DevTools' "Build npm" leaves it
-// (miniprogram_npm/miniauth from pkg/miniprogram_dist), config.js pointed at
-// a reference server, app.js and the pages loaded in the strict simulator
-// (tests/miniprogram-sim/).
+// (miniprogram_npm/miniauth from pkg/miniprogram_dist), or as WeChat's
+// miniprogram-ci built it (tests/js/support/miniprogram-ci.mjs), config.js
+// pointed at a reference server, app.js and the pages loaded in the strict
+// simulator (tests/miniprogram-sim/).
 //
 // The simulator has no view layer or routing: a page instance here is the
 // options Page() was given, with `data` (deep-copied, as WeChat does) and a
@@ -40,14 +41,26 @@ export class ExampleApp {
    * The example's code package in a fresh folder: its files (not
    * node_modules or an earlier miniprogram_npm), miniprogram_npm/miniauth
    * as "Build npm" makes it, and config.js with the server's URL.
+   *
+   * `miniprogramNpm`: a miniprogram_npm folder built otherwise (by
+   * miniprogram-ci's packNpm), taken whole instead of the copy.
+   * `codePackage`: a whole code package built otherwise (miniprogram-ci's
+   * compiled one, miniprogram_npm included), taken instead of the example's
+   * files; only config.js is written over.
    */
-  layOut(config = {}) {
+  layOut(config = {}, { miniprogramNpm, codePackage } = {}) {
+    assert.ok(!(miniprogramNpm && codePackage), 'layOut: a code package comes with its own miniprogram_npm');
     const root = mkdtempSync(join(this.workDir, 'package-'));
-    cpSync(SOURCE_ROOT, root, {
-      recursive: true,
-      filter: (source) => !/[\\/](node_modules|miniprogram_npm)([\\/]|$)/.test(source.slice(SOURCE_ROOT.length)),
-    });
-    cpSync(join(PKG_DIR, 'miniprogram_dist'), join(root, 'miniprogram_npm', 'miniauth'), { recursive: true });
+    if (codePackage) {
+      cpSync(codePackage, root, { recursive: true });
+    } else {
+      cpSync(SOURCE_ROOT, root, {
+        recursive: true,
+        filter: (source) => !/[\\/](node_modules|miniprogram_npm)([\\/]|$)/.test(source.slice(SOURCE_ROOT.length)),
+      });
+      if (miniprogramNpm) cpSync(miniprogramNpm, join(root, 'miniprogram_npm'), { recursive: true });
+      else cpSync(join(PKG_DIR, 'miniprogram_dist'), join(root, 'miniprogram_npm', 'miniauth'), { recursive: true });
+    }
     const full = { baseUrl: this.server.url, simulatorOpenid: '', ...config };
     writeFileSync(join(root, 'config.js'), `module.exports = ${JSON.stringify(full)};\n`);
     return root;
