@@ -338,22 +338,15 @@ impl RawPhoneInfo {
 mod tests {
     use super::*;
     use crate::server::clock::ManualClock;
+    use crate::server::wechat::serve_on_loopback as serve;
     use crate::server::wechat::simulator::{Simulator, RATE_LIMIT_PER_MINUTE};
     use axum::routing::{get, post};
     use axum::Router;
     use std::sync::atomic::{AtomicU32, Ordering};
-    use tokio::net::TcpListener;
 
     const APPID: &str = "wx0123456789abcdef";
     const SECRET: &str = "s3cr3t-0123456789abcdef0123456789";
     const START: Millis = 1_700_000_000_000;
-
-    async fn serve(router: Router) -> String {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-        format!("http://{address}")
-    }
 
     fn config(base_url: &str, appid: &str, secret: &str) -> ProviderConfig {
         ProviderConfig { base_url: base_url.to_owned(), appid: appid.to_owned(), secret: secret.to_owned() }
@@ -581,7 +574,7 @@ mod tests {
 
     #[tokio::test]
     async fn server_down_is_unavailable_and_leaks_no_secret() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         drop(listener);
         let clock = Arc::new(ManualClock::new(START));

@@ -117,22 +117,15 @@ struct SessionData {
 mod tests {
     use super::*;
     use crate::server::clock::{ManualClock, Millis};
+    use crate::server::wechat::serve_on_loopback as serve;
     use crate::server::wechat::simulator::Simulator;
     use axum::routing::post;
     use axum::Router;
     use std::sync::Arc;
-    use tokio::net::TcpListener;
 
     const APPID: &str = "tt0123456789abcdef";
     const SECRET: &str = "douyin-s3cr3t-0123456789abcdef01234";
     const START: Millis = 1_700_000_000_000;
-
-    async fn serve(router: Router) -> String {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-        format!("http://{address}")
-    }
 
     fn client(base_url: &str, appid: &str, secret: &str) -> DouyinClient {
         let config = ProviderConfig { base_url: base_url.into(), appid: appid.into(), secret: secret.into() };
@@ -265,7 +258,7 @@ mod tests {
         let error = slow.code_to_session("abc").await.unwrap_err();
         assert!(matches!(&error, ProviderError::Unavailable(why) if why.contains("timed out")), "{error:?}");
 
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         drop(listener);
         let absent = client(&format!("http://{address}"), APPID, SECRET).code_to_session("abc").await.unwrap_err();
