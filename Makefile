@@ -9,7 +9,8 @@ demo: pkg
 	scripts/demo.sh
 
 ## test: the gates (make lint), a few seconds of each fuzz target, then every
-## test: Rust (unit, vectors, interop, the server over HTTP on SQLite, then
+## test: Rust (unit, vectors, interop, again with the native addon's Ed25519
+## verifier, the server over HTTP on SQLite, then
 ## the server's tests again on PostgreSQL), schemathesis against the server's
 ## OpenAPI document on both, then the built package in Node, headless
 ## Chromium and the Mini Program simulator
@@ -18,6 +19,7 @@ test: setup
 	$(MAKE) fuzz-smoke
 	cargo test --lib --no-default-features
 	cargo test --all-targets --features server
+	cargo test --features fast-ed25519 --lib --test primitives --test interop
 	scripts/with-postgres.sh cargo test --features server --test 'server_*'
 	scripts/schemathesis.sh
 	scripts/with-postgres.sh scripts/schemathesis.sh

@@ -8,6 +8,7 @@
 
 mod der;
 mod ec;
+mod ed25519;
 mod pem;
 mod set;
 
@@ -51,9 +52,10 @@ enum Material {
         n: Vec<u8>,
         e: Vec<u8>,
     },
-    /// An EC point (uncompressed) or an Ed25519 key, which ring parses
-    /// itself; the key's algorithm binding says which.
+    /// An EC point (uncompressed), which ring parses itself; the key's
+    /// algorithm binding says which curve.
     Point(Vec<u8>),
+    Ed25519(ed25519::PublicKey),
     /// One precomputed key per HMAC algorithm the secret may verify.
     Hmac(Vec<(Algorithm, hmac::Key)>),
 }
@@ -122,6 +124,7 @@ impl VerifyingKey {
             Material::Point(key) => public_key_algorithm(alg).map_or(Err(ring::error::Unspecified), |params| {
                 signature::UnparsedPublicKey::new(params, key).verify(message, sig)
             }),
+            Material::Ed25519(key) => key.verify(message, sig),
             Material::Hmac(keys) => keys
                 .iter()
                 .find(|(a, _)| *a == alg)
@@ -166,10 +169,8 @@ impl VerifyingKey {
     }
 
     fn ed25519(kid: Option<String>, x: &[u8], algorithms: AlgorithmSet) -> Result<Self> {
-        if x.len() != 32 {
-            return Err(Invalid("Ed25519 public keys are 32 bytes").into());
-        }
-        Ok(Self { kid, algorithms, material: Material::Point(x.to_vec()) })
+        let key = ed25519::PublicKey::from_bytes(x).ok_or(Invalid("Ed25519 public keys are 32 bytes"))?;
+        Ok(Self { kid, algorithms, material: Material::Ed25519(key) })
     }
 
     fn hmac(kid: Option<String>, secret: &[u8], algorithms: AlgorithmSet) -> Result<Self> {
@@ -191,7 +192,8 @@ impl VerifyingKey {
     }
 }
 
-/// ring's verification algorithm for a public-key `alg` (`None` for HMAC).
+/// ring's verification algorithm for a public-key `alg` (`None` for HMAC);
+/// the server checks its own signatures with it, Ed25519 included.
 pub(crate) fn public_key_algorithm(alg: Algorithm) -> Option<&'static dyn signature::VerificationAlgorithm> {
     match alg.key_family() {
         KeyFamily::Rsa => Some(rsa_params(alg)),
