@@ -10,7 +10,8 @@
 // First the shared client scenarios (client-cases.mjs) through the Mini
 // Program adapter below, then what only Mini Programs have: auth.request
 // (wx.request's data and callbacks), wx.onAppShow, and the node-backend
-// example called from the sandbox.
+// example called from the sandbox; last, Douyin's sign-in (tt.login codes
+// minted by /sim/tt/login) in the simulator's Douyin flavour.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -61,19 +62,26 @@ after(async () => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
+/** Per host: the code its login API answers for a user, and the AuthClient method that signs in with it. */
+const HOST_SIGN_IN = {
+  wechat: { code: (server, openid) => server.wxLoginCode(openid), method: 'loginWithWechat' },
+  douyin: { code: (server, openid) => server.ttLoginCode(openid), method: 'loginWithDouyin' },
+};
+
 /**
- * The Mini Program adapter of the client scenarios: a device is a wx
- * storage (one Map its simulators share), a clock and the WeChat user its
- * wx.login answers for; an app start is a new simulator over the code
- * package, whose wx.request passes the device's traffic record first. A
- * handle also carries the simulator, the sandbox's package and its
- * AuthClient, for this file's own tests.
+ * The Mini Program adapter of the client scenarios: a device is a host
+ * storage (one Map its simulators share), a clock and the user its
+ * wx.login (tt.login on Douyin) answers for; an app start is a new
+ * simulator over the code package, whose wx.request passes the device's
+ * traffic record first. A handle also carries the simulator, the sandbox's
+ * package and its AuthClient, for this file's own tests.
  */
-function miniProgramDevice() {
+function miniProgramDevice({ host = 'wechat' } = {}) {
+  const signIn = HOST_SIGN_IN[host];
   const storage = new Map();
   const clock = movableClock();
   const traffic = deviceTraffic();
-  const wechat = { server: null, openid: null };
+  const person = { server: null, openid: null };
   const sims = [];
   return {
     traffic,
@@ -87,8 +95,9 @@ function miniProgramDevice() {
     async launch({ server, ...options }) {
       const sim = new MiniProgramSim({
         root: codeRoot,
+        host,
         storage,
-        login: async () => ({ code: await wechat.server.wxLoginCode(wechat.openid) }),
+        login: async () => ({ code: await signIn.code(person.server, person.openid) }),
         onRequest: async (req) => {
           const answer = await traffic.intercept(req.method, req.url);
           return answer && { statusCode: answer.status, header: { 'Content-Type': answer.contentType }, data: answer.body };
@@ -99,12 +108,13 @@ function miniProgramDevice() {
       await entry.miniauth.ready;
       const driver = entry.clientDriver({ clientOptions: { now: clock.now }, appApi: 'request' });
       const id = driver.create({ baseUrl: server.url, ...options });
-      // No code: loginWithWechat() calls wx.login itself, answered for `openid`.
+      // No code: the login method calls the host's login itself, answered for `openid`.
       const loginArgs = async (openid) => {
-        Object.assign(wechat, { server, openid });
+        Object.assign(person, { server, openid });
         return [];
       };
-      return Object.assign(clientHandle((op, args) => driver.send(id, op, args), loginArgs), { sim, mp: entry.miniauth, client: driver.client(id) });
+      const handle = clientHandle((op, args) => driver.send(id, op, args), loginArgs, signIn.method);
+      return Object.assign(handle, { sim, mp: entry.miniauth, client: driver.client(id) });
     },
     close: async () => {
       for (const sim of sims) sim.dispose();
@@ -220,6 +230,49 @@ describe('what only Mini Programs have', { timeout: 60_000 }, () => {
       assert.notEqual(JSON.parse(await device.read(STORAGE_KEY)).session_token, before.session_token);
     } finally {
       await device.close();
+    }
+  });
+});
+
+describe('Douyin: loginWithDouyin() with tt.login, tt.request and tt storage, against the Douyin simulator of the server', { timeout: 60_000 }, () => {
+  test('a Douyin user registers, its id_token (amr douyin) passes the node-backend, and it signs in again on another device and after a restart', async () => {
+    const openid = `tt-${unique()}`;
+    const phone = miniProgramDevice({ host: 'douyin' });
+    const other = miniProgramDevice({ host: 'douyin' });
+    const wechatPhone = miniProgramDevice();
+    try {
+      const app = await phone.launch({ server: open, tokenOrigins: [backendUrl] });
+      assert.equal(app.sim.global.wx, undefined, 'a Douyin runtime has no wx');
+      const login = await app.loginAs(openid);
+      assert.equal(login.status, 'USER_REGISTER');
+      assert.ok(!login.flows.includes('wechat_phone'), `no WeChat phone flow on Douyin: ${login.flows}`);
+      const { claims } = await app.register();
+      assert.deepEqual(claims.amr, ['douyin']);
+      assert.equal(phone.traffic.count('/v1/login/douyin'), 1);
+      assert.equal(phone.traffic.count('/v1/login/wechat'), 0);
+
+      const res = await app.client.request({ url: `${backendUrl}/api/me`, method: 'GET' });
+      assert.deepEqual(JSON.parse(JSON.stringify({ statusCode: res.statusCode, data: res.data })), { statusCode: 200, data: { sub: claims.sub } });
+
+      // The same person on a second phone is the same user, signed in at once.
+      const second = await other.launch({ server: open });
+      const again = await second.loginAs(openid);
+      assert.equal(again.status, 'SUCCESS');
+      assert.equal((await open.claimsOf(await second.getIdToken())).sub, claims.sub);
+
+      // A restart restores the session from tt storage, with no new login.
+      const restarted = await phone.launch({ server: open });
+      await restarted.ready();
+      assert.equal((await open.claimsOf(await restarted.getIdToken())).sub, claims.sub);
+      assert.equal(phone.traffic.count('/v1/login/douyin'), 1);
+
+      // The same openid on WeChat is somebody else: identities are per platform.
+      const onWechat = await (await wechatPhone.launch({ server: open })).loginAs(openid);
+      assert.equal(onWechat.status, 'USER_REGISTER');
+    } finally {
+      await phone.close();
+      await other.close();
+      await wechatPhone.close();
     }
   });
 });

@@ -78,6 +78,7 @@ export const loginWithCode = (server) => async (openid) => [{ code: await server
 const CLIENT_METHODS = [
   'ready',
   'loginWithWechat',
+  'loginWithDouyin',
   'loginWithWechatPhone',
   'bindWithWechatPhone',
   'sendVerifyCode',
@@ -108,16 +109,17 @@ class ClientError extends Error {
  * auth.fetch or auth.request, resolving to `{ status, body }`; `close()`.
  *
  * @param {(op: string, args: any[]) => Promise<string>} send  the driver's `send` for this client
- * @param {(openid: string) => Promise<any[]>} loginArgs  the loginWithWechat arguments that log `openid` in
+ * @param {(openid: string) => Promise<any[]>} loginArgs  the login method's arguments that log `openid` in
+ * @param {string} [loginMethod]  the AuthClient method `loginAs` calls: the host's sign-in
  */
-export function clientHandle(send, loginArgs) {
+export function clientHandle(send, loginArgs, loginMethod = 'loginWithWechat') {
   const call = async (op, ...args) => {
     const outcome = JSON.parse(await send(op, args));
     if (!outcome.ok) throw new ClientError(outcome.error);
     return outcome.value;
   };
   const handle = {
-    loginAs: async (openid) => call('loginWithWechat', ...(await loginArgs(openid))),
+    loginAs: async (openid) => call(loginMethod, ...(await loginArgs(openid))),
     events: () => call('events'),
     names: async () => (await handle.events()).map((entry) => entry.event),
     api: (url, init = {}) => call('api', url, init),

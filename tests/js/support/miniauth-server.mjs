@@ -195,6 +195,8 @@ export function miniauthServer({ database, args = [] }) {
     },
     /** What wx.login() would give the WeChat user `openid`. */
     wxLoginCode: (openid) => simCode('/sim/wx/login', { openid }),
+    /** What Douyin's tt.login() would give the Douyin user `openid`. */
+    ttLoginCode: (openid) => simCode('/sim/tt/login', { openid }),
     /** What getPhoneNumber would give for `phone`. */
     wxPhoneCode: (phone) => simCode('/sim/wx/phone', { phone }),
     /** The newest one-time code sent to `to`. */
