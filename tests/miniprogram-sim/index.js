@@ -109,6 +109,9 @@ class MiniProgramSim {
     this.app = undefined;
     this.pages = [];
     this.components = [];
+    // The page stack, bottom first: there is no routing here, so a test
+    // pushes the page instances it opens (getCurrentPages answers a copy).
+    this.pageStack = [];
     this._login = login;
     this._onRequest = onRequest;
     this._modules = new Map();
@@ -137,6 +140,11 @@ class MiniProgramSim {
       getApp: () => this.app,
       Page: (options) => this.pages.push({ route: this._currentRoute(), options }),
       Component: (options) => this.components.push({ route: this._currentRoute(), options }),
+      getCurrentPages: () => this._realm.Array.from(this.pageStack),
+      // WeChat's App Service hands every module a \`global\` object shared
+      // by all of them (not globalThis: nothing the host lacks is reached
+      // through it); Taro's and uni-app's runtimes keep their state there.
+      global: this._realm.newObject(),
     });
   }
 
