@@ -32,6 +32,8 @@ export default [
     },
   },
   { files: ['js/node/**', 'plugins/wechaty/**'], languageOptions: { globals: { ...globals.node } } },
+  // The build plugins (Taro, Vite) run in Node, as CommonJS.
+  { files: ['js/build/**'], languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } } },
   { files: ['js/web/**'], languageOptions: { globals: { ...globals.browser } } },
   {
     files: ['js/miniprogram/**'],

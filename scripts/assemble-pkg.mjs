@@ -9,6 +9,9 @@
 //   pkg/web/index.js              browsers and bundlers (ES module)
 //   pkg/miniprogram_dist/         WeChat Mini Programs (CommonJS + .wasm.br
 //                                 of the same module)
+//   pkg/taro.js, pkg/vite.js      build plugins that give Taro and uni-app
+//                                 Mini Program builds miniprogram_dist/
+//                                 (js/build/, copied as they are)
 
 import { build } from 'esbuild';
 import { brotliCompressSync, constants } from 'node:zlib';
@@ -74,6 +77,7 @@ await Promise.all([
 ]);
 
 cpSync(join(root, 'js/node/index.mjs'), join(pkg, 'node/index.mjs'));
+cpSync(join(root, 'js/build'), pkg, { recursive: true });
 const wasm = readFileSync(join(wasmOut, 'miniauth_bg.wasm'));
 writeFileSync(join(pkg, 'miniauth_bg.wasm'), wasm);
 writeFileSync(
