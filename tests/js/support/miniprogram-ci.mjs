@@ -10,18 +10,19 @@
 // (tests/js/support/miniprogram-ci-build.cjs); everything it prints is kept,
 // and what is not miniprogram-ci's usual chatter is reported as unexpected.
 //
-// The tarball is packed once a process; builds are cached under
-// target/miniprogram-ci/, keyed by the tarball's SHA-256, miniprogram-ci's
+// The tarball is packed once a process (tests/js/support/packed-build.mjs);
+// builds are cached under target/miniprogram-ci/, keyed by the tarball's SHA-256, miniprogram-ci's
 // version, the build scripts and (for the compile) the example's files.
 
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { PKG_DIR, ROOT } from './paths.mjs';
+import { cached, packedTarball, sha256, sourceFiles } from './packed-build.mjs';
+import { ROOT } from './paths.mjs';
+
+export { packedTarball };
 
 const run = promisify(execFile);
 
@@ -32,8 +33,6 @@ export const EXAMPLE_PROJECT = join(ROOT, 'examples', 'miniprogram');
 
 const BUILDER = fileURLToPath(new URL('./miniprogram-ci-build.cjs', import.meta.url));
 const CACHE_DIR = join(ROOT, 'target', 'miniprogram-ci');
-/** Cached builds kept of each kind (older ones are removed). */
-const KEEP = 3;
 
 /** miniprogram-ci's usual output: it says when it loads, and when its compiler process starts. */
 const CHATTER = [
@@ -64,27 +63,6 @@ function installedVersion() {
   }
 }
 
-const sha256 = (...parts) => {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(part).update('\0');
-  return hash.digest('hex');
-};
-
-/** Every file under `dir` but node_modules and miniprogram_npm, as [relative path, content], sorted. */
-function sourceFiles(dir) {
-  const files = [];
-  const walk = (at) => {
-    for (const entry of readdirSync(at, { withFileTypes: true })) {
-      if (entry.name === 'node_modules' || entry.name === 'miniprogram_npm') continue;
-      const path = join(at, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else files.push([relative(dir, path), readFileSync(path)]);
-    }
-  };
-  walk(dir);
-  return files.sort(([a], [b]) => (a < b ? -1 : 1));
-}
-
 /** The example's project folder copied to `dest`, without node_modules or a built miniprogram_npm. */
 function copyExample(dest) {
   cpSync(EXAMPLE_PROJECT, dest, {
@@ -93,68 +71,6 @@ function copyExample(dest) {
   });
   const { miniprogramRoot = '' } = JSON.parse(readFileSync(join(dest, 'project.config.json'), 'utf8'));
   return join(dest, miniprogramRoot);
-}
-
-let tarball = null;
-
-/**
- * pkg/ as `npm pack` makes it, once a process: `file` (the .tgz), `sha256`,
- * `manifest` (its package.json), `miniprogramDist` (its Mini Program build,
- * unpacked, to compare with what miniprogram-ci made of it), `dir` (a temp
- * folder, removed at exit) and `npmEnv` (a private npm cache there).
- */
-export function packedTarball() {
-  tarball ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'miniauth-mpci-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    const npmEnv = { ...process.env, npm_config_cache: join(dir, 'npm-cache'), npm_config_update_notifier: 'false' };
-    const { stdout } = await run('npm', ['pack', PKG_DIR, '--pack-destination', dir, '--json', '--ignore-scripts'], { cwd: dir, env: npmEnv });
-    const file = join(dir, JSON.parse(stdout)[0].filename);
-    const unpacked = join(dir, 'unpacked');
-    mkdirSync(unpacked);
-    await run('tar', ['-xzf', file, '-C', unpacked]);
-    const manifest = JSON.parse(readFileSync(join(unpacked, 'package', 'package.json'), 'utf8'));
-    return {
-      dir,
-      file,
-      sha256: sha256(readFileSync(file)),
-      manifest,
-      miniprogramDist: join(unpacked, 'package', manifest.miniprogram),
-      npmEnv,
-    };
-  })();
-  return tarball;
-}
-
-/**
- * `name`'s build for `key` from target/miniprogram-ci/, or made by
- * `build(dir)` (which fills `dir` and answers what build.json records) and
- * kept there. Answers build.json's record with `dir` and `cached`.
- */
-async function cached(name, key, build) {
-  const entry = join(CACHE_DIR, `${name}-${key.slice(0, 20)}`);
-  const record = join(entry, 'build.json');
-  if (existsSync(record)) return { ...JSON.parse(readFileSync(record, 'utf8')), dir: entry, cached: true };
-  mkdirSync(CACHE_DIR, { recursive: true });
-  const temp = mkdtempSync(join(CACHE_DIR, `.${name}-`));
-  let made;
-  try {
-    made = await build(temp);
-    writeFileSync(join(temp, 'build.json'), JSON.stringify(made, null, 2));
-    try {
-      renameSync(temp, entry);
-    } catch (error) {
-      if (!existsSync(record)) throw error; // else another run made it meanwhile
-    }
-  } finally {
-    rmSync(temp, { recursive: true, force: true });
-  }
-  const others = readdirSync(CACHE_DIR)
-    .filter((other) => other.startsWith(`${name}-`) && join(CACHE_DIR, other) !== entry)
-    .map((other) => ({ path: join(CACHE_DIR, other), mtime: statSync(join(CACHE_DIR, other)).mtimeMs }))
-    .sort((a, b) => b.mtime - a.mtime);
-  for (const old of others.slice(KEEP - 1)) rmSync(old.path, { recursive: true, force: true });
-  return { ...made, dir: entry, cached: false };
 }
 
 /**
@@ -205,7 +121,7 @@ export async function miniprogramCiNpm(mode) {
   const packed = await packedTarball();
   const dependencies = Object.keys(packed.manifest.dependencies ?? {});
   if (dependencies.length > 0) throw new Error(`the package now depends on ${dependencies.join(', ')}: an offline install of the tarball needs them`);
-  const build = await cached(mode, sha256(packed.sha256, mode, ...scriptsKey()), async (dir) => {
+  const build = await cached(CACHE_DIR, mode, sha256(packed.sha256, mode, ...scriptsKey()), async (dir) => {
     const work = mkdtempSync(join(packed.dir, `${mode}-`));
     const project = join(work, 'project');
     const miniprogramRoot = copyExample(project);
@@ -235,7 +151,7 @@ export async function miniprogramCiCompiled() {
   const npm = await miniprogramCiNpm('packNpmManually');
   const packed = await packedTarball();
   const sources = sourceFiles(EXAMPLE_PROJECT).flat();
-  const build = await cached('compile', sha256(packed.sha256, 'compile', ...scriptsKey(), ...sources), async (dir) => {
+  const build = await cached(CACHE_DIR, 'compile', sha256(packed.sha256, 'compile', ...scriptsKey(), ...sources), async (dir) => {
     const work = mkdtempSync(join(packed.dir, 'compile-'));
     const project = join(work, 'project');
     const miniprogramRoot = copyExample(project);
