@@ -208,9 +208,10 @@ impl Sessions {
         let hash = token_hash(session_token);
         let row: Option<TokenRow> = sqlx::query_as(&format!(
             "SELECT t.family_id, t.idle_expires_at, t.rotated_at, f.amr, f.auth_time,
-                    f.expires_at AS family_expires_at, f.revoked_at, {USER_COLUMNS}
+                    f.expires_at AS family_expires_at, f.revoked_at, {USER_COLUMNS}, {}
              FROM session_tokens t JOIN session_families f ON f.id = t.family_id JOIN users ON users.id = f.user_id
-             WHERE t.token_hash = $1"
+             WHERE t.token_hash = $1",
+            rooms::LINKED_CONTACTS
         ))
         .bind(&hash)
         // A read that races a rotation is safe: only one successor gets in,
@@ -251,7 +252,7 @@ impl Sessions {
         // gets the same claims (and, with RS256 and EdDSA, the same token)
         // unless the profile or the rooms changed in between.
         let jti = format!("idt_{}", &derived_token(JTI_DOMAIN, &successor)[..22]);
-        let profile = rooms::profile(&db.read, &user).await?;
+        let profile = rooms::profile_of(&db.read, &user, row.linked_contacts).await?;
         let id_token = self.id_token(keys, profile, &amr, row.auth_time, rotated_at, jti)?;
         let tokens = self.tokens(id_token, successor, rotated_at, now, row.family_expires_at);
         Ok(if rotated_here { Refreshed::Rotated(tokens) } else { Refreshed::GraceReplay(tokens) })
@@ -386,4 +387,6 @@ struct TokenRow {
     revoked_at: Option<i64>,
     #[sqlx(flatten)]
     user: UserRow,
+    /// The user's linked contacts ([`rooms::LINKED_CONTACTS`]).
+    linked_contacts: i64,
 }

@@ -252,6 +252,20 @@ struct MemberRow {
     name: Option<String>,
 }
 
+/// A column for a query over `users`: how many contacts the user has
+/// linked. With none they are in no room, and [`profile_of`] asks nothing.
+pub const LINKED_CONTACTS: &str = "(SELECT COUNT(*) FROM chat_links l WHERE l.user_id = users.id) AS linked_contacts";
+
+/// [`profile`] of a user with `linked_contacts` (read with
+/// [`LINKED_CONTACTS`] in the query that read the user): without any, the
+/// user's own row is the whole profile, and the rooms are not read.
+pub async fn profile_of(pool: &AnyPool, user: &User, linked_contacts: i64) -> AppResult<UserInfo> {
+    if linked_contacts == 0 {
+        return Ok(user.info());
+    }
+    profile(pool, user).await
+}
+
 /// `user`'s profile with the rooms their linked contacts are in: as
 /// `/v1/userinfo` answers it and the id_token carries it.
 pub async fn profile(pool: &AnyPool, user: &User) -> AppResult<UserInfo> {
