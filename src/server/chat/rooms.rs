@@ -256,7 +256,7 @@ struct MemberRow {
 /// linked. With none they are in no room, and [`profile_of`] asks nothing.
 pub const LINKED_CONTACTS: &str = "(SELECT COUNT(*) FROM chat_links l WHERE l.user_id = users.id) AS linked_contacts";
 
-/// [`profile`] of a user with `linked_contacts` (read with
+/// [`profile()`] of a user with `linked_contacts` (read with
 /// [`LINKED_CONTACTS`] in the query that read the user): without any, the
 /// user's own row is the whole profile, and the rooms are not read.
 pub async fn profile_of(pool: &AnyPool, user: &User, linked_contacts: i64) -> AppResult<UserInfo> {
