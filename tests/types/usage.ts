@@ -77,3 +77,11 @@ async function main(): Promise<void> {
 }
 
 void main;
+
+// The uni-app (Vite) build plugin: a Vite plugin with one boolean option.
+import miniauthVite = require('miniauth/vite');
+const vitePlugin: { name: string; enforce?: 'pre' | 'post' } = miniauthVite();
+void vitePlugin;
+void miniauthVite({ miniprogram: true });
+// @ts-expect-error miniprogram is a boolean
+void miniauthVite({ miniprogram: 'mp-weixin' });
