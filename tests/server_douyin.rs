@@ -427,7 +427,9 @@ async fn no_session_key_or_secret_in_answers_or_logs() {
     s.login_douyin_code(&busy).await.expect_error(503, Code::WechatBusy);
     s.login_douyin_code(&busy).await.success();
 
-    // And in simulator mode, with its built-in Douyin AppSecret.
+    // And in simulator mode, with its built-in Douyin AppSecret (its
+    // session_keys stay inside the process: only the AppSecret and the
+    // codes are checked there).
     let sim = TestServer::start().await;
     let code = sim.tt_code("tt_sim_secret").await;
     codes.push(code.clone());

@@ -1,8 +1,9 @@
 'use strict';
 // A Taro plugin (config/index: `plugins: ['miniauth/taro']`). In a Mini
-// Program build (any TARO_ENV but h5, rn and harmony), `miniauth` resolves
-// to the Mini Program build and its module is written into the output where
-// that build loads it from; the web build is left as it is.
+// Program build (any TARO_ENV but h5, rn, harmony and harmony-hybrid),
+// `miniauth` resolves to the Mini Program build and its module is written
+// into the output where that build loads it from; the web build is left as
+// it is.
 
 const { MINIPROGRAM_ENTRY, WASM_FILE, wasmBytes } = require('./miniprogram-files.js');
 

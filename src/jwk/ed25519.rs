@@ -79,20 +79,18 @@ mod tests {
             let key = pair.public_key().as_ref().to_vec();
             for case in 0..40 {
                 let (mut key, mut sig) = (key.clone(), sig.as_ref().to_vec());
-                match case % 4 {
+                match case % 5 {
                     0 => {}
                     1 => sig[(rng.next() % 64) as usize] ^= 1 << (rng.next() % 8),
                     2 => key[(rng.next() % 32) as usize] ^= 1 << (rng.next() % 8),
-                    // The top bits of S and of the key's y: non-canonical
-                    // encodings, where implementations part if anywhere.
-                    _ => {
-                        sig[63] |= 0xe0;
-                        key[31] ^= 0x80;
-                    }
+                    // S at or past the group order: a non-canonical S.
+                    3 => sig[63] |= 0xe0,
+                    // The key with the sign of x flipped: another point.
+                    _ => key[31] ^= 0x80,
                 }
                 let dalek = PublicKey::from_bytes(&key).unwrap().verify(&message, &sig).is_ok();
                 assert_eq!(dalek, ring_verifies(&key, &message, &sig), "round {round}, case {case}");
-                assert!(dalek || case % 4 != 0, "round {round}: a genuine signature refused");
+                assert!(dalek || case % 5 != 0, "round {round}: a genuine signature refused");
             }
         }
     }
@@ -110,13 +108,20 @@ mod tests {
         non_canonical[0] = 0xee;
         non_canonical[31] = 0x7f;
         let order_four = [0u8; 32];
+        // Each again with the sign bit of x set: where x is 0, "-0", an
+        // encoding no canonical point has.
+        let mut points = vec![identity, order_two, non_canonical, order_four];
+        points.extend(points.clone().into_iter().map(|mut point| {
+            point[31] |= 0x80;
+            point
+        }));
         let message = b"miniauth";
-        for key in [identity, order_two, non_canonical, order_four] {
-            for r in [identity, order_two, non_canonical, order_four] {
-                let mut sig = Vec::from(r);
+        for key in &points {
+            for r in &points {
+                let mut sig = Vec::from(*r);
                 sig.extend_from_slice(&[0u8; 32]);
-                let dalek = PublicKey::from_bytes(&key).unwrap().verify(message, &sig).is_ok();
-                assert_eq!(dalek, ring_verifies(&key, message, &sig), "key {key:02x?}, R {r:02x?}");
+                let dalek = PublicKey::from_bytes(key).unwrap().verify(message, &sig).is_ok();
+                assert_eq!(dalek, ring_verifies(key, message, &sig), "key {key:02x?}, R {r:02x?}");
             }
         }
     }

@@ -7,8 +7,9 @@ use super::keys::SigningAlgorithm;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-/// Settings of the identity server.
-#[derive(Clone, Debug, clap::Args)]
+/// Settings of the identity server. Not `Debug`: it holds the platforms'
+/// secrets, which no log may show.
+#[derive(Clone, clap::Args)]
 pub struct Config {
     /// Address to listen on. Loopback by default; put a TLS-terminating proxy
     /// in front for anything else.

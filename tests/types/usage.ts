@@ -78,8 +78,9 @@ async function main(): Promise<void> {
 
 void main;
 
-// The uni-app (Vite) build plugin: a Vite plugin with one boolean option.
-import miniauthVite = require('miniauth/vite');
+// The uni-app (Vite) build plugin, imported as a vite.config.ts does: a
+// Vite plugin with one boolean option.
+import miniauthVite from 'miniauth/vite';
 const vitePlugin: { name: string; enforce?: 'pre' | 'post' } = miniauthVite();
 void vitePlugin;
 void miniauthVite({ miniprogram: true });
