@@ -1,7 +1,8 @@
 // A Mini Program framework's minimal project (tests/js/fixtures/<name>/:
 // Taro, uni-app) built the way its developer builds it, with the package as
 // npm gives it: the framework's own dependencies installed once with `npm
-// ci` from the fixture's committed package-lock.json into
+// install` from the fixture's committed package-lock.json (see installed()
+// for why not `npm ci`) into
 // target/framework-deps/<name>-<hash of package.json and lock>/ (npm's
 // default of running no install scripts holds: nothing there needs one),
 // pkg/ packed with `npm pack` and unpacked as node_modules/miniauth (what an
@@ -12,7 +13,7 @@
 //
 // Builds are cached under target/frameworks/<name>-<key>/ (out/: the built
 // Mini Program; build.json: timings and sizes), keyed by the tarball's
-// SHA-256, the fixture's files and this file.
+// SHA-256, the build command, the fixture's files and this file.
 
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -87,7 +88,7 @@ export async function frameworkBuild(name, { command, output, env = {} }) {
   const dependencies = Object.keys(packed.manifest.dependencies ?? {});
   if (dependencies.length > 0) throw new Error(`the package now depends on ${dependencies.join(', ')}: unpacking the tarball no longer installs it`);
   const fixture = join(FIXTURES, name);
-  const key = sha256(packed.sha256, name, readFileSync(fileURLToPath(import.meta.url)), readFileSync(SHARED), ...sourceFiles(fixture).flat());
+  const key = sha256(packed.sha256, name, ...command, readFileSync(fileURLToPath(import.meta.url)), readFileSync(SHARED), ...sourceFiles(fixture).flat());
   const build = await cached(CACHE_DIR, name, key, async (dir) => {
     const { project, installMs } = await installed(name);
     const miniauth = join(project, 'node_modules', 'miniauth');
