@@ -23,7 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { registerClientCases } from './client-cases.mjs';
 import { startAppApi } from './support/app-api.mjs';
 import { clientHandle, deviceTraffic, movableClock, startClientServers, unique } from './support/client-runtime.mjs';
-import { MiniProgramSim, buildCodePackage } from './support/miniprogram.mjs';
+import { HOST_SIGN_IN, MiniProgramSim, buildCodePackage } from './support/miniprogram.mjs';
 import { SIMULATOR_AUDIENCE } from './support/miniauth-server.mjs';
 import { spawnReady } from './support/spawn-ready.mjs';
 import { PKG_DIR, ROOT } from './support/paths.mjs';
@@ -61,12 +61,6 @@ after(async () => {
   if (codeRoot) rmSync(codeRoot, { recursive: true, force: true });
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
-
-/** Per host: the code its login API answers for a user, and the AuthClient method that signs in with it. */
-const HOST_SIGN_IN = {
-  wechat: { code: (server, openid) => server.wxLoginCode(openid), method: 'loginWithWechat' },
-  douyin: { code: (server, openid) => server.ttLoginCode(openid), method: 'loginWithDouyin' },
-};
 
 /**
  * The Mini Program adapter of the client scenarios: a device is a host

@@ -19,10 +19,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { filesUnder, frameworkBuild } from './framework-build.mjs';
+import { frameworkBuild } from './framework-build.mjs';
 import { buildServer, miniauthServer } from './miniauth-server.mjs';
-import { MiniProgramSim, WASM_PATH } from './miniprogram.mjs';
-import { packedTarball } from './packed-build.mjs';
+import { HOST_SIGN_IN, MiniProgramSim, WASM_PATH } from './miniprogram.mjs';
+import { filesUnder, packedTarball } from './packed-build.mjs';
 import { PKG_DIR } from './paths.mjs';
 
 /**
@@ -64,12 +64,6 @@ function pageInstance(options, registers, route, query, host) {
   page.selectComponent = () => null;
   return page;
 }
-
-/** What each host's page signs in with: the code its login gives, and the amr that follows. */
-const SIGN_IN = {
-  wechat: { code: (server, openid) => server.wxLoginCode(openid), amr: ['wechat'] },
-  douyin: { code: (server, openid) => server.ttLoginCode(openid), amr: ['douyin'] },
-};
 
 /**
  * Tests of the `fixture` built by `command` into `output` for `host`
@@ -119,7 +113,7 @@ export function describeFrameworkApp(title, { fixture, command, output, route, r
 
     test(`app.js and the page run in the strict simulator (${host}): the page signs in against the reference server and the id_token verifies`, async () => {
       const openid = `${fixture}-${host}-${Date.now().toString(36)}`;
-      const sim = new MiniProgramSim({ root: build.out, host, login: async () => ({ code: await SIGN_IN[host].code(server, openid) }) });
+      const sim = new MiniProgramSim({ root: build.out, host, login: async () => ({ code: await HOST_SIGN_IN[host].code(server, openid) }) });
       sims.push(sim);
       const instantiated = [];
       const webAssembly = sim.global[sim.host.wasm];
@@ -150,7 +144,7 @@ export function describeFrameworkApp(title, { fixture, command, output, route, r
       while (!sim.storage.has('miniauth-outcome') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       const outcome = JSON.parse(JSON.parse(sim.storage.get('miniauth-outcome') ?? 'null') ?? 'null');
       assert.ok(outcome && outcome.sub, `the page signed in: ${JSON.stringify(outcome)}`);
-      assert.deepEqual([outcome.login, outcome.status, outcome.amr], ['USER_REGISTER', 'SUCCESS', SIGN_IN[host].amr]);
+      assert.deepEqual([outcome.login, outcome.status, outcome.amr], ['USER_REGISTER', 'SUCCESS', HOST_SIGN_IN[host].amr]);
       assert.deepEqual(instantiated, [WASM_PATH], 'the module came from where the build wrote it');
 
       // The token verifies in Node too, against the server's JWKS.

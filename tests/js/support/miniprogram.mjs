@@ -13,6 +13,16 @@ export const WASM_PATH = '/miniprogram_npm/miniauth/miniauth.wasm.br';
 // The simulator is CommonJS (its folder's package.json says so).
 export const { MiniProgramSim } = createRequire(import.meta.url)(SIMULATOR_FILE);
 
+/**
+ * Per host: the code its login API answers for a user (from the reference
+ * server's simulator), the AuthClient method that signs in with it, and the
+ * amr that sign-in gives.
+ */
+export const HOST_SIGN_IN = {
+  wechat: { code: (server, openid) => server.wxLoginCode(openid), method: 'loginWithWechat', amr: ['wechat'] },
+  douyin: { code: (server, openid) => server.ttLoginCode(openid), method: 'loginWithDouyin', amr: ['douyin'] },
+};
+
 // The code package's test entry: the shared cases, the remote-JWKS driver
 // and the client driver against require('miniauth'), as a Mini Program page
 // would use it.

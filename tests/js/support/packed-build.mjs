@@ -23,20 +23,24 @@ export const sha256 = (...parts) => {
   return hash.digest('hex');
 };
 
-/** Every file under `dir` but node_modules and miniprogram_npm, as [relative path, content], sorted. */
-export function sourceFiles(dir) {
+/** Every file under `dir`, as sorted paths relative to it, not looking into folders named in `skip`. */
+export function filesUnder(dir, skip = []) {
   const files = [];
   const walk = (at) => {
     for (const entry of readdirSync(at, { withFileTypes: true })) {
-      if (entry.name === 'node_modules' || entry.name === 'miniprogram_npm') continue;
+      if (skip.includes(entry.name)) continue;
       const path = join(at, entry.name);
       if (entry.isDirectory()) walk(path);
-      else files.push([relative(dir, path), readFileSync(path)]);
+      else if (entry.isFile()) files.push(relative(dir, path));
     }
   };
   walk(dir);
-  return files.sort(([a], [b]) => (a < b ? -1 : 1));
+  return files.sort();
 }
+
+/** Every file under `dir` but node_modules and miniprogram_npm, as [relative path, content], sorted. */
+export const sourceFiles = (dir) =>
+  filesUnder(dir, ['node_modules', 'miniprogram_npm']).map((file) => [file, readFileSync(join(dir, file))]);
 
 let tarball = null;
 
@@ -57,6 +61,10 @@ export function packedTarball() {
     mkdirSync(unpacked);
     await run('tar', ['-xzf', file, '-C', unpacked]);
     const manifest = JSON.parse(readFileSync(join(unpacked, 'package', 'package.json'), 'utf8'));
+    // Its builds install it offline, or unpack it as node_modules/miniauth:
+    // both need a package that depends on nothing.
+    const dependencies = Object.keys(manifest.dependencies ?? {});
+    if (dependencies.length > 0) throw new Error(`the package now depends on ${dependencies.join(', ')}: the builds of its tarball do not install them`);
     return {
       dir,
       file,
